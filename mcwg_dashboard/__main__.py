@@ -1,0 +1,5 @@
+import sys
+
+from mcwg_dashboard.cli import main
+
+sys.exit(main())

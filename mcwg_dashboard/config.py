@@ -1,0 +1,32 @@
+"""Settings, read once from the environment (prefix MCWG_)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MCWG_")
+
+    # None means the embedded SQLite file under data/: the only database demo data loads into by itself.
+    database_url: str | None = None
+    data_dir: Path = PROJECT_ROOT / "data"
+    surveys_dir: Path = PROJECT_ROOT / "surveys"
+
+    @property
+    def is_embedded_default(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'mcwg.sqlite3'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,114 @@
+"""All database tables. Schema changes go through an Alembic migration in migrations/versions/."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class RoundState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class SurveyState(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    VALIDATED = "validated"
+    PUBLISHED = "published"
+
+
+class Country(SQLModel, table=True):
+    # ISO 3166-1 alpha-2, or ISO 3166-2 for regions such as CA-QC and GB-ENG.
+    code: str = Field(primary_key=True, max_length=6)
+    name: str = Field(max_length=80)
+    # Deployment architectures in use (A, B, C; several may coexist), unknown until a country says.
+    architectures: str | None = Field(default=None, max_length=10)
+    architectures_are_demo: bool = False
+
+
+class ChecklistVersion(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    label: str = Field(max_length=40, unique=True)
+    content_hash: str = Field(max_length=64)
+    loaded_at: dt.datetime = Field(default_factory=utcnow)
+    # The full checklist as loaded, so that old rounds keep the wording they were answered against.
+    definition: dict = Field(sa_column=Column(JSON, nullable=False))
+
+
+class ChecklistElement(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("checklist_version_id", "element_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    checklist_version_id: int = Field(foreign_key="checklistversion.id", index=True)
+    element_id: str = Field(max_length=12)
+    set_code: str = Field(max_length=6)
+    position: int
+    title: str = Field(max_length=200)
+    metadata_level: int | None = None
+    content_hash: str = Field(max_length=64)
+
+
+class SurveyRound(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, unique=True)
+    opens_on: dt.date
+    closes_on: dt.date | None = None
+    checklist_version_id: int = Field(foreign_key="checklistversion.id")
+    state: str = Field(default=RoundState.OPEN.value, max_length=10)
+    is_demo: bool = False
+
+
+class CountrySurvey(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("round_id", "country_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="surveyround.id", index=True)
+    country_code: str = Field(foreign_key="country.code", max_length=6)
+    state: str = Field(default=SurveyState.DRAFT.value, max_length=10)
+    # Bumped on every state change: a submit from a stale page is refused.
+    version: int = 1
+    is_demo: bool = False
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    submitted_at: dt.datetime | None = None
+    submitted_by: str | None = Field(default=None, max_length=80)
+
+
+class Answer(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("survey_id", "element_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="countrysurvey.id", index=True)
+    element_id: str = Field(max_length=12)
+    status: str = Field(max_length=6)
+    note: str = Field(default="", max_length=4000)
+    evidence_url: str = Field(default="", max_length=1000)
+    target_date: dt.date | None = None
+    # Optimistic lock: a save names the version it started from; a mismatch is a conflict.
+    version: int = 1
+    answered_by: str = Field(max_length=80)
+    answered_at: dt.datetime = Field(default_factory=utcnow)
+    needs_reconfirmation: bool = False
+
+
+class AuditEntry(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=80)
+    action: str = Field(max_length=40)
+    entity: str = Field(max_length=40)
+    entity_key: str = Field(max_length=120)
+    before: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class AppSetting(SQLModel, table=True):
+    key: str = Field(primary_key=True, max_length=60)
+    value: str = Field(max_length=400)

@@ -1,0 +1,1 @@
+"""The service layer: every read that needs rules and every write goes through these modules."""

@@ -1,0 +1,85 @@
+"""Checklist versions in the database: each loaded checklist is kept whole, so old rounds keep their wording."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from sqlmodel import Session, col, select
+
+from mcwg_dashboard.checklist import Checklist
+from mcwg_dashboard.models import ChecklistElement, ChecklistVersion
+from mcwg_dashboard.services import audit
+from mcwg_dashboard.services.actors import Actor, require_admin
+from mcwg_dashboard.services.errors import InvalidState, NotFound
+from mcwg_dashboard.services.transaction import transaction
+
+
+def checklist_hash(checklist: Checklist) -> str:
+    payload = checklist.model_dump(mode="json")
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def latest_version(session: Session) -> ChecklistVersion | None:
+    return session.exec(select(ChecklistVersion).order_by(col(ChecklistVersion.id).desc())).first()
+
+
+def store_checklist(session: Session, *, actor: Actor, checklist: Checklist) -> ChecklistVersion:
+    """Store the checklist as a new version unless the newest stored one is identical."""
+    require_admin(actor)
+    digest = checklist_hash(checklist)
+    newest = latest_version(session)
+    if newest is not None and newest.content_hash == digest:
+        return newest
+    existing = session.exec(select(ChecklistVersion).where(ChecklistVersion.label == checklist.version)).first()
+    if existing is not None:
+        raise InvalidState(
+            f"The checklist in surveys/ changed but still says version {checklist.version!r}, which is already "
+            "stored with other content. Give surveys/checklist.yaml a new version."
+        )
+    with transaction(session):
+        version = ChecklistVersion(
+            label=checklist.version, content_hash=digest, definition=checklist.model_dump(mode="json")
+        )
+        session.add(version)
+        session.flush()
+        assert version.id is not None
+        position = 0
+        for rec_set in checklist.sets:
+            for element in rec_set.elements:
+                position += 1
+                session.add(
+                    ChecklistElement(
+                        checklist_version_id=version.id,
+                        element_id=element.id,
+                        set_code=rec_set.code,
+                        position=position,
+                        title=element.title,
+                        metadata_level=element.metadata_level,
+                        content_hash=element.content_hash(),
+                    )
+                )
+        audit.record(
+            session,
+            actor=actor,
+            action="load_checklist",
+            entity="checklistversion",
+            entity_key=checklist.version,
+            before=None,
+            after={"label": checklist.version, "elements": position},
+        )
+    return version
+
+
+_cache: dict[tuple[int, str], Checklist] = {}
+
+
+def checklist_for_version(session: Session, version_id: int) -> Checklist:
+    """The checklist exactly as stored for that version (parsed once per process)."""
+    version = session.get(ChecklistVersion, version_id)
+    if version is None:
+        raise NotFound(f"Checklist version {version_id} does not exist.")
+    key = (version_id, version.content_hash)
+    if key not in _cache:
+        _cache[key] = Checklist.model_validate(version.definition)
+    return _cache[key]

@@ -1,0 +1,236 @@
+"""Synthetic demo answers: made up, reproducible, and always marked as demo so they can be shown as such and removed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from mcwg_dashboard.checklist import Checklist, Requirement
+from mcwg_dashboard.models import (
+    AppSetting,
+    Answer,
+    Country,
+    CountrySurvey,
+    RoundState,
+    SurveyRound,
+    SurveyState,
+)
+from mcwg_dashboard.services import audit
+from mcwg_dashboard.services.actors import Actor, require_admin
+from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
+from mcwg_dashboard.services.errors import InvalidState
+from mcwg_dashboard.services.rounds import open_rounds
+from mcwg_dashboard.services.transaction import transaction
+
+DEMO_FLAG = "demo_loaded"
+DEMO_USER = "demo-data"
+# Adoption ladder used to make answers move from round to round.
+LADDER = ["NOPL", "CONS", "PLAN", "PART", "VAR", "IMPL"]
+# Made-up deployment architectures for the demo; the real ones are unknown until members say.
+DEMO_ARCHITECTURES = {
+    "AT": "A",
+    "BE": "B",
+    "CA-QC": "A",
+    "CZ": "A",
+    "DK": "C",
+    "GB-ENG": "B",
+    "FI": "C",
+    "FR": "A",
+    "NL": "B",
+    "NO": "A,C",
+    "ES": "B",
+}
+# Who answered which demo round, and in what state the open round's survey stands.
+SKIPPED_ROUNDS = {("CZ", 0), ("ES", 1)}
+OPEN_ROUND_STATE = {
+    "AT": SurveyState.SUBMITTED,
+    "DK": SurveyState.SUBMITTED,
+    "FI": SurveyState.SUBMITTED,
+    "NL": SurveyState.SUBMITTED,
+    "GB-ENG": SurveyState.SUBMITTED,
+    "BE": SurveyState.DRAFT,
+    "CA-QC": SurveyState.DRAFT,
+    "ES": SurveyState.DRAFT,
+}
+NOTES = {
+    "VAR": [
+        "Follows the MADO rule rather than the MCWG text.",
+        "National profile uses a base-URI-only variant.",
+        "Done through a national extension of the profile.",
+    ],
+    "PART": [
+        "Two regions in production, others in pilot.",
+        "Pilot with one PACS vendor.",
+        "Only for radiology; cardiology follows next year.",
+    ],
+    "NOPL": ["Not a priority for the national programme.", "Architecture makes this redundant for now."],
+    "CONS": ["On the agenda of the national imaging board."],
+}
+
+
+def is_demo_loaded(session: Session) -> bool:
+    return session.get(AppSetting, DEMO_FLAG) is not None
+
+
+@dataclass
+class DemoReport:
+    rounds: list[str]
+    surveys: int
+    answers: int
+
+
+def _status_for(rng: random.Random, level: float, applicable: bool) -> str:
+    if not applicable:
+        return "NA"
+    index = max(0, min(len(LADDER) - 1, int(level * len(LADDER))))
+    status = LADDER[index]
+    if status == "VAR" and rng.random() < 0.5:
+        status = "IMPL"
+    return status
+
+
+def load_demo(session: Session, *, actor: Actor, today: dt.date | None = None, seed: int = 2024) -> DemoReport:
+    """Three rounds of synthetic answers for every member: two closed demo rounds and the open round."""
+    require_admin(actor)
+    if is_demo_loaded(session):
+        raise InvalidState("Demo data is already loaded. Remove it first with `demo --clear`.")
+    current_rounds = open_rounds(session)
+    version = latest_version(session)
+    if not current_rounds or version is None or version.id is None:
+        raise InvalidState("Run `python -m mcwg_dashboard init` before loading demo data.")
+    open_round = current_rounds[0]
+    today = today or dt.date.today()
+    checklist = checklist_for_version(session, open_round.checklist_version_id)
+    rng = random.Random(seed)
+    countries = list(session.exec(select(Country).order_by(Country.code)))
+    report = DemoReport(rounds=[], surveys=0, answers=0)
+    with transaction(session):
+        rounds: list[SurveyRound] = []
+        for years_back in (2, 1):
+            year = open_round.opens_on.year - years_back
+            survey_round = SurveyRound(
+                name=f"{year} adoption survey (demo)",
+                opens_on=dt.date(year, 3, 1),
+                closes_on=dt.date(year, 6, 30),
+                checklist_version_id=version.id,
+                state=RoundState.CLOSED.value,
+                is_demo=True,
+            )
+            session.add(survey_round)
+            rounds.append(survey_round)
+            report.rounds.append(survey_round.name)
+        rounds.append(open_round)
+        session.flush()
+
+        difficulty = {element_id: rng.uniform(-0.25, 0.3) for element_id in checklist.elements}
+        for country in countries:
+            country.architectures = DEMO_ARCHITECTURES.get(country.code, "A")
+            country.architectures_are_demo = True
+            session.add(country)
+            maturity = rng.uniform(0.15, 0.75)
+            affinity = {s.code: rng.uniform(-0.15, 0.15) for s in checklist.sets}
+            level = {
+                element_id: maturity + affinity[element.set_code] - difficulty[element_id] + rng.gauss(0, 0.12)
+                for element_id, element in checklist.elements.items()
+            }
+            architectures = set(country.architectures.split(","))
+            for index, survey_round in enumerate(rounds):
+                is_open = survey_round.id == open_round.id
+                state = OPEN_ROUND_STATE.get(country.code) if is_open else SurveyState.PUBLISHED
+                if (country.code, index) in SKIPPED_ROUNDS or state is None:
+                    continue
+                survey = CountrySurvey(
+                    round_id=survey_round.id or 0,
+                    country_code=country.code,
+                    state=state.value,
+                    is_demo=True,
+                    updated_at=_at(survey_round.opens_on, 20),
+                    submitted_at=_at(survey_round.opens_on, 30) if state != SurveyState.DRAFT else None,
+                    submitted_by=DEMO_USER if state != SurveyState.DRAFT else None,
+                )
+                session.add(survey)
+                session.flush()
+                report.surveys += 1
+                share = 0.6 if state == SurveyState.DRAFT else 1.0
+                for element_id, element in checklist.elements.items():
+                    if share < 1.0 and rng.random() > share:
+                        continue
+                    # Mostly progress between rounds, sometimes a step back.
+                    level[element_id] += rng.choice([0.0, 0.05, 0.1, 0.15, 0.2, -0.1])
+                    applicable = bool(architectures & set(element.architectures))
+                    status = _status_for(rng, level[element_id], applicable)
+                    session.add(_demo_answer(rng, checklist, survey, element_id, status, survey_round.opens_on))
+                    report.answers += 1
+        session.add(AppSetting(key=DEMO_FLAG, value=today.isoformat()))
+        audit.record(
+            session,
+            actor=actor,
+            action="load_demo",
+            entity="demo",
+            entity_key="demo",
+            before=None,
+            after={"rounds": report.rounds, "surveys": report.surveys, "answers": report.answers},
+        )
+    return report
+
+
+def _at(day: dt.date, days_later: int) -> dt.datetime:
+    return dt.datetime.combine(day + dt.timedelta(days=days_later), dt.time(10, 0), tzinfo=dt.UTC)
+
+
+def _demo_answer(
+    rng: random.Random, checklist: Checklist, survey: CountrySurvey, element_id: str, status: str, opens_on: dt.date
+) -> Answer:
+    requires = checklist.scale.get(status).requires
+    note = rng.choice(NOTES[status]) if status in NOTES else ""
+    if Requirement.NOTE in requires and not note:
+        note = "Demo note."
+    target = opens_on + dt.timedelta(days=rng.choice([180, 365, 540])) if status == "PLAN" else None
+    evidence = (
+        f"https://example.org/demo/{survey.country_code.lower()}/{element_id.lower()}"
+        if status in ("IMPL", "VAR") and rng.random() < 0.3
+        else ""
+    )
+    return Answer(
+        survey_id=survey.id or 0,
+        element_id=element_id,
+        status=status,
+        note=note,
+        evidence_url=evidence,
+        target_date=target,
+        version=1,
+        answered_by=DEMO_USER,
+        answered_at=_at(opens_on, rng.randint(1, 25)),
+    )
+
+
+def clear_demo(session: Session, *, actor: Actor) -> int:
+    """Remove every demo survey, answer and round (edits made to demo surveys go with them)."""
+    require_admin(actor)
+    demo_surveys = list(session.exec(select(CountrySurvey.id).where(CountrySurvey.is_demo == True)))  # noqa: E712
+    with transaction(session):
+        if demo_surveys:
+            session.execute(delete(Answer).where(col(Answer.survey_id).in_(demo_surveys)))
+            session.execute(delete(CountrySurvey).where(col(CountrySurvey.id).in_(demo_surveys)))
+        session.execute(delete(SurveyRound).where(col(SurveyRound.is_demo) == True))  # noqa: E712
+        for country in session.exec(select(Country).where(Country.architectures_are_demo == True)):  # noqa: E712
+            country.architectures = None
+            country.architectures_are_demo = False
+            session.add(country)
+        flag = session.get(AppSetting, DEMO_FLAG)
+        if flag is not None:
+            session.delete(flag)
+        audit.record(
+            session,
+            actor=actor,
+            action="clear_demo",
+            entity="demo",
+            entity_key="demo",
+            before={"surveys": len(demo_surveys)},
+            after=None,
+        )
+    return len(demo_surveys)

@@ -1,0 +1,320 @@
+"""Country surveys and their answers: the one write path for what representatives enter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from urllib.parse import urlparse
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from mcwg_dashboard.checklist import Checklist, rule_violations
+from mcwg_dashboard.models import Answer, Country, CountrySurvey, RoundState, SurveyRound, SurveyState, utcnow
+from mcwg_dashboard.services import audit
+from mcwg_dashboard.services.actors import Actor, require_country_editor
+from mcwg_dashboard.services.checklist_store import checklist_for_version
+from mcwg_dashboard.services.errors import Conflict, ConflictError, InvalidState, NotFound, ValidationFailed
+from mcwg_dashboard.services.transaction import transaction
+
+
+def _check_url(value: str) -> str:
+    value = value.strip()
+    if not value:
+        return ""
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in value:
+        raise ValueError("must be a web address starting with http:// or https://")
+    return value
+
+
+class AnswerInput(BaseModel):
+    """One answer as a respondent gives it, with the version it was based on (0: there was none)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    element_id: str
+    status: str
+    note: str = Field(default="", max_length=4000)
+    evidence_url: Annotated[str, AfterValidator(_check_url)] = Field(default="", max_length=1000)
+    target_date: dt.date | None = None
+    expected_version: int = Field(default=0, ge=0)
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "note": self.note,
+            "evidence_url": self.evidence_url,
+            "target_date": self.target_date.isoformat() if self.target_date else None,
+        }
+
+
+def answer_values(answer: Answer) -> dict[str, Any]:
+    return {
+        "status": answer.status,
+        "note": answer.note,
+        "evidence_url": answer.evidence_url,
+        "target_date": answer.target_date.isoformat() if answer.target_date else None,
+    }
+
+
+def get_round(session: Session, round_id: int) -> SurveyRound:
+    survey_round = session.get(SurveyRound, round_id)
+    if survey_round is None:
+        raise NotFound(f"Survey round {round_id} does not exist.")
+    return survey_round
+
+
+def find_survey(session: Session, *, round_id: int, country_code: str) -> CountrySurvey | None:
+    return session.exec(
+        select(CountrySurvey).where(CountrySurvey.round_id == round_id, CountrySurvey.country_code == country_code)
+    ).first()
+
+
+def open_survey(session: Session, *, actor: Actor, round_id: int, country_code: str) -> CountrySurvey:
+    """The country's survey in this round, created as an empty draft the first time it is opened."""
+    require_country_editor(actor, country_code)
+    existing = find_survey(session, round_id=round_id, country_code=country_code)
+    if existing is not None:
+        return existing
+    survey_round = get_round(session, round_id)
+    if survey_round.state != RoundState.OPEN:
+        raise InvalidState(f"The round {survey_round.name!r} is closed: its surveys can no longer be started.")
+    if session.get(Country, country_code) is None:
+        raise NotFound(f"There is no member with code {country_code!r}.")
+    try:
+        with transaction(session):
+            survey = CountrySurvey(round_id=round_id, country_code=country_code)
+            session.add(survey)
+            session.flush()
+            audit.record(
+                session,
+                actor=actor,
+                action="open_survey",
+                entity="countrysurvey",
+                entity_key=f"{survey_round.name}/{country_code}",
+                before=None,
+                after={"state": survey.state},
+            )
+    except IntegrityError:
+        # Another session created it a moment ago: use theirs.
+        found = find_survey(session, round_id=round_id, country_code=country_code)
+        if found is None:
+            raise
+        return found
+    return survey
+
+
+def load_answers(session: Session, *, survey_id: int) -> dict[str, Answer]:
+    rows = session.exec(select(Answer).where(Answer.survey_id == survey_id))
+    return {row.element_id: row for row in rows}
+
+
+def survey_checklist(session: Session, survey: CountrySurvey) -> Checklist:
+    return checklist_for_version(session, get_round(session, survey.round_id).checklist_version_id)
+
+
+def _editable_survey(session: Session, actor: Actor, survey_id: int) -> tuple[CountrySurvey, SurveyRound]:
+    survey = session.get(CountrySurvey, survey_id)
+    if survey is None:
+        raise NotFound(f"Survey {survey_id} does not exist.")
+    require_country_editor(actor, survey.country_code)
+    survey_round = get_round(session, survey.round_id)
+    if survey_round.state != RoundState.OPEN:
+        raise InvalidState(f"The round {survey_round.name!r} is closed: its answers can no longer change.")
+    if survey.state != SurveyState.DRAFT:
+        raise InvalidState(
+            f"The survey of {survey.country_code} is {survey.state}: it can no longer be edited "
+            "unless the focus group sends it back."
+        )
+    return survey, survey_round
+
+
+def _validate_answers(checklist: Checklist, answers: list[AnswerInput]) -> None:
+    problems: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for item in answers:
+        messages = []
+        if item.element_id not in checklist.elements:
+            messages.append(f"{item.element_id!r} is not an element of checklist {checklist.version}.")
+        if item.element_id in seen:
+            messages.append("given more than once in the same save.")
+        seen.add(item.element_id)
+        messages += rule_violations(checklist.scale, item.status, item.note, item.target_date)
+        if messages:
+            problems[item.element_id] = messages
+    if problems:
+        raise ValidationFailed(problems, summary="Nothing was saved: some answers need attention.")
+
+
+def save_answers(session: Session, *, actor: Actor, survey_id: int, answers: list[AnswerInput]) -> dict[str, int]:
+    """Save changed answers in one transaction; returns each saved element's new version.
+
+    All or nothing: a rule broken by any answer, or any answer changed by someone else since the
+    respondent loaded it, and nothing is written.
+    """
+    survey, survey_round = _editable_survey(session, actor, survey_id)
+    checklist = checklist_for_version(session, survey_round.checklist_version_id)
+    _validate_answers(checklist, answers)
+    if not answers:
+        return {}
+    now = utcnow()
+    current = load_answers(session, survey_id=survey_id)
+    conflicts = [
+        _conflict(item, current.get(item.element_id))
+        for item in answers
+        if (current[item.element_id].version if item.element_id in current else 0) != item.expected_version
+    ]
+    if conflicts:
+        raise ConflictError(conflicts)
+    new_versions: dict[str, int] = {}
+    try:
+        with transaction(session):
+            for item in answers:
+                existing = current.get(item.element_id)
+                before = answer_values(existing) if existing else None
+                new_version = item.expected_version + 1
+                if existing is None:
+                    session.add(
+                        Answer(
+                            survey_id=survey_id,
+                            element_id=item.element_id,
+                            status=item.status,
+                            note=item.note,
+                            evidence_url=item.evidence_url,
+                            target_date=item.target_date,
+                            version=new_version,
+                            answered_by=actor.username,
+                            answered_at=now,
+                        )
+                    )
+                    session.flush()
+                else:
+                    # Compare-and-set in SQL, so a save racing between our read and this write still loses.
+                    result = session.execute(
+                        update(Answer)
+                        .where(col(Answer.id) == existing.id, col(Answer.version) == item.expected_version)
+                        .values(
+                            status=item.status,
+                            note=item.note,
+                            evidence_url=item.evidence_url,
+                            target_date=item.target_date,
+                            version=new_version,
+                            answered_by=actor.username,
+                            answered_at=now,
+                            needs_reconfirmation=False,
+                        )
+                        .execution_options(synchronize_session=False)
+                    )
+                    if result.rowcount != 1:  # type: ignore[attr-defined]
+                        raise _RaceLost(item.element_id)
+                new_versions[item.element_id] = new_version
+                audit.record(
+                    session,
+                    actor=actor,
+                    action="save_answer",
+                    entity="answer",
+                    entity_key=f"{survey_round.name}/{survey.country_code}/{item.element_id}",
+                    before=before,
+                    after=item.values(),
+                )
+            survey.updated_at = now
+            session.add(survey)
+    except (_RaceLost, IntegrityError):
+        session.expire_all()
+        latest = load_answers(session, survey_id=survey_id)
+        raise ConflictError(
+            [
+                _conflict(item, latest.get(item.element_id))
+                for item in answers
+                if (latest[item.element_id].version if item.element_id in latest else 0) != item.expected_version
+            ]
+        ) from None
+    session.expire_all()
+    return new_versions
+
+
+_SURVEY_CHANGED = "Not submitted: the survey was changed by someone else since you loaded it. Reload the page."
+
+
+class _RaceLost(Exception):
+    pass
+
+
+def _conflict(item: AnswerInput, current: Answer | None) -> Conflict:
+    return Conflict(
+        element_id=item.element_id,
+        expected_version=item.expected_version,
+        current_version=current.version if current else 0,
+        current_status=current.status if current else None,
+        changed_by=current.answered_by if current else None,
+        changed_at=current.answered_at.strftime("%Y-%m-%d %H:%M UTC") if current else None,
+    )
+
+
+def missing_answers(checklist: Checklist, answers: dict[str, Answer]) -> list[str]:
+    """Element IDs that still have no real answer (or only the scale's default)."""
+    default = checklist.scale.default.code
+    return [
+        element_id
+        for element_id in checklist.elements
+        if element_id not in answers or answers[element_id].status == default
+    ]
+
+
+def submit_survey(session: Session, *, actor: Actor, survey_id: int, expected_version: int) -> CountrySurvey:
+    """Hand the survey in: every element answered, every rule kept; refused if the survey changed state meanwhile."""
+    survey, survey_round = _editable_survey(session, actor, survey_id)
+    if survey.version != expected_version:
+        raise ConflictError([], _SURVEY_CHANGED)
+    checklist = checklist_for_version(session, survey_round.checklist_version_id)
+    answers = load_answers(session, survey_id=survey_id)
+    problems: dict[str, list[str]] = {
+        element_id: ["not answered yet."] for element_id in missing_answers(checklist, answers)
+    }
+    for element_id, answer in answers.items():
+        broken = rule_violations(checklist.scale, answer.status, answer.note, answer.target_date)
+        if broken:
+            problems.setdefault(element_id, []).extend(broken)
+    if problems:
+        raise ValidationFailed(problems, summary="The survey cannot be submitted yet.")
+    now = utcnow()
+    with transaction(session):
+        result = session.execute(
+            update(CountrySurvey)
+            .where(col(CountrySurvey.id) == survey_id, col(CountrySurvey.version) == expected_version)
+            .values(
+                state=SurveyState.SUBMITTED.value,
+                version=expected_version + 1,
+                submitted_at=now,
+                submitted_by=actor.username,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConflictError([], _SURVEY_CHANGED)
+        audit.record(
+            session,
+            actor=actor,
+            action="submit_survey",
+            entity="countrysurvey",
+            entity_key=f"{survey_round.name}/{survey.country_code}",
+            before={"state": SurveyState.DRAFT.value},
+            after={"state": SurveyState.SUBMITTED.value},
+        )
+    session.expire_all()
+    refreshed = session.get(CountrySurvey, survey_id)
+    assert refreshed is not None
+    return refreshed
+
+
+def completion_by_set(checklist: Checklist, answers: dict[str, Answer]) -> dict[str, tuple[int, int]]:
+    """For each recommendation set: (answered elements, all elements)."""
+    missing = set(missing_answers(checklist, answers))
+    return {
+        rec_set.code: (sum(1 for e in rec_set.elements if e.id not in missing), len(rec_set.elements))
+        for rec_set in checklist.sets
+    }

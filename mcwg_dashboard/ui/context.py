@@ -1,0 +1,54 @@
+"""The engine and the acting user for a Streamlit session."""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from mcwg_dashboard.config import get_settings
+from mcwg_dashboard.db import make_engine, session_scope
+from mcwg_dashboard.services.actors import Actor, Role
+from mcwg_dashboard.services.demo import is_demo_loaded, load_demo
+from mcwg_dashboard.services.setup import SYSTEM_ACTOR, initialise
+
+
+@st.cache_resource(show_spinner="Preparing the database…")
+def _engine_for(url: str, embedded_default: bool) -> Engine:
+    settings = get_settings()
+    engine = make_engine(url)
+    initialise(engine, settings)
+    # Demo answers go only into the embedded default database, and only on its first start.
+    if embedded_default:
+        with session_scope(engine) as session:
+            if not is_demo_loaded(session) and not _has_answers(session):
+                load_demo(session, actor=SYSTEM_ACTOR)
+    return engine
+
+
+def _has_answers(session: object) -> bool:
+    from sqlmodel import Session, select
+
+    from mcwg_dashboard.models import Answer
+
+    assert isinstance(session, Session)
+    return session.exec(select(Answer.id).limit(1)).first() is not None
+
+
+def get_engine() -> Engine:
+    settings = get_settings()
+    return _engine_for(settings.effective_database_url, settings.is_embedded_default)
+
+
+def current_user() -> Actor:
+    """The one place that says who is acting. Until sign-in exists, the local user has the focus group's rights."""
+    return Actor(username="local", role=Role.ADMIN, display_name="Local user (no sign-in configured)")
+
+
+def demo_banner() -> None:
+    with session_scope(get_engine()) as session:
+        if is_demo_loaded(session):
+            st.warning(
+                "**Demo data.** The answers shown here are synthetic, made up to demonstrate the tool: "
+                "they are not real survey results of any country.",
+                icon="🧪",
+            )
