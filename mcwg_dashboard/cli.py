@@ -31,8 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
         help="load synthetic demo answers (three rounds), or remove them with --clear",
-        description="Load synthetic demo answers, marked as demo everywhere they appear. "
-        "Runs init first when needed.",
+        description="Load synthetic demo answers, marked as demo everywhere they appear. Runs init first when needed.",
     )
     demo.add_argument("--clear", action="store_true", help="remove all demo rounds, surveys and answers")
     return parser

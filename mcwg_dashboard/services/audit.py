@@ -21,5 +21,7 @@ def record(
     after: dict[str, Any] | None,
 ) -> None:
     session.add(
-        AuditEntry(actor=actor.username, action=action, entity=entity, entity_key=entity_key, before=before, after=after)
+        AuditEntry(
+            actor=actor.username, action=action, entity=entity, entity_key=entity_key, before=before, after=after
+        )
     )

@@ -11,8 +11,8 @@ from sqlmodel import Session, col, select
 
 from mcwg_dashboard.checklist import Checklist, Requirement
 from mcwg_dashboard.models import (
-    AppSetting,
     Answer,
+    AppSetting,
     Country,
     CountrySurvey,
     RoundState,

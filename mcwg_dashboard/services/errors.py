@@ -46,6 +46,8 @@ class ConflictError(ServiceError):
     def __init__(self, conflicts: list[Conflict], message: str | None = None) -> None:
         self.conflicts = conflicts
         if message is None:
-            parts = [f"{c.element_id} (changed by {c.changed_by or 'someone'} at {c.changed_at or '?'})" for c in conflicts]
+            parts = [
+                f"{c.element_id} (changed by {c.changed_by or 'someone'} at {c.changed_at or '?'})" for c in conflicts
+            ]
             message = "Not saved: these answers were changed by someone else since you loaded them: " + "; ".join(parts)
         super().__init__(message)

@@ -15,7 +15,9 @@ from mcwg_dashboard.services.transaction import transaction
 
 def list_rounds(session: Session) -> list[SurveyRound]:
     """All rounds, newest first."""
-    return list(session.exec(select(SurveyRound).order_by(col(SurveyRound.opens_on).desc(), col(SurveyRound.id).desc())))
+    return list(
+        session.exec(select(SurveyRound).order_by(col(SurveyRound.opens_on).desc(), col(SurveyRound.id).desc()))
+    )
 
 
 def open_rounds(session: Session) -> list[SurveyRound]:

@@ -76,7 +76,7 @@ def initialise(engine: Engine, settings: Settings, *, today: dt.date | None = No
     with Session(engine, expire_on_commit=False) as session:
         version = store_checklist(session, actor=SYSTEM_ACTOR, checklist=checklist)
         report.members_added = add_members(
-            session, actor=SYSTEM_ACTOR, members=load_members(settings.data_dir / "members.yaml")
+            session, actor=SYSTEM_ACTOR, members=load_members(settings.surveys_dir / "members.yaml")
         )
         if session.exec(select(SurveyRound).where(SurveyRound.is_demo == False)).first() is None:  # noqa: E712
             assert version.id is not None

@@ -1,0 +1,62 @@
+"""Checklist: every recommendation set and element, with what adopting it means."""
+
+import pandas as pd
+import streamlit as st
+
+from mcwg_dashboard.db import session_scope
+from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
+from mcwg_dashboard.ui.context import get_engine
+
+st.title("Checklist")
+with session_scope(get_engine()) as session:
+    version = latest_version(session)
+    checklist = checklist_for_version(session, version.id) if version and version.id else None
+
+if checklist is None:
+    st.info("No checklist is loaded yet. Run `python -m mcwg_dashboard init`.")
+    st.stop()
+
+st.caption(
+    f"Checklist version {checklist.version} ({checklist.date:%d %B %Y}): {len(checklist.elements)} elements in "
+    f"{len(checklist.sets)} recommendation sets. Elements marked inferred come from secondary sources; the focus "
+    "group can correct them through change proposals."
+)
+
+with st.expander("Answer scale", expanded=False):
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Code": s.code,
+                    "Status": s.display,
+                    "Meaning": s.meaning,
+                    "Score weight": "not scored" if s.weight is None else f"{s.weight:.2f}",
+                    "Requires": ", ".join(r.value.replace("_", " ") for r in s.requires) or "",
+                }
+                for s in checklist.scale.statuses
+            ]
+        ),
+        hide_index=True,
+    )
+
+for rec_set in checklist.sets:
+    st.subheader(f"{rec_set.code} · {rec_set.title}")
+    st.caption(
+        f"Version {rec_set.version}, {rec_set.date:%B %Y}, {rec_set.status.replace('_', ' ')}. {rec_set.summary}"
+    )
+    frame = pd.DataFrame(
+        [
+            {
+                "ID": e.id,
+                "Title": e.title,
+                "What adopting it means": e.explanation,
+                "Standards": "; ".join(e.standards),
+                "Level": e.level_text,
+                "Architectures": ", ".join(e.architectures),
+                "Inferred": "yes" if e.inferred else "",
+                "Sources": e.sources,
+            }
+            for e in rec_set.elements
+        ]
+    )
+    st.dataframe(frame, hide_index=True)

@@ -1,0 +1,32 @@
+"""Home: what this tool is, and where each member stands in the open survey rounds."""
+
+import streamlit as st
+
+from mcwg_dashboard.db import session_scope
+from mcwg_dashboard.services.overview import survey_status_table
+from mcwg_dashboard.ui.context import demo_banner, get_engine
+
+st.title("MCWG adoption dashboard")
+demo_banner()
+st.markdown(
+    "The IHE-Europe Multi-Country Working Group (MCWG) on Imaging Information Sharing recommends how countries "
+    "share medical imaging nationally. This tool collects each member's adoption of every recommendation element, "
+    "round after round. Country representatives fill in their survey under **Country survey**; the full list of "
+    "elements is under **Checklist**."
+)
+
+with session_scope(get_engine()) as session:
+    table = survey_status_table(session)
+
+if table.empty:
+    st.info("No survey round exists yet. Run `python -m mcwg_dashboard init` to open the first one.")
+else:
+    for round_name, rows in table.groupby("Round", sort=False):
+        st.subheader(str(round_name))
+        st.dataframe(
+            rows.drop(columns=["Round"]),
+            hide_index=True,
+            column_config={
+                "Answered": st.column_config.ProgressColumn("Answered", min_value=0, max_value=1, format="percent")
+            },
+        )

@@ -1,0 +1,319 @@
+"""Country survey: a representative fills in their country's checklist for an open round."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import streamlit as st
+from sqlmodel import select
+
+from mcwg_dashboard.checklist import Checklist, Element
+from mcwg_dashboard.db import session_scope
+from mcwg_dashboard.models import Country, SurveyState
+from mcwg_dashboard.services import surveys
+from mcwg_dashboard.services.checklist_store import checklist_for_version
+from mcwg_dashboard.services.errors import ConflictError, InvalidState, PermissionDenied, ValidationFailed
+from mcwg_dashboard.services.rounds import open_rounds
+from mcwg_dashboard.ui.context import current_user, demo_banner, get_engine
+from mcwg_dashboard.ui.survey_form import (
+    FIELDS,
+    Baseline,
+    baseline_from_answers,
+    changed_answers,
+    widget_key,
+)
+
+engine = get_engine()
+user = current_user()
+
+st.title("Country survey")
+demo_banner()
+
+with session_scope(engine) as session:
+    rounds = open_rounds(session)
+    countries = list(session.exec(select(Country)))
+
+editable = sorted((c for c in countries if user.may_edit_country(c.code)), key=lambda c: c.name)
+if not rounds:
+    st.info(
+        "No survey round is open at the moment. The focus group opens rounds; until then there is nothing to fill in."
+    )
+    st.stop()
+if not editable:
+    st.info("Your account does not represent any member country, so there is no survey for you to fill in.")
+    st.stop()
+
+names = {c.code: c.name for c in editable}
+left, right = st.columns(2)
+country_code = left.selectbox(
+    "Country or region", list(names), format_func=lambda code: f"{names[code]} ({code})", key="survey_country"
+)
+round_ids = {r.id: r for r in rounds}
+round_id = right.selectbox(
+    "Survey round", list(round_ids), format_func=lambda rid: round_ids[rid].name, key="survey_round"
+)
+assert country_code is not None and round_id is not None
+survey_round = round_ids[round_id]
+selected_round: int = round_id
+
+with session_scope(engine) as session:
+    checklist = checklist_for_version(session, survey_round.checklist_version_id)
+    survey = surveys.find_survey(session, round_id=selected_round, country_code=country_code)
+    answers = surveys.load_answers(session, survey_id=survey.id) if survey and survey.id else {}
+
+scope = f"{round_id}:{country_code}"
+base_key = f"baseline:{scope}"
+if base_key not in st.session_state:
+    st.session_state[base_key] = baseline_from_answers(checklist, answers)
+baseline: Baseline = st.session_state[base_key]
+errors: dict[str, list[str]] = st.session_state.setdefault(f"errors:{scope}", {})
+conflicts: dict[str, str] = st.session_state.setdefault(f"conflicts:{scope}", {})
+
+for element_id, values in baseline.items():
+    for field in FIELDS:
+        st.session_state.setdefault(widget_key(scope, element_id, field), values[field])
+
+
+def _widget_values(element_id: str) -> dict[str, Any]:
+    return {field: st.session_state.get(widget_key(scope, element_id, field)) for field in FIELDS}
+
+
+def _save(set_code: str) -> None:
+    rec_set = next(s for s in checklist.sets if s.code == set_code)
+    ids = [e.id for e in rec_set.elements]
+    for element_id in ids:
+        errors.pop(element_id, None)
+        conflicts.pop(element_id, None)
+    current = {element_id: _widget_values(element_id) for element_id in ids}
+    inputs, input_problems = changed_answers(baseline, current)
+    if input_problems:
+        errors.update(input_problems)
+        st.session_state["survey_flash"] = ("error", "Nothing was saved: some answers need attention (see below).")
+        return
+    if not inputs:
+        st.session_state["survey_flash"] = ("info", f"No changes to save in {set_code}.")
+        return
+    with session_scope(engine) as session:
+        try:
+            target = surveys.open_survey(session, actor=user, round_id=selected_round, country_code=country_code)
+            assert target.id is not None
+            versions = surveys.save_answers(session, actor=user, survey_id=target.id, answers=inputs)
+        except ValidationFailed as exc:
+            errors.update(exc.problems)
+            st.session_state["survey_flash"] = ("error", "Nothing was saved: some answers need attention (see below).")
+            return
+        except ConflictError as exc:
+            for conflict in exc.conflicts:
+                status = (
+                    checklist.scale.get(conflict.current_status).display if conflict.current_status else "no answer"
+                )
+                conflicts[conflict.element_id] = (
+                    f"Changed by {conflict.changed_by} at {conflict.changed_at} since you loaded it; "
+                    f"the database now says **{status}**. Your input is kept below: nothing in this set was saved."
+                )
+            st.session_state["survey_flash"] = ("error", str(exc))
+            return
+        except (PermissionDenied, InvalidState) as exc:
+            st.session_state["survey_flash"] = ("error", str(exc))
+            return
+    for item in inputs:
+        baseline[item.element_id] = {**current[item.element_id], "version": versions[item.element_id]}
+    st.session_state["survey_flash"] = ("success", f"Saved {len(inputs)} answer(s) in {set_code} as a draft.")
+
+
+def _reload(set_code: str) -> None:
+    """Throw away this set's unsaved input and show what the database holds now."""
+    with session_scope(engine) as session:
+        found = surveys.find_survey(session, round_id=selected_round, country_code=country_code)
+        fresh = surveys.load_answers(session, survey_id=found.id) if found and found.id else {}
+    fresh_baseline = baseline_from_answers(checklist, fresh)
+    rec_set = next(s for s in checklist.sets if s.code == set_code)
+    for element in rec_set.elements:
+        baseline[element.id] = fresh_baseline[element.id]
+        errors.pop(element.id, None)
+        conflicts.pop(element.id, None)
+        for field in FIELDS:
+            st.session_state[widget_key(scope, element.id, field)] = fresh_baseline[element.id][field]
+
+
+def _unsaved_sets() -> list[str]:
+    unsaved = []
+    for rec_set in checklist.sets:
+        if any(
+            {f: _widget_values(e.id)[f] for f in FIELDS} != {f: baseline[e.id][f] for f in FIELDS}
+            for e in rec_set.elements
+        ):
+            unsaved.append(rec_set.code)
+    return unsaved
+
+
+state = survey.state if survey else "not started"
+locked = survey is not None and survey.state != SurveyState.DRAFT
+completion = surveys.completion_by_set(checklist, answers)
+answered = sum(done for done, _ in completion.values())
+total = sum(count for _, count in completion.values())
+
+st.subheader(f"{names[country_code]} · {survey_round.name}")
+summary = st.columns(3)
+summary[0].metric("Survey state", state.capitalize())
+summary[1].metric("Answered (saved)", f"{answered} / {total}")
+summary[2].metric("Checklist version", checklist.version)
+progress_columns = st.columns(len(checklist.sets))
+for column, rec_set in zip(progress_columns, checklist.sets, strict=True):
+    done, count = completion[rec_set.code]
+    column.progress(done / count, text=f"{rec_set.code}: {done}/{count}")
+
+flash = st.session_state.pop("survey_flash", None)
+if flash:
+    kind, message = flash
+    {"success": st.success, "error": st.error, "info": st.info}[kind](message)
+
+if locked:
+    st.info(
+        f"This survey is {state}: it can no longer be edited here. "
+        "The focus group can send it back if it needs changes."
+    )
+
+
+def _element_block(element: Element, scale_codes: list[str], disabled: bool) -> None:
+    with st.container(border=True):
+        badges = []
+        if element.level_text:
+            badges.append(f"metadata level {element.level_text}")
+        if element.inferred:
+            badges.append("inferred: the FG may refine it")
+        badge_text = f"  \n:gray[{' · '.join(badges)}]" if badges else ""
+        st.markdown(f"**{element.id} · {_escape(element.title)}**{badge_text}")
+        st.caption(_escape(element.explanation))
+        if element.standards:
+            st.caption("Standards: " + _escape("; ".join(element.standards)))
+        status_col, date_col = st.columns([2, 1])
+        status_col.selectbox(
+            f"Status of {element.id}",
+            scale_codes,
+            format_func=lambda code: checklist.scale.get(code).display,
+            key=widget_key(scope, element.id, "status"),
+            disabled=disabled,
+        )
+        date_col.date_input(
+            f"Target date of {element.id}",
+            key=widget_key(scope, element.id, "target_date"),
+            min_value=dt.date(2000, 1, 1),
+            max_value=dt.date(2100, 12, 31),
+            disabled=disabled,
+            help="Required when the status is Planned.",
+        )
+        note_col, url_col = st.columns(2)
+        note_col.text_area(
+            f"Note on {element.id}",
+            key=widget_key(scope, element.id, "note"),
+            height=68,
+            disabled=disabled,
+            max_chars=4000,
+            help="Required for “Implemented – variant” and “Partially implemented”.",
+        )
+        url_col.text_input(
+            f"Evidence URL for {element.id}",
+            key=widget_key(scope, element.id, "evidence_url"),
+            disabled=disabled,
+            placeholder="https://…",
+        )
+        for message in errors.get(element.id, []):
+            st.error(f"{element.id}: {message}")
+        if element.id in conflicts:
+            st.warning(f"{element.id}: {conflicts[element.id]}")
+        previous = answers.get(element.id)
+        if previous is not None:
+            st.caption(
+                f"Last saved by {previous.answered_by} on {previous.answered_at:%Y-%m-%d %H:%M} UTC"
+                + (
+                    " · needs re-confirmation: the element changed since this answer"
+                    if previous.needs_reconfirmation
+                    else ""
+                )
+            )
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("[", "\\[").replace("$", "\\$")
+
+
+def _render_set_tabs(checklist: Checklist) -> None:
+    scale_codes = checklist.scale.codes
+    tabs = st.tabs([f"{s.code} ({completion[s.code][0]}/{completion[s.code][1]})" for s in checklist.sets])
+    for tab, rec_set in zip(tabs, checklist.sets, strict=True):
+        with tab:
+            st.markdown(f"#### {_escape(rec_set.title)}")
+            st.caption(
+                f"Version {rec_set.version} of {rec_set.date:%B %Y} · {rec_set.status.replace('_', ' ')}. "
+                + _escape(rec_set.summary)
+            )
+            with st.form(f"form:{scope}:{rec_set.code}", border=False):
+                for element in rec_set.elements:
+                    _element_block(element, scale_codes, locked)
+                st.form_submit_button(
+                    f"Save draft of {rec_set.code}",
+                    key=f"save:{scope}:{rec_set.code}",
+                    type="primary",
+                    disabled=locked,
+                    on_click=_save,
+                    args=(rec_set.code,),
+                )
+            st.button(
+                f"Discard unsaved changes in {rec_set.code} and reload",
+                key=f"reload:{scope}:{rec_set.code}",
+                on_click=_reload,
+                args=(rec_set.code,),
+                disabled=locked,
+                help="Shows what the database holds now, for example after someone else saved.",
+            )
+
+
+_render_set_tabs(checklist)
+
+st.divider()
+st.subheader("Submit")
+if not locked:
+    unsaved = _unsaved_sets()
+    missing = surveys.missing_answers(checklist, answers)
+    if unsaved:
+        st.warning(f"Unsaved changes in {', '.join(unsaved)}: save them before you submit.")
+    elif missing:
+        st.info(
+            f"{len(missing)} element(s) still need an answer before you can submit: {', '.join(missing[:12])}"
+            + ("…" if len(missing) > 12 else "")
+        )
+    ready = not unsaved and not missing and survey is not None
+    if st.button("Submit survey", key=f"submit:{scope}", disabled=not ready, type="primary"):
+        st.session_state[f"confirm_submit:{scope}"] = True
+    if st.session_state.get(f"confirm_submit:{scope}"):
+        st.warning(
+            f"Submit the survey of {names[country_code]} for {survey_round.name}? "
+            "After submitting, answers can only change if the focus group sends it back."
+        )
+        yes, no = st.columns(2)
+        if yes.button("Yes, submit", key=f"confirm:{scope}", type="primary"):
+            st.session_state.pop(f"confirm_submit:{scope}", None)
+            assert survey is not None and survey.id is not None
+            with session_scope(engine) as session:
+                try:
+                    surveys.submit_survey(session, actor=user, survey_id=survey.id, expected_version=survey.version)
+                except ValidationFailed as exc:
+                    errors.update(exc.problems)
+                    st.session_state["survey_flash"] = ("error", "The survey cannot be submitted yet (see below).")
+                except (ConflictError, PermissionDenied, InvalidState) as exc:
+                    st.session_state["survey_flash"] = ("error", str(exc))
+                else:
+                    st.session_state["survey_flash"] = ("success", "Survey submitted. Thank you!")
+                    st.toast("Survey submitted")
+            st.rerun()
+        if no.button("Cancel", key=f"cancel:{scope}"):
+            st.session_state.pop(f"confirm_submit:{scope}", None)
+            st.rerun()
+else:
+    st.caption(
+        f"Submitted by {survey.submitted_by} on {survey.submitted_at:%Y-%m-%d %H:%M} UTC."
+        if survey and survey.submitted_at
+        else ""
+    )

@@ -1,0 +1,156 @@
+"""Every page renders, with demo data and on an empty database; the survey page can be filled and submitted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+from streamlit.testing.v1 import AppTest
+
+from mcwg_dashboard.config import get_settings
+from mcwg_dashboard.db import make_engine
+from mcwg_dashboard.models import Answer, CountrySurvey, SurveyRound
+from mcwg_dashboard.services import surveys
+from mcwg_dashboard.services.checklist_store import checklist_for_version
+from mcwg_dashboard.ui.survey_form import widget_key
+
+APP = str(Path(__file__).parent.parent / "app.py")
+PAGES = ["mcwg_dashboard/views/home.py", "mcwg_dashboard/views/survey.py", "mcwg_dashboard/views/checklist.py"]
+DEMO_WARNING = "Demo data"
+
+
+def _app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def external_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """A database named by MCWG_DATABASE_URL: the app must never put demo data into it."""
+    url = f"sqlite:///{tmp_path / 'external.sqlite3'}"
+    monkeypatch.setenv("MCWG_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_with_demo_data_and_says_so(isolated_settings: Path, page: str) -> None:
+    at = _app(page)
+    if page != "mcwg_dashboard/views/checklist.py":
+        assert any(DEMO_WARNING in w.value for w in at.warning), "demo data must be labelled"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_a_database_without_answers(external_database: str, page: str) -> None:
+    at = _app(page)
+    assert not any(DEMO_WARNING in w.value for w in at.warning)
+
+
+def test_configured_database_gets_no_demo_data(external_database: str) -> None:
+    _app()
+    engine = make_engine(external_database)
+    with Session(engine) as session:
+        assert session.exec(select(Answer)).first() is None
+        assert all(not r.is_demo for r in session.exec(select(SurveyRound)))
+    engine.dispose()
+
+
+def _scope(url: str, country: str) -> tuple[str, list[str]]:
+    engine = make_engine(url)
+    with Session(engine) as session:
+        survey_round = session.exec(select(SurveyRound).where(SurveyRound.state == "open")).one()
+        element_ids = list(checklist_for_version(session, survey_round.checklist_version_id).elements)
+    engine.dispose()
+    return f"{survey_round.id}:{country}", element_ids
+
+
+def _stored(url: str, country: str) -> tuple[CountrySurvey | None, dict[str, Answer]]:
+    engine = make_engine(url)
+    with Session(engine) as session:
+        survey = session.exec(select(CountrySurvey).where(CountrySurvey.country_code == country)).first()
+        answers = surveys.load_answers(session, survey_id=survey.id) if survey and survey.id else {}
+    engine.dispose()
+    return survey, answers
+
+
+def test_survey_rule_violation_is_shown_next_to_the_element_and_nothing_saved(external_database: str) -> None:
+    at = _app("mcwg_dashboard/views/survey.py")
+    at.selectbox(key="survey_country").set_value("FR").run()
+    scope, _ = _scope(external_database, "FR")
+    at.selectbox(key=widget_key(scope, "KOS-07", "status")).set_value("VAR")
+    at.button(key=f"save:{scope}:KOS").click().run()
+    assert not at.exception
+    assert any("KOS-07: A note is required" in e.value for e in at.error)
+    assert at.selectbox(key=widget_key(scope, "KOS-07", "status")).value == "VAR", "input stays on screen"
+    assert _stored(external_database, "FR")[1] == {}
+
+
+def test_survey_fill_save_reload_and_submit(external_database: str) -> None:
+    at = _app("mcwg_dashboard/views/survey.py")
+    at.selectbox(key="survey_country").set_value("FR").run()
+    scope, element_ids = _scope(external_database, "FR")
+    at.selectbox(key=widget_key(scope, "KOS-07", "status")).set_value("VAR")
+    at.text_area(key=widget_key(scope, "KOS-07", "note")).input("MADO accession rule")
+    at.text_input(key=widget_key(scope, "KOS-07", "evidence_url")).input("https://example.org/fr-kos")
+    at.button(key=f"save:{scope}:KOS").click().run()
+    assert not at.exception
+    assert any("Saved 1 answer(s) in KOS" in s.value for s in at.success)
+    survey, answers = _stored(external_database, "FR")
+    assert answers["KOS-07"].status == "VAR" and answers["KOS-07"].note == "MADO accession rule"
+
+    # A fresh session (a reload) shows the saved draft.
+    reloaded = _app("mcwg_dashboard/views/survey.py")
+    reloaded.selectbox(key="survey_country").set_value("FR").run()
+    assert reloaded.selectbox(key=widget_key(scope, "KOS-07", "status")).value == "VAR"
+    assert reloaded.button(key=f"submit:{scope}").disabled, "an incomplete survey cannot be submitted"
+
+    # Forms submit only their own widgets, so each set is filled and saved in turn.
+    for set_code in ("SPP", "META", "KOS", "KIN", "DEP", "TRK"):
+        for element_id in element_ids:
+            if element_id.startswith(f"{set_code}-") and element_id != "KOS-07":
+                reloaded.selectbox(key=widget_key(scope, element_id, "status")).set_value("IMPL")
+        reloaded.button(key=f"save:{scope}:{set_code}").click().run()
+        assert not reloaded.exception
+    assert not reloaded.button(key=f"submit:{scope}").disabled
+    reloaded.button(key=f"submit:{scope}").click().run()
+    reloaded.button(key=f"confirm:{scope}").click().run()
+    assert not reloaded.exception
+    assert any("Survey submitted" in s.value for s in reloaded.success)
+    survey, answers = _stored(external_database, "FR")
+    assert survey is not None and survey.state == "submitted"
+    assert len(answers) == len(element_ids)
+
+
+def test_conflicting_save_from_a_second_tab_is_refused_and_input_kept(external_database: str) -> None:
+    first = _app("mcwg_dashboard/views/survey.py")
+    second = _app("mcwg_dashboard/views/survey.py")
+    scope, _ = _scope(external_database, "NO")
+    for tab in (first, second):
+        tab.selectbox(key="survey_country").set_value("NO").run()
+    first.selectbox(key=widget_key(scope, "SPP-01", "status")).set_value("IMPL")
+    first.button(key=f"save:{scope}:SPP").click().run()
+    second.selectbox(key=widget_key(scope, "SPP-01", "status")).set_value("NOPL")
+    second.text_area(key=widget_key(scope, "SPP-01", "note")).input("We decided against it")
+    second.button(key=f"save:{scope}:SPP").click().run()
+    assert not second.exception
+    assert any("changed by someone else" in e.value for e in second.error)
+    assert any("SPP-01: Changed by local" in w.value for w in second.warning)
+    assert second.selectbox(key=widget_key(scope, "SPP-01", "status")).value == "NOPL", "the loser keeps their input"
+    assert second.text_area(key=widget_key(scope, "SPP-01", "note")).value == "We decided against it"
+    assert _stored(external_database, "NO")[1]["SPP-01"].status == "IMPL"
+
+    # After reloading the set, the second tab sees the winner's answer and can save on top of it.
+    second.button(key=f"reload:{scope}:SPP").click().run()
+    assert second.selectbox(key=widget_key(scope, "SPP-01", "status")).value == "IMPL"
+    second.selectbox(key=widget_key(scope, "SPP-01", "status")).set_value("PART")
+    second.text_area(key=widget_key(scope, "SPP-01", "note")).input("Two regions")
+    second.button(key=f"save:{scope}:SPP").click().run()
+    assert _stored(external_database, "NO")[1]["SPP-01"].status == "PART"

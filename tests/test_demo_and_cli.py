@@ -1,0 +1,106 @@
+"""Demo data and the command line."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from mcwg_dashboard.checklist import rule_violations
+from mcwg_dashboard.cli import build_parser, main
+from mcwg_dashboard.db import make_engine
+from mcwg_dashboard.models import Answer, Country, CountrySurvey, SurveyRound
+from mcwg_dashboard.services import surveys
+from mcwg_dashboard.services.demo import clear_demo, is_demo_loaded, load_demo
+from mcwg_dashboard.services.errors import InvalidState, PermissionDenied
+from tests.helpers import ADMIN, REP_FR, the_open_round
+
+
+def test_demo_spans_three_rounds_and_every_member(session: Session) -> None:
+    report = load_demo(session, actor=ADMIN)
+    assert len(report.rounds) == 2
+    rounds = list(session.exec(select(SurveyRound)))
+    assert len(rounds) == 3
+    assert all(r.is_demo for r in rounds if r.state == "closed")
+    answered = {s.country_code for s in session.exec(select(CountrySurvey))}
+    assert answered == {c.code for c in session.exec(select(Country))}
+    statuses = {a.status for a in session.exec(select(Answer))}
+    assert statuses >= {"IMPL", "VAR", "PART", "PLAN", "CONS", "NOPL", "NA"}
+    assert all(s.is_demo for s in session.exec(select(CountrySurvey)))
+
+
+def test_demo_answers_keep_the_scale_rules(session: Session) -> None:
+    load_demo(session, actor=ADMIN)
+    survey = session.exec(select(CountrySurvey)).first()
+    assert survey is not None
+    scale = surveys.survey_checklist(session, survey).scale
+    for answer in session.exec(select(Answer)):
+        assert rule_violations(scale, answer.status, answer.note, answer.target_date) == [], answer.element_id
+
+
+def test_demo_clear_removes_everything_synthetic(session: Session) -> None:
+    load_demo(session, actor=ADMIN)
+    with pytest.raises(InvalidState, match="already loaded"):
+        load_demo(session, actor=ADMIN)
+    clear_demo(session, actor=ADMIN)
+    assert not is_demo_loaded(session)
+    assert session.exec(select(Answer)).first() is None
+    assert session.exec(select(CountrySurvey)).first() is None
+    assert [r.name for r in session.exec(select(SurveyRound))] == [the_open_round(session).name]
+    assert all(c.architectures is None for c in session.exec(select(Country)))
+
+
+def test_only_admins_load_demo_data(session: Session) -> None:
+    with pytest.raises(PermissionDenied):
+        load_demo(session, actor=REP_FR)
+
+
+def test_cli_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["--help"])
+    assert caught.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("init", "demo"):
+        assert command in out
+
+
+def test_every_cli_command_is_in_the_readme() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name in subparsers.choices:
+        assert f"python -m mcwg_dashboard {name}" in readme, f"README does not document `{name}`"
+
+
+def test_cli_init_demo_and_clear(isolated_settings: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init"]) == 0
+    assert "Survey round opened" in capsys.readouterr().out
+    assert main(["init"]) == 0
+    assert "Survey round opened" not in capsys.readouterr().out
+    assert main(["demo"]) == 0
+    assert "synthetic answers" in capsys.readouterr().out
+    engine = make_engine(f"sqlite:///{isolated_settings / 'mcwg.sqlite3'}")
+    with Session(engine) as session:
+        assert is_demo_loaded(session)
+    assert main(["demo", "--clear"]) == 0
+    with Session(engine) as session:
+        assert not is_demo_loaded(session)
+        assert session.exec(select(Answer)).first() is None
+    engine.dispose()
+
+
+def test_cli_reports_a_broken_checklist_without_traceback(
+    isolated_settings: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mcwg_dashboard.config import get_settings
+
+    (isolated_settings / "surveys").mkdir()
+    (isolated_settings / "surveys" / "checklist.yaml").write_text("version: x\n")
+    monkeypatch.setenv("MCWG_SURVEYS_DIR", str(isolated_settings / "surveys"))
+    get_settings.cache_clear()
+    assert main(["init"]) == 1
+    err = capsys.readouterr().err
+    assert "checklist.yaml: field 'date'" in err
+    assert "Traceback" not in err
