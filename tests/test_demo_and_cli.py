@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,10 @@ def test_cli_reports_a_broken_checklist_without_traceback(
     err = capsys.readouterr().err
     assert "checklist.yaml: field 'date'" in err
     assert "Traceback" not in err
+
+
+def test_demo_answers_are_never_dated_in_the_future(session: Session) -> None:
+    load_demo(session, actor=ADMIN)
+    now = dt.datetime.now(dt.UTC)
+    assert all(a.answered_at <= now for a in session.exec(select(Answer)))
+    assert all(s.updated_at <= now for s in session.exec(select(CountrySurvey)))

@@ -148,8 +148,8 @@ def load_demo(session: Session, *, actor: Actor, today: dt.date | None = None, s
                     country_code=country.code,
                     state=state.value,
                     is_demo=True,
-                    updated_at=_at(survey_round.opens_on, 20),
-                    submitted_at=_at(survey_round.opens_on, 30) if state != SurveyState.DRAFT else None,
+                    updated_at=_at(survey_round.opens_on, 20, today),
+                    submitted_at=_at(survey_round.opens_on, 30, today) if state != SurveyState.DRAFT else None,
                     submitted_by=DEMO_USER if state != SurveyState.DRAFT else None,
                 )
                 session.add(survey)
@@ -163,7 +163,8 @@ def load_demo(session: Session, *, actor: Actor, today: dt.date | None = None, s
                     level[element_id] += rng.choice([0.0, 0.05, 0.1, 0.15, 0.2, -0.1])
                     applicable = bool(architectures & set(element.architectures))
                     status = _status_for(rng, level[element_id], applicable)
-                    session.add(_demo_answer(rng, checklist, survey, element_id, status, survey_round.opens_on))
+                    answered_at = _at(survey_round.opens_on, rng.randint(1, 25), today)
+                    session.add(_demo_answer(rng, checklist, survey, element_id, status, answered_at))
                     report.answers += 1
         session.add(AppSetting(key=DEMO_FLAG, value=today.isoformat()))
         audit.record(
@@ -178,18 +179,25 @@ def load_demo(session: Session, *, actor: Actor, today: dt.date | None = None, s
     return report
 
 
-def _at(day: dt.date, days_later: int) -> dt.datetime:
-    return dt.datetime.combine(day + dt.timedelta(days=days_later), dt.time(10, 0), tzinfo=dt.UTC)
+def _at(day: dt.date, days_later: int, today: dt.date) -> dt.datetime:
+    """A moment some days into a round, but never after today (the open round started recently)."""
+    moment = min(day + dt.timedelta(days=days_later), today - dt.timedelta(days=1))
+    return dt.datetime.combine(moment, dt.time(10, 0), tzinfo=dt.UTC)
 
 
 def _demo_answer(
-    rng: random.Random, checklist: Checklist, survey: CountrySurvey, element_id: str, status: str, opens_on: dt.date
+    rng: random.Random,
+    checklist: Checklist,
+    survey: CountrySurvey,
+    element_id: str,
+    status: str,
+    answered_at: dt.datetime,
 ) -> Answer:
     requires = checklist.scale.get(status).requires
     note = rng.choice(NOTES[status]) if status in NOTES else ""
     if Requirement.NOTE in requires and not note:
         note = "Demo note."
-    target = opens_on + dt.timedelta(days=rng.choice([180, 365, 540])) if status == "PLAN" else None
+    target = answered_at.date() + dt.timedelta(days=rng.choice([180, 365, 540])) if status == "PLAN" else None
     evidence = (
         f"https://example.org/demo/{survey.country_code.lower()}/{element_id.lower()}"
         if status in ("IMPL", "VAR") and rng.random() < 0.3
@@ -204,7 +212,7 @@ def _demo_answer(
         target_date=target,
         version=1,
         answered_by=DEMO_USER,
-        answered_at=_at(opens_on, rng.randint(1, 25)),
+        answered_at=answered_at,
     )
 
 

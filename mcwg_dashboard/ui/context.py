@@ -50,5 +50,5 @@ def demo_banner() -> None:
             st.warning(
                 "**Demo data.** The answers shown here are synthetic, made up to demonstrate the tool: "
                 "they are not real survey results of any country.",
-                icon="🧪",
+                icon=":material/science:",
             )

@@ -26,6 +26,7 @@ else:
         st.dataframe(
             rows.drop(columns=["Round"]),
             hide_index=True,
+            height=36 * (len(rows) + 1) + 2,
             column_config={
                 "Answered": st.column_config.ProgressColumn("Answered", min_value=0, max_value=1, format="percent")
             },

@@ -79,6 +79,18 @@ def _widget_values(element_id: str) -> dict[str, Any]:
     return {field: st.session_state.get(widget_key(scope, element_id, field)) for field in FIELDS}
 
 
+def _flash(kind: str, where: str | None, message: str) -> None:
+    """A message for the next run, shown where the user acted: a set's save button, or the page top."""
+    st.session_state[f"survey_flash:{where}"] = (kind, message)
+
+
+def _show_flash(where: str | None) -> None:
+    flash = st.session_state.pop(f"survey_flash:{where}", None)
+    if flash:
+        kind, message = flash
+        {"success": st.success, "error": st.error, "info": st.info}[kind](message)
+
+
 def _save(set_code: str) -> None:
     rec_set = next(s for s in checklist.sets if s.code == set_code)
     ids = [e.id for e in rec_set.elements]
@@ -89,10 +101,10 @@ def _save(set_code: str) -> None:
     inputs, input_problems = changed_answers(baseline, current)
     if input_problems:
         errors.update(input_problems)
-        st.session_state["survey_flash"] = ("error", "Nothing was saved: some answers need attention (see below).")
+        _flash("error", set_code, "Nothing was saved: some answers need attention (see the marked elements above).")
         return
     if not inputs:
-        st.session_state["survey_flash"] = ("info", f"No changes to save in {set_code}.")
+        _flash("info", set_code, f"No changes to save in {set_code}.")
         return
     with session_scope(engine) as session:
         try:
@@ -101,7 +113,7 @@ def _save(set_code: str) -> None:
             versions = surveys.save_answers(session, actor=user, survey_id=target.id, answers=inputs)
         except ValidationFailed as exc:
             errors.update(exc.problems)
-            st.session_state["survey_flash"] = ("error", "Nothing was saved: some answers need attention (see below).")
+            _flash("error", set_code, "Nothing was saved: some answers need attention (see the marked elements above).")
             return
         except ConflictError as exc:
             for conflict in exc.conflicts:
@@ -112,14 +124,14 @@ def _save(set_code: str) -> None:
                     f"Changed by {conflict.changed_by} at {conflict.changed_at} since you loaded it; "
                     f"the database now says **{status}**. Your input is kept below: nothing in this set was saved."
                 )
-            st.session_state["survey_flash"] = ("error", str(exc))
+            _flash("error", set_code, str(exc))
             return
         except (PermissionDenied, InvalidState) as exc:
-            st.session_state["survey_flash"] = ("error", str(exc))
+            _flash("error", set_code, str(exc))
             return
     for item in inputs:
         baseline[item.element_id] = {**current[item.element_id], "version": versions[item.element_id]}
-    st.session_state["survey_flash"] = ("success", f"Saved {len(inputs)} answer(s) in {set_code} as a draft.")
+    _flash("success", set_code, f"Saved {len(inputs)} answer(s) in {set_code} as a draft.")
 
 
 def _reload(set_code: str) -> None:
@@ -164,10 +176,7 @@ for column, rec_set in zip(progress_columns, checklist.sets, strict=True):
     done, count = completion[rec_set.code]
     column.progress(done / count, text=f"{rec_set.code}: {done}/{count}")
 
-flash = st.session_state.pop("survey_flash", None)
-if flash:
-    kind, message = flash
-    {"success": st.success, "error": st.error, "info": st.info}[kind](message)
+_show_flash(None)
 
 if locked:
     st.info(
@@ -241,7 +250,9 @@ def _escape(text: str) -> str:
 
 def _render_set_tabs(checklist: Checklist) -> None:
     scale_codes = checklist.scale.codes
-    tabs = st.tabs([f"{s.code} ({completion[s.code][0]}/{completion[s.code][1]})" for s in checklist.sets])
+    # Stable labels and a key keep the chosen tab selected when a save reruns the page
+    # (completion counts live in the progress bars above, not in the labels).
+    tabs = st.tabs([s.code for s in checklist.sets], key=f"tabs:{scope}")
     for tab, rec_set in zip(tabs, checklist.sets, strict=True):
         with tab:
             st.markdown(f"#### {_escape(rec_set.title)}")
@@ -260,6 +271,7 @@ def _render_set_tabs(checklist: Checklist) -> None:
                     on_click=_save,
                     args=(rec_set.code,),
                 )
+            _show_flash(rec_set.code)
             st.button(
                 f"Discard unsaved changes in {rec_set.code} and reload",
                 key=f"reload:{scope}:{rec_set.code}",
@@ -301,11 +313,13 @@ if not locked:
                     surveys.submit_survey(session, actor=user, survey_id=survey.id, expected_version=survey.version)
                 except ValidationFailed as exc:
                     errors.update(exc.problems)
-                    st.session_state["survey_flash"] = ("error", "The survey cannot be submitted yet (see below).")
+                    _flash(
+                        "error", None, "The survey cannot be submitted yet: see the marked elements in the sets above."
+                    )
                 except (ConflictError, PermissionDenied, InvalidState) as exc:
-                    st.session_state["survey_flash"] = ("error", str(exc))
+                    _flash("error", None, str(exc))
                 else:
-                    st.session_state["survey_flash"] = ("success", "Survey submitted. Thank you!")
+                    _flash("success", None, "Survey submitted. Thank you!")
                     st.toast("Survey submitted")
             st.rerun()
         if no.button("Cancel", key=f"cancel:{scope}"):
