@@ -1,0 +1,1 @@
+"""Plotly figure builders: DataFrames in, figures out. No streamlit here."""
