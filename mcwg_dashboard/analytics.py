@@ -1,0 +1,178 @@
+"""Pure pandas over the long answer frame: adoption scores, matrices, comparisons, changes and trends.
+
+The adoption score of a group of answers is the mean score weight of its answers whose status carries a
+weight (Not applicable and Unknown carry none, so they neither raise nor lower a score). Every figure of a
+round comes from that round's own answers and the scale of the checklist version they were given on.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from mcwg_dashboard.checklist import AnswerScale
+
+SCORE_COLUMNS = ["score", "scored", "answers"]
+
+
+def adoption_scores(answers: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Score per group: `score` (0..1, NaN when nothing is scored), `scored` answers, all `answers`."""
+    if answers.empty:
+        return pd.DataFrame(columns=[*by, *SCORE_COLUMNS])
+    grouped = answers.groupby(by, sort=True, dropna=False)
+    result = pd.DataFrame(
+        {
+            "score": grouped["weight"].mean(),
+            "scored": grouped["weight"].count(),
+            "answers": grouped["status"].size(),
+        }
+    ).reset_index()
+    return result
+
+
+def overall_score(answers: pd.DataFrame) -> float:
+    if answers.empty or answers["weight"].count() == 0:
+        return math.nan
+    return float(answers["weight"].mean())
+
+
+def peer_comparison(answers: pd.DataFrame, country_code: str) -> pd.DataFrame:
+    """Per set: the country's score, the average of all members' scores, and of members sharing an architecture.
+
+    Averages are of per-country scores, so a country with more answers does not weigh more.
+    """
+    columns = ["set_code", "country", "all_members", "same_architecture"]
+    if answers.empty or country_code not in set(answers["country_code"]):
+        return pd.DataFrame(columns=columns)
+    per_country = adoption_scores(answers, ["set_code", "country_code"])
+    mine = per_country[per_country["country_code"] == country_code].set_index("set_code")["score"]
+    everyone = per_country.groupby("set_code")["score"].mean()
+    architectures = _architectures(answers)
+    own = architectures.get(country_code, set())
+    peers = [code for code, archs in architectures.items() if archs & own]
+    same = per_country[per_country["country_code"].isin(peers)].groupby("set_code")["score"].mean()
+    result = pd.DataFrame({"country": mine, "all_members": everyone, "same_architecture": same})
+    result = result.reindex(sorted(result.index)).reset_index(names="set_code")
+    return result[columns]
+
+
+def _architectures(answers: pd.DataFrame) -> dict[str, set[str]]:
+    pairs = answers[["country_code", "architectures"]].drop_duplicates("country_code")
+    return {
+        str(code): set(str(archs).split(",")) if isinstance(archs, str) and archs else set()
+        for code, archs in zip(pairs["country_code"], pairs["architectures"], strict=True)
+    }
+
+
+def status_matrix(answers: pd.DataFrame, *, sort_by: str = "country") -> pd.DataFrame:
+    """Country x element grid of status codes; rows by country name or by adoption (best first)."""
+    if answers.empty:
+        return pd.DataFrame()
+    matrix = answers.pivot(index="country_code", columns="element_id", values="status")
+    element_order = answers.drop_duplicates("element_id").sort_values("position")["element_id"].tolist()
+    matrix = matrix.reindex(columns=element_order)
+    names = answers.drop_duplicates("country_code").set_index("country_code")["country_name"]
+    if sort_by == "adoption":
+        scores = adoption_scores(answers, ["country_code"]).set_index("country_code")["score"]
+        order = sorted(matrix.index, key=lambda code: (-_or_minus_one(scores.get(code)), names[code]))
+    else:
+        order = sorted(matrix.index, key=lambda code: names[code])
+    return matrix.reindex(index=order)
+
+
+def _or_minus_one(value: object) -> float:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return -1.0
+    return float(value)  # type: ignore[arg-type]
+
+
+def status_distribution(answers: pd.DataFrame, scale: AnswerScale) -> pd.DataFrame:
+    """How many answers have each status, in the scale's order (zero counts kept)."""
+    counts = answers["status"].value_counts() if not answers.empty else pd.Series(dtype=int)
+    return pd.DataFrame({"status": scale.codes, "count": [int(counts.get(code, 0)) for code in scale.codes]})
+
+
+CHANGE_KINDS = ["upgrade", "downgrade", "new", "changed", "unchanged"]
+
+
+def round_changes(earlier: pd.DataFrame, later: pd.DataFrame) -> pd.DataFrame:
+    """Per country and element answered in the later round: the earlier and later status, and the kind of change.
+
+    upgrade / downgrade compare score weights; `new` had no answer before; `changed` moved to or from a
+    status without a weight (such as Not applicable).
+    """
+    columns = ["country_code", "country_name", "element_id", "set_code", "before", "after", "change"]
+    if later.empty:
+        return pd.DataFrame(columns=columns)
+    keys = ["country_code", "element_id"]
+    old = earlier[[*keys, "status", "weight"]].rename(columns={"status": "before", "weight": "weight_before"})
+    merged = later[[*keys, "country_name", "set_code", "status", "weight"]].merge(old, on=keys, how="left")
+    merged = merged.rename(columns={"status": "after"})
+
+    def kind(row: pd.Series) -> str:
+        if pd.isna(row["before"]):
+            return "new"
+        if row["before"] == row["after"]:
+            return "unchanged"
+        if pd.isna(row["weight"]) or pd.isna(row["weight_before"]):
+            return "changed"
+        if row["weight"] > row["weight_before"]:
+            return "upgrade"
+        if row["weight"] < row["weight_before"]:
+            return "downgrade"
+        return "changed"
+
+    merged["change"] = merged.apply(kind, axis=1) if not merged.empty else pd.Series(dtype=str)
+    merged["before"] = merged["before"].where(merged["before"].notna(), None)
+    return merged.sort_values(keys).reset_index(drop=True)[columns]
+
+
+def change_summary(changes: pd.DataFrame) -> pd.DataFrame:
+    """Per country: how many upgrades, downgrades, new answers and other changes."""
+    kinds = ["upgrade", "downgrade", "new", "changed"]
+    if changes.empty:
+        return pd.DataFrame(columns=["country_code", "country_name", *kinds])
+    table = pd.crosstab([changes["country_code"], changes["country_name"]], changes["change"])
+    table = table.reindex(columns=kinds, fill_value=0).reset_index()
+    table.columns.name = None
+    return table.sort_values("country_name").reset_index(drop=True)
+
+
+def trend_by_set(answers: pd.DataFrame, *, same_countries_only: bool = False) -> pd.DataFrame:
+    """Score per round and set. With same_countries_only, only countries that answered in every round shown count."""
+    columns = ["round_id", "round_name", "round_opens_on", "set_code", "score", "countries"]
+    if answers.empty:
+        return pd.DataFrame(columns=columns)
+    data = answers
+    if same_countries_only:
+        rounds_per_country = data.groupby("country_code")["round_id"].nunique()
+        everywhere = rounds_per_country[rounds_per_country == data["round_id"].nunique()].index
+        data = data[data["country_code"].isin(everywhere)]
+        if data.empty:
+            return pd.DataFrame(columns=columns)
+    # Mean of per-country scores, so each country counts once per set and round.
+    per_country = adoption_scores(data, ["round_id", "round_name", "round_opens_on", "set_code", "country_code"])
+    trend = (
+        per_country.groupby(["round_id", "round_name", "round_opens_on", "set_code"])
+        .agg(score=("score", "mean"), countries=("country_code", "nunique"))
+        .reset_index()
+        .sort_values(["round_opens_on", "set_code"])
+        .reset_index(drop=True)
+    )
+    return trend[columns]
+
+
+def country_set_scores(answers: pd.DataFrame) -> pd.DataFrame:
+    """Per country and set: the score, for the map and the per-country bars."""
+    return adoption_scores(answers, ["country_code", "country_name", "set_code"])
+
+
+def stale_answers(answers: pd.DataFrame) -> pd.DataFrame:
+    """Answers given before the round opened (carried over) or flagged for re-confirmation, per country."""
+    if answers.empty:
+        return pd.DataFrame(columns=["country_code", "stale"])
+    opened = pd.to_datetime(answers["round_opens_on"]).dt.tz_localize("UTC")
+    answered = pd.to_datetime(answers["answered_at"], utc=True)
+    stale = (answered < opened) | answers["needs_reconfirmation"].astype(bool)
+    return answers.assign(stale=stale).groupby("country_code")["stale"].sum().astype(int).reset_index()

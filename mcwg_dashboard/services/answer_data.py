@@ -1,0 +1,115 @@
+"""Answers as one long pandas frame for the dashboards: one query, whatever the number of countries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+from sqlalchemy import and_, select
+from sqlmodel import Session, col
+
+from mcwg_dashboard.models import (
+    Answer,
+    ChecklistElement,
+    ChecklistVersion,
+    Country,
+    CountrySurvey,
+    SurveyRound,
+    SurveyState,
+)
+from mcwg_dashboard.services.checklist_store import checklist_for_version
+
+# Answers a country has handed in; drafts stay the country's own business.
+SHARED_STATES = (SurveyState.SUBMITTED.value, SurveyState.VALIDATED.value, SurveyState.PUBLISHED.value)
+
+ANSWER_COLUMNS = [
+    "round_id",
+    "round_name",
+    "round_opens_on",
+    "round_is_demo",
+    "checklist_version_id",
+    "checklist_version",
+    "country_code",
+    "country_name",
+    "architectures",
+    "survey_state",
+    "element_id",
+    "element_title",
+    "set_code",
+    "position",
+    "metadata_level",
+    "status",
+    "note",
+    "evidence_url",
+    "target_date",
+    "answered_at",
+    "needs_reconfirmation",
+    "weight",
+    "answered",
+]
+
+
+def load_answer_frame(
+    session: Session, *, round_ids: Iterable[int] | None = None, states: Iterable[str] = SHARED_STATES
+) -> pd.DataFrame:
+    """Every answer of the chosen rounds and survey states, with its round, country, element and score weight."""
+    query = (
+        select(
+            col(SurveyRound.id).label("round_id"),
+            col(SurveyRound.name).label("round_name"),
+            col(SurveyRound.opens_on).label("round_opens_on"),
+            col(SurveyRound.is_demo).label("round_is_demo"),
+            col(SurveyRound.checklist_version_id).label("checklist_version_id"),
+            col(ChecklistVersion.label).label("checklist_version"),
+            col(Country.code).label("country_code"),
+            col(Country.name).label("country_name"),
+            col(Country.architectures).label("architectures"),
+            col(CountrySurvey.state).label("survey_state"),
+            col(Answer.element_id).label("element_id"),
+            col(ChecklistElement.title).label("element_title"),
+            col(ChecklistElement.set_code).label("set_code"),
+            col(ChecklistElement.position).label("position"),
+            col(ChecklistElement.metadata_level).label("metadata_level"),
+            col(Answer.status).label("status"),
+            col(Answer.note).label("note"),
+            col(Answer.evidence_url).label("evidence_url"),
+            col(Answer.target_date).label("target_date"),
+            col(Answer.answered_at).label("answered_at"),
+            col(Answer.needs_reconfirmation).label("needs_reconfirmation"),
+        )
+        .select_from(Answer)
+        .join(CountrySurvey, col(CountrySurvey.id) == col(Answer.survey_id))
+        .join(SurveyRound, col(SurveyRound.id) == col(CountrySurvey.round_id))
+        .join(Country, col(Country.code) == col(CountrySurvey.country_code))
+        .join(ChecklistVersion, col(ChecklistVersion.id) == col(SurveyRound.checklist_version_id))
+        .join(
+            ChecklistElement,
+            and_(
+                col(ChecklistElement.checklist_version_id) == col(SurveyRound.checklist_version_id),
+                col(ChecklistElement.element_id) == col(Answer.element_id),
+            ),
+        )
+        .where(col(CountrySurvey.state).in_(list(states)))
+        .order_by(col(SurveyRound.opens_on), col(Country.code), col(ChecklistElement.position))
+    )
+    if round_ids is not None:
+        query = query.where(col(SurveyRound.id).in_(list(round_ids)))
+    rows = session.execute(query).mappings().all()
+    frame = pd.DataFrame([dict(r) for r in rows], columns=ANSWER_COLUMNS[:-2])
+    return add_weights(session, frame)
+
+
+def add_weights(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
+    """Score weight and 'answered' per row, from the answer scale of the checklist version each round used."""
+    frame = frame.copy()
+    weights: dict[tuple[int, str], float | None] = {}
+    answered: dict[tuple[int, str], bool] = {}
+    for version_id in frame["checklist_version_id"].dropna().unique():
+        scale = checklist_for_version(session, int(version_id)).scale
+        for status in scale.statuses:
+            weights[(int(version_id), status.code)] = status.weight
+            answered[(int(version_id), status.code)] = status.answered
+    keys = list(zip(frame["checklist_version_id"].astype("Int64"), frame["status"], strict=True))
+    frame["weight"] = pd.Series([weights.get((int(v), s)) for v, s in keys], index=frame.index, dtype="float64")
+    frame["answered"] = pd.Series([answered.get((int(v), s), False) for v, s in keys], index=frame.index, dtype=bool)
+    return frame
