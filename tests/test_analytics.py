@@ -87,7 +87,7 @@ def test_peer_comparison_uses_per_country_means_and_shared_architectures() -> No
     assert peers.loc["X", "all_members"] == pytest.approx((0.75 + 0.125) / 2)
     # AA (A) shares architecture A with BB (A,B).
     assert peers.loc["X", "same_architecture"] == pytest.approx((0.75 + 0.125) / 2)
-    assert math.isnan(peers.loc["Y", "country"])
+    assert peers.isna().at["Y", "country"]
     assert peers.loc["Y", "all_members"] == pytest.approx(1.0)
     r2_peers = analytics.peer_comparison(R2, "CC").set_index("set_code")
     assert r2_peers.loc["X", "same_architecture"] == pytest.approx(1.0), "CC shares no architecture: only itself"
@@ -100,7 +100,7 @@ def test_matrix_orders_by_name_or_adoption() -> None:
     assert matrix.loc["BB", "X-02"] == "NOPL"
     by_adoption = analytics.status_matrix(R2, sort_by="adoption")
     assert list(by_adoption.index) == ["AA", "CC", "BB"]  # 0.925, 0.55, 0.25
-    assert pd.isna(by_adoption.loc["CC", "X-02"])
+    assert by_adoption.isna().at["CC", "X-02"]
 
 
 def test_round_changes_classify_upgrades_downgrades_and_new() -> None:
@@ -112,7 +112,7 @@ def test_round_changes_classify_upgrades_downgrades_and_new() -> None:
     assert changes[("BB", "X-02")] == "changed"  # NOPL -> NA: no weight to compare
     assert changes[("CC", "X-01")] == "new"
     summary = analytics.change_summary(analytics.round_changes(R1, R2)).set_index("country_code")
-    assert summary.loc["AA", ["upgrade", "downgrade", "new", "changed"]].tolist() == [1, 1, 0, 0]
+    assert [summary.at["AA", k] for k in ("upgrade", "downgrade", "new", "changed")] == [1, 1, 0, 0]
     assert summary.loc["CC", "new"] == 2
 
 

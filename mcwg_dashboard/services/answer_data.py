@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, select
@@ -53,30 +54,31 @@ def load_answer_frame(
     session: Session, *, round_ids: Iterable[int] | None = None, states: Iterable[str] = SHARED_STATES
 ) -> pd.DataFrame:
     """Every answer of the chosen rounds and survey states, with its round, country, element and score weight."""
+    columns: list[Any] = [
+        col(SurveyRound.id).label("round_id"),
+        col(SurveyRound.name).label("round_name"),
+        col(SurveyRound.opens_on).label("round_opens_on"),
+        col(SurveyRound.is_demo).label("round_is_demo"),
+        col(SurveyRound.checklist_version_id).label("checklist_version_id"),
+        col(ChecklistVersion.label).label("checklist_version"),
+        col(Country.code).label("country_code"),
+        col(Country.name).label("country_name"),
+        col(Country.architectures).label("architectures"),
+        col(CountrySurvey.state).label("survey_state"),
+        col(Answer.element_id).label("element_id"),
+        col(ChecklistElement.title).label("element_title"),
+        col(ChecklistElement.set_code).label("set_code"),
+        col(ChecklistElement.position).label("position"),
+        col(ChecklistElement.metadata_level).label("metadata_level"),
+        col(Answer.status).label("status"),
+        col(Answer.note).label("note"),
+        col(Answer.evidence_url).label("evidence_url"),
+        col(Answer.target_date).label("target_date"),
+        col(Answer.answered_at).label("answered_at"),
+        col(Answer.needs_reconfirmation).label("needs_reconfirmation"),
+    ]
     query = (
-        select(
-            col(SurveyRound.id).label("round_id"),
-            col(SurveyRound.name).label("round_name"),
-            col(SurveyRound.opens_on).label("round_opens_on"),
-            col(SurveyRound.is_demo).label("round_is_demo"),
-            col(SurveyRound.checklist_version_id).label("checklist_version_id"),
-            col(ChecklistVersion.label).label("checklist_version"),
-            col(Country.code).label("country_code"),
-            col(Country.name).label("country_name"),
-            col(Country.architectures).label("architectures"),
-            col(CountrySurvey.state).label("survey_state"),
-            col(Answer.element_id).label("element_id"),
-            col(ChecklistElement.title).label("element_title"),
-            col(ChecklistElement.set_code).label("set_code"),
-            col(ChecklistElement.position).label("position"),
-            col(ChecklistElement.metadata_level).label("metadata_level"),
-            col(Answer.status).label("status"),
-            col(Answer.note).label("note"),
-            col(Answer.evidence_url).label("evidence_url"),
-            col(Answer.target_date).label("target_date"),
-            col(Answer.answered_at).label("answered_at"),
-            col(Answer.needs_reconfirmation).label("needs_reconfirmation"),
-        )
+        select(*columns)
         .select_from(Answer)
         .join(CountrySurvey, col(CountrySurvey.id) == col(Answer.survey_id))
         .join(SurveyRound, col(SurveyRound.id) == col(CountrySurvey.round_id))

@@ -1,0 +1,310 @@
+"""Adoption charts: scores, the status matrix, distributions, changes and trends."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from mcwg_dashboard.charts.palette import NO_DATA_COLOUR, PRIMARY, SERIES_COLOURS, TEMPLATE_NAME, status_colours
+from mcwg_dashboard.checklist import AnswerScale
+
+CHANGE_COLOURS = {"upgrade": "#08519C", "downgrade": "#E6550D", "new": "#9E9AC8", "changed": "#969696"}
+CHANGE_LABELS = {
+    "upgrade": "▲ upgrades",
+    "downgrade": "▼ downgrades",
+    "new": "✚ new answers",
+    "changed": "↔ other changes",
+}
+
+
+def percent(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "no scored answers"
+    return f"{value:.0%}"
+
+
+def _empty(title: str, message: str) -> go.Figure:
+    figure = go.Figure()
+    figure.update_layout(
+        template=TEMPLATE_NAME,
+        title=title,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        annotations=[{"text": message, "showarrow": False, "font": {"size": 18}, "x": 0.5, "y": 0.5}],
+        height=250,
+    )
+    return figure
+
+
+def score_bars(frame: pd.DataFrame, *, label: str, title: str, hover: str | None = None) -> go.Figure:
+    """Horizontal bars of `score` (0..1) per `label`, best at the top; unscored rows shown as such."""
+    if frame.empty:
+        return _empty(title, "No answers to score yet")
+    data = frame.assign(_sort=frame["score"].fillna(-1)).sort_values(["_sort", label], ascending=[True, False])
+    figure = go.Figure(
+        go.Bar(
+            x=data["score"].fillna(0),
+            y=data[label],
+            orientation="h",
+            marker_color=PRIMARY,
+            text=[percent(v) for v in data["score"]],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=data[hover] if hover else None,
+            hovertemplate="%{y}: %{text}" + ("<br>%{customdata}" if hover else "") + "<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        template=TEMPLATE_NAME,
+        title=title,
+        xaxis={"range": [0, 1.15], "tickformat": ".0%", "title": "Adoption score"},
+        yaxis={"title": None, "categoryorder": "array", "categoryarray": list(data[label])},
+        height=max(260, 60 + 34 * len(data)),
+        showlegend=False,
+    )
+    return figure
+
+
+def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerScale, *, title: str) -> go.Figure:
+    """The caniuse-style grid: colour, glyph and (on hover) status text, note and evidence for every cell."""
+    if matrix.empty:
+        return _empty(title, "No submitted answers for this selection")
+    codes = scale.codes
+    index = {code: i for i, code in enumerate(codes)}
+    colours = status_colours(scale)
+    n = len(codes)
+    colorscale: list[list[float | str]] = []
+    for i, code in enumerate(codes):
+        colorscale += [[i / n, colours[code]], [(i + 1) / n, colours[code]]]
+    details = answers.set_index(["country_code", "element_id"])[["note", "evidence_url", "element_title"]]
+    names = answers.drop_duplicates("country_code").set_index("country_code")["country_name"]
+    z, text, hover = [], [], []
+    for country in matrix.index:
+        z_row, text_row, hover_row = [], [], []
+        for element in matrix.columns:
+            code = matrix.at[country, element]
+            if isinstance(code, str):
+                status = scale.get(code)
+                note, evidence, element_title = details.loc[(country, element)]
+                z_row.append(index[code])
+                text_row.append(status.glyph)
+                lines = [f"<b>{names[country]} · {element}</b>", element_title, f"{status.glyph} {status.label}"]
+                if note:
+                    lines.append(f"Note: {_wrap(note)}")
+                if evidence:
+                    lines.append(f"Evidence: {evidence}")
+                hover_row.append("<br>".join(lines))
+            else:
+                z_row.append(None)
+                text_row.append("")
+                hover_row.append(f"<b>{names[country]} · {element}</b><br>no answer")
+        z.append(z_row)
+        text.append(text_row)
+        hover.append(hover_row)
+    figure = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=list(matrix.columns),
+            y=[names[c] for c in matrix.index],
+            text=text,
+            texttemplate="%{text}",
+            textfont={"size": 13},
+            hovertext=hover,
+            hovertemplate="%{hovertext}<extra></extra>",
+            colorscale=colorscale,
+            zmin=-0.5,
+            zmax=n - 0.5,
+            xgap=2,
+            ygap=2,
+            colorbar={
+                "tickvals": list(range(n)),
+                "ticktext": [scale.get(c).display for c in codes],
+                "title": {"text": "Status"},
+                "thickness": 18,
+            },
+        )
+    )
+    figure.update_layout(
+        template=TEMPLATE_NAME,
+        title=title,
+        plot_bgcolor=NO_DATA_COLOUR,
+        xaxis={"side": "top", "tickangle": -60, "type": "category", "showgrid": False},
+        yaxis={"autorange": "reversed", "type": "category", "showgrid": False},
+        height=max(320, 160 + 30 * len(matrix.index)),
+        margin={"t": 140},
+    )
+    return figure
+
+
+def _wrap(text: str, width: int = 60) -> str:
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if len(line) + len(word) + 1 > width and line:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    return "<br>".join(lines)
+
+
+def status_distribution_bars(distribution: pd.DataFrame, scale: AnswerScale, *, title: str) -> go.Figure:
+    """Count of answers per status, in the scale's order, coloured and labelled by the scale."""
+    colours = status_colours(scale)
+    labels = [scale.get(code).display for code in distribution["status"]]
+    figure = go.Figure(
+        go.Bar(
+            x=labels,
+            y=distribution["count"],
+            marker_color=[colours[c] for c in distribution["status"]],
+            text=distribution["count"],
+            textposition="outside",
+            hovertemplate="%{x}: %{y}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        template=TEMPLATE_NAME,
+        title=title,
+        xaxis={"type": "category", "categoryorder": "array", "categoryarray": labels},
+        yaxis={"title": "Countries", "rangemode": "tozero"},
+        showlegend=False,
+        height=380,
+    )
+    return figure
+
+
+def status_by_round_bars(counts: pd.DataFrame, scale: AnswerScale, *, title: str) -> go.Figure:
+    """Stacked bars: per round (columns round_name, status, count), how many countries gave each status."""
+    if counts.empty:
+        return _empty(title, "No answers in any round yet")
+    colours = status_colours(scale)
+    rounds = list(dict.fromkeys(counts["round_name"]))
+    figure = go.Figure()
+    for code in scale.codes:
+        subset = counts[counts["status"] == code].set_index("round_name").reindex(rounds)
+        if subset["count"].fillna(0).sum() == 0:
+            continue
+        figure.add_bar(
+            name=scale.get(code).display,
+            x=rounds,
+            y=subset["count"].fillna(0),
+            marker_color=colours[code],
+            hovertemplate=f"{scale.get(code).display}: %{{y}}<extra>%{{x}}</extra>",
+        )
+    figure.update_layout(template=TEMPLATE_NAME, title=title, barmode="stack", yaxis={"title": "Countries"}, height=380)
+    return figure
+
+
+def trend_lines(trend: pd.DataFrame, *, title: str) -> go.Figure:
+    """Adoption score per set across rounds, rounds in date order."""
+    if trend.empty:
+        return _empty(title, "No submitted answers in the chosen rounds")
+    rounds = list(dict.fromkeys(trend.sort_values("round_opens_on")["round_name"]))
+    figure = go.Figure()
+    for i, (set_code, rows) in enumerate(trend.groupby("set_code", sort=True)):
+        rows = rows.set_index("round_name").reindex(rounds)
+        figure.add_scatter(
+            name=str(set_code),
+            x=rounds,
+            y=rows["score"],
+            mode="lines+markers+text",
+            text=[percent(v) if not pd.isna(v) else "" for v in rows["score"]],
+            textposition="top center",
+            line={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "width": 3},
+            marker={"size": 10, "symbol": ["circle", "square", "diamond", "triangle-up", "cross", "x"][i % 6]},
+            customdata=rows["countries"],
+            hovertemplate=f"{set_code} · %{{x}}: %{{y:.0%}} (%{{customdata}} countries)<extra></extra>",
+        )
+    figure.update_layout(
+        template=TEMPLATE_NAME,
+        title=title,
+        xaxis={"type": "category", "categoryorder": "array", "categoryarray": rounds},
+        yaxis={"range": [0, 1.05], "tickformat": ".0%", "title": "Adoption score"},
+        height=460,
+    )
+    return figure
+
+
+def peer_bars(peers: pd.DataFrame, *, country_name: str, title: str) -> go.Figure:
+    """Per set: the country's score next to all members' and same-architecture members' averages."""
+    if peers.empty:
+        return _empty(title, "No submitted answers for this country in this round")
+    figure = go.Figure()
+    series = [
+        ("country", country_name, PRIMARY, ""),
+        ("all_members", "All members (average)", "#9ECAE1", "/"),
+        ("same_architecture", "Same architecture (average)", "#FD8D3C", "."),
+    ]
+    for column, name, colour, pattern in series:
+        figure.add_bar(
+            name=name,
+            x=peers["set_code"],
+            y=peers[column].fillna(0),
+            marker={"color": colour, "pattern": {"shape": pattern}},
+            text=[percent(v) for v in peers[column]],
+            textposition="outside",
+            hovertemplate=f"{name} · %{{x}}: %{{text}}<extra></extra>",
+        )
+    figure.update_layout(
+        template=TEMPLATE_NAME,
+        title=title,
+        barmode="group",
+        yaxis={"range": [0, 1.15], "tickformat": ".0%", "title": "Adoption score"},
+        xaxis={"type": "category"},
+        height=420,
+    )
+    return figure
+
+
+def change_bars(summary: pd.DataFrame, *, title: str) -> go.Figure:
+    """Per country: upgrades, downgrades, new answers and other changes between two rounds."""
+    if summary.empty:
+        return _empty(title, "No answers to compare")
+    data = summary.sort_values("country_name", ascending=False)
+    figure = go.Figure()
+    for kind in ("upgrade", "downgrade", "new", "changed"):
+        figure.add_bar(
+            name=CHANGE_LABELS[kind],
+            y=data["country_name"],
+            x=data[kind],
+            orientation="h",
+            marker_color=CHANGE_COLOURS[kind],
+            hovertemplate=f"%{{y}}: %{{x}} {CHANGE_LABELS[kind]}<extra></extra>",
+        )
+    figure.update_layout(
+        template=TEMPLATE_NAME,
+        title=title,
+        barmode="stack",
+        xaxis={"title": "Elements"},
+        height=max(300, 80 + 34 * len(data)),
+    )
+    return figure
+
+
+def completion_bars(table: pd.DataFrame, *, title: str) -> go.Figure:
+    """Share of elements answered per country, with the survey state in the label."""
+    if table.empty:
+        return _empty(title, "No members yet")
+    data = table.sort_values(["Answered", "Country"], ascending=[True, False])
+    figure = go.Figure(
+        go.Bar(
+            x=data["Answered"],
+            y=[f"{c} ({s})" for c, s in zip(data["Country"], data["State"], strict=True)],
+            orientation="h",
+            marker_color=[PRIMARY if s != "not started" else NO_DATA_COLOUR for s in data["State"]],
+            text=[f"{v:.0%}" for v in data["Answered"]],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{text} answered<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        template=TEMPLATE_NAME,
+        title=title,
+        xaxis={"range": [0, 1.15], "tickformat": ".0%", "title": "Elements answered"},
+        height=max(260, 60 + 30 * len(data)),
+        showlegend=False,
+    )
+    return figure

@@ -1,0 +1,71 @@
+"""Files built on demand for downloads: CSV and Excel of a frame, PNG of a figure."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+# A cell starting with one of these is run as a formula by spreadsheet programs.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+PNG_UNAVAILABLE = (
+    "Chart images need Chromium, which is not installed on this server (Debian: apt-get install chromium). "
+    "The data downloads work without it."
+)
+
+
+class ChartExportUnavailable(RuntimeError):
+    """PNG export needs a Chromium browser on the machine."""
+
+
+def neutralise(value: Any) -> Any:
+    """User text that a spreadsheet would run as a formula gets a leading apostrophe, so it stays text."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(neutralise)
+    return safe
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    return safe_frame(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def xlsx_bytes(frame: pd.DataFrame, sheet_name: str = "data") -> bytes:
+    buffer = io.BytesIO()
+    safe = safe_frame(frame)
+    for column in safe.columns:
+        if isinstance(safe[column].dtype, pd.DatetimeTZDtype):
+            safe[column] = safe[column].dt.tz_localize(None)
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        safe.to_excel(writer, index=False, sheet_name=sheet_name[:31])
+        # openpyxl would turn a string starting with "=" into a formula: keep every text cell text.
+        for row in writer.sheets[sheet_name[:31]].iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
+    return buffer.getvalue()
+
+
+def chromium_available() -> bool:
+    return shutil.which("chromium") is not None or shutil.which("chromium-browser") is not None
+
+
+def png_bytes(figure: go.Figure, *, width: int = 1400, height: int | None = None) -> bytes:
+    """A static image of the figure through kaleido, which drives the system Chromium."""
+    if not chromium_available():
+        raise ChartExportUnavailable(PNG_UNAVAILABLE)
+    image = figure.to_image(format="png", width=width, height=height or figure.layout.height or 600, scale=1)
+    assert isinstance(image, bytes)
+    return image

@@ -1,0 +1,87 @@
+"""Chart builders: trace types, axis and category order, colours from the answer scale."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mcwg_dashboard import analytics
+from mcwg_dashboard.charts import adoption as charts
+from mcwg_dashboard.checklist import load_checklist
+from tests.test_analytics import R1, R2
+
+SCALE = load_checklist().scale
+
+
+def _with_details(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(note="", evidence_url="", element_title=frame["element_id"] + " title")
+
+
+def test_heatmap_uses_scale_codes_colours_and_glyphs() -> None:
+    answers = _with_details(R2)
+    answers.loc[0, "note"] = "=HYPERLINK(evil)"
+    matrix = analytics.status_matrix(answers)
+    figure = charts.status_heatmap(matrix, answers, SCALE, title="m")
+    heatmap = figure.data[0]
+    assert heatmap.type == "heatmap"
+    assert list(heatmap.x) == ["X-01", "X-02", "Y-01"]
+    assert list(heatmap.y) == ["Alpha", "Bravo", "Charlie"]
+    assert figure.layout.yaxis.autorange == "reversed", "first country at the top"
+    codes = SCALE.codes
+    assert heatmap.z[0][0] == codes.index("VAR")
+    assert heatmap.z[2][1] is None, "no answer stays empty"
+    assert heatmap.text[0][0] == SCALE.get("VAR").glyph
+    colours = {stop[1] for stop in heatmap.colorscale}
+    assert colours == {s.colour for s in SCALE.statuses}
+    assert list(heatmap.colorbar.ticktext) == [s.display for s in SCALE.statuses]
+    assert "Implemented – variant" in heatmap.hovertext[0][0]
+    assert "Note: =HYPERLINK(evil)" in heatmap.hovertext[0][0]
+
+
+def test_score_bars_put_the_best_on_top_and_label_percentages() -> None:
+    scores = analytics.adoption_scores(R2, ["country_name"])
+    figure = charts.score_bars(scores, label="country_name", title="s")
+    bar = figure.data[0]
+    assert bar.type == "bar" and bar.orientation == "h"
+    assert list(figure.layout.yaxis.categoryarray) == ["Bravo", "Charlie", "Alpha"]  # plotly draws bottom-up
+    assert list(bar.text) == ["25%", "55%", "92%"]
+    assert tuple(figure.layout.xaxis.range) == (0, 1.15)
+
+
+def test_distribution_bars_follow_scale_order_and_colours() -> None:
+    distribution = analytics.status_distribution(R2, SCALE)
+    figure = charts.status_distribution_bars(distribution, SCALE, title="d")
+    assert list(figure.data[0].x) == [s.display for s in SCALE.statuses]
+    assert list(figure.data[0].marker.color) == [s.colour for s in SCALE.statuses]
+
+
+def test_trend_lines_order_rounds_by_date_one_line_per_set() -> None:
+    trend = analytics.trend_by_set(pd.concat([R2, R1], ignore_index=True))
+    figure = charts.trend_lines(trend, title="t")
+    assert [t.name for t in figure.data] == ["X", "Y"]
+    assert list(figure.layout.xaxis.categoryarray) == ["R1", "R2"]
+    assert all(t.type == "scatter" for t in figure.data)
+
+
+def test_peer_bars_compare_three_series() -> None:
+    figure = charts.peer_bars(analytics.peer_comparison(R1, "AA"), country_name="Alpha", title="p")
+    assert [t.name for t in figure.data] == ["Alpha", "All members (average)", "Same architecture (average)"]
+    assert figure.layout.barmode == "group"
+
+
+def test_change_bars_stack_the_kinds_of_change() -> None:
+    summary = analytics.change_summary(analytics.round_changes(R1, R2))
+    figure = charts.change_bars(summary, title="c")
+    assert [t.name for t in figure.data] == [
+        charts.CHANGE_LABELS[k] for k in ("upgrade", "downgrade", "new", "changed")
+    ]
+    assert figure.layout.barmode == "stack"
+
+
+def test_empty_data_gives_a_message_not_an_error() -> None:
+    empty = R1.iloc[0:0]
+    for figure in (
+        charts.score_bars(analytics.adoption_scores(empty, ["country_name"]), label="country_name", title="e"),
+        charts.status_heatmap(analytics.status_matrix(empty), empty, SCALE, title="e"),
+        charts.trend_lines(analytics.trend_by_set(empty), title="e"),
+    ):
+        assert figure.layout.annotations and figure.layout.annotations[0].text
