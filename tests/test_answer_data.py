@@ -1,0 +1,38 @@
+"""The dashboards' answer frame, read from the database."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+from sqlmodel import Session, select
+
+from mcwg_dashboard.models import CountrySurvey
+from mcwg_dashboard.services.answer_data import ANSWER_COLUMNS, load_answer_frame
+from mcwg_dashboard.services.demo import load_demo
+from tests.helpers import ADMIN
+
+
+def test_frame_holds_only_handed_in_surveys_with_weights(session: Session) -> None:
+    load_demo(session, actor=ADMIN)
+    frame = load_answer_frame(session)
+    assert list(frame.columns) == ANSWER_COLUMNS
+    drafts = {
+        (s.round_id, s.country_code) for s in session.exec(select(CountrySurvey).where(CountrySurvey.state == "draft"))
+    }
+    assert drafts, "the demo has drafts in the open round"
+    assert not set(zip(frame["round_id"], frame["country_code"], strict=True)) & drafts
+    assert frame["round_id"].nunique() == 3
+    implemented = frame[frame["status"] == "IMPL"]
+    assert (implemented["weight"] == 1.0).all()
+    assert frame[frame["status"] == "NA"]["weight"].isna().all()
+    assert set(frame["set_code"]) == {"SPP", "META", "KOS", "KIN", "DEP", "TRK"}
+
+
+def test_frame_is_one_query_whatever_the_rounds(session: Session) -> None:
+    load_demo(session, actor=ADMIN)
+    load_answer_frame(session)  # warms the per-process checklist cache
+    statements: list[str] = []
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    load_answer_frame(session)
+    answers_only = [s for s in statements if "FROM answer" in s]
+    assert len(answers_only) == 1
