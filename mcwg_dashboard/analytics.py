@@ -53,8 +53,13 @@ def peer_comparison(answers: pd.DataFrame, country_code: str) -> pd.DataFrame:
     peers = [code for code, archs in architectures.items() if archs & own]
     same = per_country[per_country["country_code"].isin(peers)].groupby("set_code")["score"].mean()
     result = pd.DataFrame({"country": mine, "all_members": everyone, "same_architecture": same})
-    result = result.reindex(sorted(result.index)).reset_index(names="set_code")
+    result = result.reindex(set_order(answers)).reset_index(names="set_code")
     return result[columns]
+
+
+def set_order(answers: pd.DataFrame) -> list[str]:
+    """Recommendation sets in checklist order (by the position of their first element)."""
+    return answers.groupby("set_code")["position"].min().sort_values().index.tolist()
 
 
 def _architectures(answers: pd.DataFrame) -> dict[str, set[str]]:
@@ -157,15 +162,10 @@ def trend_by_set(answers: pd.DataFrame, *, same_countries_only: bool = False) ->
         per_country.groupby(["round_id", "round_name", "round_opens_on", "set_code"])
         .agg(score=("score", "mean"), countries=("country_code", "nunique"))
         .reset_index()
-        .sort_values(["round_opens_on", "set_code"])
-        .reset_index(drop=True)
     )
+    trend["_set"] = trend["set_code"].map({code: i for i, code in enumerate(set_order(data))})
+    trend = trend.sort_values(["round_opens_on", "_set"]).reset_index(drop=True)
     return trend[columns]
-
-
-def country_set_scores(answers: pd.DataFrame) -> pd.DataFrame:
-    """Per country and set: the score, for the map and the per-country bars."""
-    return adoption_scores(answers, ["country_code", "country_name", "set_code"])
 
 
 def stale_answers(answers: pd.DataFrame) -> pd.DataFrame:

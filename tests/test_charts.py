@@ -26,13 +26,14 @@ def test_heatmap_uses_scale_codes_colours_and_glyphs() -> None:
     assert list(heatmap.x) == ["X-01", "X-02", "Y-01"]
     assert list(heatmap.y) == ["Alpha", "Bravo", "Charlie"]
     assert figure.layout.yaxis.autorange == "reversed", "first country at the top"
-    codes = SCALE.codes
+    codes = list(reversed(SCALE.codes))
     assert heatmap.z[0][0] == codes.index("VAR")
     assert heatmap.z[2][1] is None, "no answer stays empty"
     assert heatmap.text[0][0] == SCALE.get("VAR").glyph
     colours = {stop[1] for stop in heatmap.colorscale}
     assert colours == {s.colour for s in SCALE.statuses}
-    assert list(heatmap.colorbar.ticktext) == [s.display for s in SCALE.statuses]
+    assert list(heatmap.colorbar.ticktext) == [s.display for s in reversed(SCALE.statuses)]
+    assert list(heatmap.x) == list(figure.layout.xaxis.tickvals), "every element ID is labelled"
     assert "Implemented – variant" in heatmap.hovertext[0][0]
     assert "Note: =HYPERLINK(evil)" in heatmap.hovertext[0][0]
 

@@ -71,7 +71,7 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
     """The caniuse-style grid: colour, glyph and (on hover) status text, note and evidence for every cell."""
     if matrix.empty:
         return _empty(title, "No submitted answers for this selection")
-    codes = scale.codes
+    codes = list(reversed(scale.codes))  # best status at the top of the colour bar
     index = {code: i for i, code in enumerate(codes)}
     colours = status_colours(scale)
     n = len(codes)
@@ -82,13 +82,15 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
     names = answers.drop_duplicates("country_code").set_index("country_code")["country_name"]
     z, text, hover = [], [], []
     for country in matrix.index:
-        z_row, text_row, hover_row = [], [], []
+        z_row: list[int | None] = []
+        text_row: list[str] = []
+        hover_row: list[str] = []
         for element in matrix.columns:
-            code = matrix.at[country, element]
-            if isinstance(code, str):
-                status = scale.get(code)
+            cell: object = matrix.at[country, element]
+            if isinstance(cell, str):
+                status = scale.get(cell)
                 note, evidence, element_title = details.loc[(country, element)]
-                z_row.append(index[code])
+                z_row.append(index[cell])
                 text_row.append(status.glyph)
                 lines = [f"<b>{names[country]} · {element}</b>", element_title, f"{status.glyph} {status.label}"]
                 if note:
@@ -130,9 +132,17 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
         template=TEMPLATE_NAME,
         title=title,
         plot_bgcolor=NO_DATA_COLOUR,
-        xaxis={"side": "top", "tickangle": -60, "type": "category", "showgrid": False},
+        xaxis={
+            "side": "top",
+            "tickangle": -90,
+            "type": "category",
+            "showgrid": False,
+            "tickmode": "array",
+            "tickvals": list(matrix.columns),
+            "tickfont": {"size": 11 if len(matrix.columns) > 30 else 14},
+        },
         yaxis={"autorange": "reversed", "type": "category", "showgrid": False},
-        height=max(320, 160 + 30 * len(matrix.index)),
+        height=max(340, 170 + 40 * len(matrix.index)),
         margin={"t": 140},
     )
     return figure
@@ -203,7 +213,8 @@ def trend_lines(trend: pd.DataFrame, *, title: str) -> go.Figure:
         return _empty(title, "No submitted answers in the chosen rounds")
     rounds = list(dict.fromkeys(trend.sort_values("round_opens_on")["round_name"]))
     figure = go.Figure()
-    for i, (set_code, rows) in enumerate(trend.groupby("set_code", sort=True)):
+    for i, set_code in enumerate(dict.fromkeys(trend["set_code"])):
+        rows = trend[trend["set_code"] == set_code]
         rows = rows.set_index("round_name").reindex(rounds)
         figure.add_scatter(
             name=str(set_code),
