@@ -1,0 +1,670 @@
+"""The survey workbook: export, upload checks, import plan, apply with conflicts, formula safety."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import random
+import zipfile
+from collections.abc import Callable
+
+import openpyxl
+import pytest
+from sqlmodel import Session
+
+from mcwg_dashboard.excel import (
+    MAX_UPLOAD_BYTES,
+    UploadRejected,
+    apply_survey_import,
+    check_upload,
+    export_survey_workbook,
+    format_plan,
+    plan_survey_import,
+)
+from mcwg_dashboard.excel.survey_workbook import (
+    ANSWERS_SHEET,
+    COL_DATE,
+    COL_ID,
+    COL_NOTE,
+    COL_STATUS,
+    COL_URL,
+    COLUMNS,
+    FORMAT_MARKER,
+    INSTRUCTIONS_SHEET,
+    LISTS_SHEET,
+    META_SHEET,
+)
+from mcwg_dashboard.services import surveys
+from mcwg_dashboard.services.actors import Actor
+from mcwg_dashboard.services.errors import ConflictError, PermissionDenied, ValidationFailed
+from mcwg_dashboard.services.surveys import AnswerInput
+from tests.excel_helpers import (
+    MACRO_WORKBOOK_TYPE,
+    WORKBOOK_TYPE,
+    column,
+    content_types,
+    edit_answers,
+    open_book,
+    remove_sheet,
+    rezip,
+    row_of,
+    set_cells,
+    set_meta,
+    snapshot,
+    zip_of_zeros,
+)
+from tests.helpers import ADMIN, REP_FR, REP_NO, the_open_round
+
+NOW = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
+
+
+def _round_id(session: Session) -> int:
+    round_id = the_open_round(session).id
+    assert round_id is not None
+    return round_id
+
+
+def _save(session: Session, actor: Actor, *answers: AnswerInput) -> dict[str, int]:
+    survey = surveys.open_survey(session, actor=actor, round_id=_round_id(session), country_code="FR")
+    assert survey.id is not None
+    return surveys.save_answers(session, actor=actor, survey_id=survey.id, answers=list(answers))
+
+
+def _fr_answers(session: Session) -> dict[str, surveys.Answer]:
+    session.expire_all()
+    survey = surveys.find_survey(session, round_id=_round_id(session), country_code="FR")
+    assert survey is not None and survey.id is not None
+    return surveys.load_answers(session, survey_id=survey.id)
+
+
+def _export(session: Session, actor: Actor = REP_FR) -> bytes:
+    return export_survey_workbook(session, actor=actor, round_id=_round_id(session), country_code="FR", now=NOW)
+
+
+@pytest.fixture
+def existing(session: Session) -> bytes:
+    """France has answered two elements; the workbook was exported after that."""
+    _save(
+        session,
+        REP_FR,
+        AnswerInput(element_id="SPP-02", status="CONS", note="Discussed in 2025"),
+        AnswerInput(element_id="KOS-07", status="VAR", note="MADO rule", evidence_url="https://example.org/kos"),
+    )
+    return _export(session)
+
+
+# ------------------------------------------------------------------------------------------ export
+
+
+def test_export_without_survey_is_blank_protected_and_described(session: Session) -> None:
+    data = _export(session, ADMIN)
+    check_upload(data, filename="survey-FR.xlsx")
+    book = open_book(data)
+    assert book.sheetnames[:2] == [INSTRUCTIONS_SHEET, ANSWERS_SHEET]
+    assert book[META_SHEET].sheet_state == "veryHidden"
+    assert book[LISTS_SHEET].sheet_state == "veryHidden"
+    assert book.security.lockStructure
+    sheet = book[ANSWERS_SHEET]
+    assert [cell.value for cell in sheet[1]] == list(COLUMNS)
+    assert sheet.max_row == 75, "one row per element of the 74"
+    assert sheet.cell(row=2, column=1).value == "SPP-01"
+    assert sheet.protection.sheet
+    assert sheet.freeze_panes == "B2"
+    for row in range(2, 76):
+        assert all(sheet.cell(row=row, column=column(name)).value is None for name in (COL_STATUS, COL_NOTE, COL_URL))
+        assert sheet.cell(row=row, column=column(COL_DATE)).value is None
+    locked = {name: sheet.cell(row=10, column=column(name)).protection.locked for name in COLUMNS}
+    assert locked == {name: name not in (COL_STATUS, COL_NOTE, COL_URL, COL_DATE) for name in COLUMNS}
+    assert sheet.cell(row=10, column=column(COL_DATE)).number_format == "yyyy-mm-dd"
+    validations = {v.type: str(v.sqref) for v in sheet.data_validations.dataValidation}
+    assert validations["list"] == "E2:E75"
+    assert validations["date"] == "H2:H75"
+    assert [c.value for c in book[LISTS_SHEET]["A"]][:2] == ["Implemented", "Implemented – variant"]
+    meta = {row[0]: row[1] for row in book[META_SHEET].iter_rows(max_row=7, values_only=True)}
+    assert meta["format"] == FORMAT_MARKER
+    assert meta["country"] == "FR"
+    assert meta["round_id"] == _round_id(session)
+    assert meta["checklist_version"] == "2024.05"
+    assert meta["exported_at"] == "2026-03-01T09:30:00+00:00"
+    instructions = " ".join(str(c.value) for row in book[INSTRUCTIONS_SHEET].iter_rows() for c in row if c.value)
+    for expected in ("VAR", "Implemented – variant", "requires a note", "requires a target date", "yours or theirs"):
+        assert expected in instructions
+
+
+def test_export_is_pre_filled_with_current_answers_and_versions(session: Session, existing: bytes) -> None:
+    book = open_book(existing)
+    sheet = book[ANSWERS_SHEET]
+    row = row_of(sheet, "KOS-07")
+    assert sheet.cell(row=row, column=column(COL_STATUS)).value == "Implemented – variant"
+    assert sheet.cell(row=row, column=column(COL_NOTE)).value == "MADO rule"
+    assert sheet.cell(row=row, column=column(COL_URL)).value == "https://example.org/kos"
+    versions = {row[0]: row[1] for row in book[META_SHEET].iter_rows(min_row=10, values_only=True)}
+    assert versions["KOS-07"] == 1
+    assert versions["SPP-01"] == 0
+
+
+def test_rep_cannot_export_another_country(session: Session) -> None:
+    with pytest.raises(PermissionDenied):
+        export_survey_workbook(session, actor=REP_NO, round_id=_round_id(session), country_code="FR")
+
+
+# ------------------------------------------------------------------------------------------ round trip
+
+
+def test_round_trip_saves_exactly_the_edits(session: Session, existing: bytes) -> None:
+    before = snapshot(session)
+    edited = edit_answers(
+        existing,
+        {
+            "SPP-01": {COL_STATUS: "Implemented"},
+            "SPP-02": {COL_NOTE: "Decision expected in 2026"},
+            "KOS-07": {COL_URL: "https://example.org/kos-v2"},
+            "KIN-02": {COL_STATUS: "Planned", COL_DATE: dt.date(2027, 6, 30)},
+        },
+    )
+    plan = plan_survey_import(session, actor=REP_FR, data=edited, filename="survey-FR.xlsx")
+    assert plan.errors == ()
+    assert plan.conflicts == ()
+    assert sorted(change.element_id for change in plan.changes) == ["KIN-02", "KOS-07", "SPP-01", "SPP-02"]
+    assert snapshot(session) == before, "planning writes nothing"
+
+    versions = apply_survey_import(session, actor=REP_FR, plan=plan, resolutions={})
+
+    assert versions == {"SPP-01": 1, "SPP-02": 2, "KOS-07": 2, "KIN-02": 1}
+    stored = _fr_answers(session)
+    assert set(stored) == {"SPP-01", "SPP-02", "KOS-07", "KIN-02"}
+    assert (stored["SPP-01"].status, stored["SPP-01"].note, stored["SPP-01"].evidence_url) == ("IMPL", "", "")
+    assert (stored["SPP-02"].status, stored["SPP-02"].note) == ("CONS", "Decision expected in 2026")
+    assert (stored["KOS-07"].status, stored["KOS-07"].note) == ("VAR", "MADO rule")
+    assert stored["KOS-07"].evidence_url == "https://example.org/kos-v2"
+    assert (stored["KIN-02"].status, stored["KIN-02"].target_date) == ("PLAN", dt.date(2027, 6, 30))
+    assert snapshot(session)[1] == before[1] + 4, "one audit entry per saved answer"
+    again = plan_survey_import(session, actor=REP_FR, data=edited, filename="survey-FR.xlsx")
+    assert again.changes == () and again.errors == ()
+    assert "No changes" in format_plan(again)
+
+
+def test_first_import_opens_the_survey(session: Session) -> None:
+    round_id = _round_id(session)
+    data = export_survey_workbook(session, actor=REP_NO, round_id=round_id, country_code="NO")
+    assert surveys.find_survey(session, round_id=round_id, country_code="NO") is None
+    edited = edit_answers(data, {"TRK-02": {COL_STATUS: "NA"}})
+    plan = plan_survey_import(session, actor=REP_NO, data=edited, filename="survey-NO.xlsx")
+    assert plan.errors == () and plan.country_code == "NO"
+    assert apply_survey_import(session, actor=REP_NO, plan=plan, resolutions={}) == {"TRK-02": 1}
+    survey = surveys.find_survey(session, round_id=round_id, country_code="NO")
+    assert survey is not None and survey.id is not None
+    assert {e: a.status for e, a in surveys.load_answers(session, survey_id=survey.id).items()} == {"TRK-02": "NA"}
+
+
+def test_emptied_status_means_not_answered(session: Session, existing: bytes) -> None:
+    edited = edit_answers(existing, {"SPP-02": {COL_STATUS: None, COL_NOTE: None}})
+    plan = plan_survey_import(session, actor=REP_FR, data=edited, filename="survey-FR.xlsx")
+    assert plan.errors == ()
+    assert [(c.element_id, c.old.status, c.new.status, c.new.note) for c in plan.changes] == [
+        ("SPP-02", "CONS", "UNK", "")
+    ]
+    assert "SPP-02: status Under consideration -> Unknown / not answered" in format_plan(plan)
+
+
+def test_untouched_export_plans_no_change(session: Session, existing: bytes) -> None:
+    plan = plan_survey_import(session, actor=REP_FR, data=existing, filename="survey-FR.xlsx")
+    assert plan.errors == () and plan.changes == ()
+    assert apply_survey_import(session, actor=REP_FR, plan=plan, resolutions={}) == {}
+
+
+def test_iso_text_date_and_code_are_accepted(session: Session, existing: bytes) -> None:
+    edited = edit_answers(existing, {"SPP-05": {COL_STATUS: "plan", COL_DATE: " 2028-01-15 "}})
+    plan = plan_survey_import(session, actor=REP_FR, data=edited, filename="survey-FR.xlsx")
+    assert plan.errors == ()
+    assert [(c.element_id, c.new.status, c.new.target_date) for c in plan.changes] == [
+        ("SPP-05", "PLAN", dt.date(2028, 1, 15))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        (" implemented – VARIANT ", "VAR"),
+        ("var", "VAR"),
+        ("Partially implemented", "PART"),
+        ("≈ Implemented – variant", "VAR"),
+    ],
+)
+def test_status_text_is_read_forgivingly(session: Session, existing: bytes, typed: str, code: str) -> None:
+    edited = edit_answers(existing, {"SPP-03": {COL_STATUS: typed, COL_NOTE: "Regional pilots only"}})
+    plan = plan_survey_import(session, actor=REP_FR, data=edited, filename="survey-FR.xlsx")
+    assert plan.errors == ()
+    assert [(c.element_id, c.new.status) for c in plan.changes] == [("SPP-03", code)]
+    apply_survey_import(session, actor=REP_FR, plan=plan, resolutions={})
+    assert _fr_answers(session)["SPP-03"].status == code
+
+
+# ------------------------------------------------------------------------------------------ bad uploads
+
+Builder = Callable[[bytes], tuple[bytes, str]]
+
+
+def _as(name: str) -> Builder:
+    return lambda good: (good, name)
+
+
+def _bytes(content: bytes) -> Builder:
+    return lambda good: (content, "survey-FR.xlsx")
+
+
+def _file(transform: Callable[[bytes], bytes]) -> Builder:
+    return lambda good: (transform(good), "survey-FR.xlsx")
+
+
+def _answers(edits: dict[str, dict[str, object]]) -> Builder:
+    return _file(lambda good: edit_answers(good, edits))
+
+
+BAD_UPLOADS = [
+    pytest.param(_as("survey-FR.xlsm"), REP_FR, "macro-enabled workbook", id="xlsm-name"),
+    pytest.param(_as("survey-FR.xls"), REP_FR, "old Excel 97-2003 format", id="xls-name"),
+    pytest.param(_as("survey-FR.csv"), REP_FR, "text (CSV) file", id="csv-name"),
+    pytest.param(
+        _bytes(b"Element ID,Status\nSPP-01,Implemented\n"), REP_FR, "not a workbook package", id="csv-renamed-xlsx"
+    ),
+    pytest.param(_bytes(random.Random(7).randbytes(4096)), REP_FR, "not a workbook package", id="random-bytes"),
+    pytest.param(_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512)), REP_FR, "old-format .xls", id="ole2-xls"),
+    pytest.param(_bytes(b""), REP_FR, "is empty", id="empty"),
+    pytest.param(_bytes(b"PK\x03\x04" + bytes(MAX_UPLOAD_BYTES)), REP_FR, "the limit is 5.0 MB", id="too-large"),
+    pytest.param(_file(lambda good: good[: len(good) // 2]), REP_FR, "damaged", id="truncated-zip"),
+    pytest.param(_file(lambda good: good[:200] + bytes(400) + good[600:]), REP_FR, "damaged", id="corrupted-part"),
+    pytest.param(_file(lambda good: zip_of_zeros(good, 20)), REP_FR, "possible zip bomb", id="zip-bomb-ratio"),
+    pytest.param(_file(lambda good: zip_of_zeros(good, 60)), REP_FR, "would unpack to more than", id="zip-bomb-total"),
+    pytest.param(
+        _file(lambda good: rezip(good, add={"xl/vbaProject.bin": b"\x00macro" * 100})),
+        REP_FR,
+        "contains macros",
+        id="vbaproject",
+    ),
+    pytest.param(
+        _file(
+            lambda good: rezip(
+                good,
+                replace={
+                    "[Content_Types].xml": content_types(good).replace(
+                        WORKBOOK_TYPE.encode(), MACRO_WORKBOOK_TYPE.encode()
+                    )
+                },
+            )
+        ),
+        REP_FR,
+        "macro-enabled workbook",
+        id="macro-content-type",
+    ),
+    pytest.param(
+        _file(
+            lambda good: rezip(
+                good,
+                replace={
+                    "[Content_Types].xml": content_types(good).replace(
+                        WORKBOOK_TYPE.encode(), WORKBOOK_TYPE.replace("sheet.main", "template.main").encode()
+                    )
+                },
+            )
+        ),
+        REP_FR,
+        "has no workbook part",
+        id="not-a-workbook-type",
+    ),
+    pytest.param(
+        _file(lambda good: rezip(good, replace={"xl/workbook.xml": b"<not-a-workbook/>"})),
+        REP_FR,
+        "is not a survey workbook from the dashboard: it has no 'Answers' sheet",
+        id="empty-workbook-xml",
+    ),
+    pytest.param(
+        _file(lambda good: remove_sheet(good, META_SHEET)), REP_FR, "the hidden sheet 'meta' is missing", id="no-meta"
+    ),
+    pytest.param(
+        _file(lambda good: rezip(good, replace={"xl/styles.xml": b"<broken"})),
+        REP_FR,
+        "cannot be read as an Excel workbook",
+        id="broken-styles-xml",
+    ),
+    pytest.param(
+        _file(lambda good: set_meta(good, "format", "something else")),
+        REP_FR,
+        "meta, row 1, column B: the format marker",
+        id="wrong-marker",
+    ),
+    pytest.param(
+        _file(lambda good: set_meta(good, "country", "XX")),
+        REP_FR,
+        "meta, row 3, column B: there is no member with code 'XX'",
+        id="unknown-country",
+    ),
+    pytest.param(
+        _file(lambda good: set_meta(good, "round_id", 9999)),
+        REP_FR,
+        "meta, row 4, column B: survey round 9999 ('2026 adoption survey') does not exist",
+        id="unknown-round",
+    ),
+    pytest.param(
+        _as("survey-FR.xlsx"),
+        REP_NO,
+        "meta, row 3, column B: rep-no may not change the survey of FR",
+        id="other-country",
+    ),
+    pytest.param(
+        _file(lambda good: set_meta(good, "checklist_version", "1999.01")),
+        REP_FR,
+        "meta, row 6, column B: the workbook was made for checklist version '1999.01', but the round "
+        "'2026 adoption survey' uses '2024.05'. Download a fresh workbook from the survey page or with "
+        "`python -m mcwg_dashboard export-survey`.",
+        id="wrong-checklist-version",
+    ),
+    pytest.param(
+        _file(lambda good: set_cells(good, ANSWERS_SHEET, {"E1": "Answer"})),
+        REP_FR,
+        "Answers, row 1: the header was changed (column E should be 'Status' but is 'Answer')",
+        id="changed-header",
+    ),
+    pytest.param(
+        _file(lambda good: set_cells(good, ANSWERS_SHEET, {"A2": "XYZ-99"})),
+        REP_FR,
+        "Answers, row 2, column Element ID: 'XYZ-99' is not an element of checklist 2024.05",
+        id="unknown-element",
+    ),
+    pytest.param(
+        _file(lambda good: set_cells(good, ANSWERS_SHEET, {"A3": "SPP-01"})),
+        REP_FR,
+        "Answers, row 3, column Element ID: SPP-01 appears again (first in row 2)",
+        id="duplicate-element",
+    ),
+    pytest.param(
+        _file(lambda good: set_cells(good, ANSWERS_SHEET, {"A2": None})),
+        REP_FR,
+        "Answers, row 2, column Element ID: the element ID is missing",
+        id="missing-element-id",
+    ),
+    pytest.param(
+        _answers({"SPP-01": {COL_STATUS: "Done"}}),
+        REP_FR,
+        "Answers, row 2, column Status: 'Done' is not a status of the answer scale (use one of: Implemented, "
+        "Implemented – variant, Partially implemented, Planned",
+        id="bad-status",
+    ),
+    pytest.param(
+        _answers({"SPP-01": {COL_STATUS: "Implemented – variant"}}),
+        REP_FR,
+        "Answers, row 2, column Note: a note is required for “Implemented – variant”",
+        id="var-without-note",
+    ),
+    pytest.param(
+        _answers({"KOS-07": {COL_NOTE: None}}),
+        REP_FR,
+        "column Note: a note is required for “Implemented – variant”",
+        id="existing-var-note-removed",
+    ),
+    pytest.param(
+        _answers({"SPP-01": {COL_STATUS: "PART"}}),
+        REP_FR,
+        "Answers, row 2, column Note: a note is required for “Partially implemented”",
+        id="part-without-note",
+    ),
+    pytest.param(
+        _answers({"SPP-01": {COL_STATUS: "Planned"}}),
+        REP_FR,
+        "Answers, row 2, column Target date: a target date is required for “Planned”",
+        id="plan-without-date",
+    ),
+    pytest.param(
+        _answers({"SPP-01": {COL_STATUS: "Implemented", COL_URL: "www.example.org"}}),
+        REP_FR,
+        "Answers, row 2, column Evidence URL: 'www.example.org' must be a web address starting with http:// or https://",
+        id="malformed-url",
+    ),
+    pytest.param(
+        _answers({"SPP-01": {COL_STATUS: "Implemented", COL_URL: "javascript:alert(1)"}}),
+        REP_FR,
+        "column Evidence URL: 'javascript:alert(1)' must be a web address",
+        id="javascript-url",
+    ),
+    pytest.param(
+        _answers({"SPP-01": {COL_STATUS: "Planned", COL_DATE: "next spring"}}),
+        REP_FR,
+        "Answers, row 2, column Target date: 'next spring' is not a date (enter a date such as 2027-06-30)",
+        id="text-date",
+    ),
+    pytest.param(
+        _answers({"SPP-01": {COL_STATUS: "Planned", COL_DATE: "2027-02-30"}}),
+        REP_FR,
+        "Answers, row 2, column Target date: '2027-02-30' is not a date",
+        id="impossible-date",
+    ),
+    pytest.param(
+        _answers({"SPP-01": {COL_STATUS: "Implemented", COL_NOTE: "x" * 4001}}),
+        REP_FR,
+        "Answers, row 2, column Note: string should have at most 4000 characters",
+        id="note-too-long",
+    ),
+    pytest.param(
+        _answers({"SPP-01": {COL_STATUS: "Implemented", COL_NOTE: '=HYPERLINK("http://evil")'}}),
+        REP_FR,
+        "Answers, row 2, column Note: contains a formula",
+        id="typed-formula",
+    ),
+]
+
+
+@pytest.mark.parametrize(("build", "actor", "expected"), BAD_UPLOADS)
+def test_bad_upload_is_rejected_and_nothing_changes(
+    session: Session, existing: bytes, build: Builder, actor: Actor, expected: str
+) -> None:
+    data, filename = build(existing)
+    before = snapshot(session)
+    plan = plan_survey_import(session, actor=actor, data=data, filename=filename)
+    assert len(plan.errors) == 1, plan.errors
+    assert expected in plan.errors[0]
+    assert plan.changes == ()
+    assert snapshot(session) == before, "planning writes nothing"
+    with pytest.raises(ValidationFailed):
+        apply_survey_import(session, actor=actor, plan=plan, resolutions={})
+    assert snapshot(session) == before
+
+
+def test_file_checks_run_before_anything_opens_the_file(existing: bytes) -> None:
+    check_upload(existing, filename="Survey FR.XLSX")
+    with pytest.raises(UploadRejected, match="macro-enabled"):
+        check_upload(existing, filename="survey.xlsm")
+    archive = zipfile.ZipFile(io.BytesIO(zip_of_zeros(existing, 20)))
+    assert archive.infolist()[1].file_size == 20 * 1024 * 1024
+
+
+def test_every_error_is_reported_at_once_with_sheet_row_and_column(session: Session, existing: bytes) -> None:
+    edited = edit_answers(
+        existing,
+        {
+            "SPP-01": {COL_STATUS: "Done"},
+            "SPP-03": {COL_STATUS: "VAR"},
+            "SPP-05": {COL_STATUS: "Implemented", COL_URL: "ftp://example.org"},
+            "SPP-07": {COL_STATUS: "Planned", COL_DATE: "soon"},
+            "SPP-09": {COL_ID: "NOPE-1"},
+            "SPP-11": {COL_STATUS: "Planned"},
+        },
+    )
+    before = snapshot(session)
+    plan = plan_survey_import(session, actor=REP_FR, data=edited, filename="survey-FR.xlsx")
+    assert [message.split(":")[0] for message in plan.errors] == [
+        "Answers, row 2, column Status",
+        "Answers, row 4, column Note",
+        "Answers, row 6, column Evidence URL",
+        "Answers, row 8, column Target date",
+        "Answers, row 10, column Element ID",
+        "Answers, row 12, column Target date",
+    ]
+    text = format_plan(plan)
+    assert "6 error(s)" in text and "Answers, row 10, column Element ID" in text
+    with pytest.raises(ValidationFailed):
+        apply_survey_import(session, actor=REP_FR, plan=plan, resolutions={})
+    assert snapshot(session) == before
+
+
+def test_meta_and_row_errors_come_together(session: Session, existing: bytes) -> None:
+    edited = edit_answers(existing, {"SPP-01": {COL_STATUS: "Done"}})
+    edited = set_meta(edited, "round_id", 9999)
+    plan = plan_survey_import(session, actor=REP_NO, data=edited, filename="survey-FR.xlsx")
+    assert [message.split(":")[0] for message in plan.errors] == [
+        "meta, row 3, column B",
+        "meta, row 4, column B",
+        "Answers, row 2, column Status",
+    ]
+
+
+def test_submitted_survey_cannot_be_imported(session: Session, existing: bytes) -> None:
+    survey = surveys.find_survey(session, round_id=_round_id(session), country_code="FR")
+    assert survey is not None
+    survey.state = "submitted"
+    session.add(survey)
+    session.commit()
+    edited = edit_answers(existing, {"SPP-01": {COL_STATUS: "Implemented"}})
+    plan = plan_survey_import(session, actor=REP_FR, data=edited, filename="survey-FR.xlsx")
+    assert len(plan.errors) == 1
+    assert "is submitted: it can no longer be edited" in plan.errors[0]
+
+
+# ------------------------------------------------------------------------------------------ formula triggers
+
+TRIGGER_NOTES = {"SPP-04": "=1+1", "SPP-06": "+cmd", "SPP-08": "@SUM(A1)", "SPP-10": "-x"}
+
+
+def test_formula_trigger_text_is_exported_as_text_and_comes_back_unchanged(session: Session) -> None:
+    _save(session, REP_FR, *(AnswerInput(element_id=e, status="NOPL", note=n) for e, n in TRIGGER_NOTES.items()))
+    data = _export(session)
+    book = open_book(data)
+    sheet = book[ANSWERS_SHEET]
+    for element_id, note in TRIGGER_NOTES.items():
+        cell = sheet.cell(row=row_of(sheet, element_id), column=column(COL_NOTE))
+        assert cell.data_type == "s"
+        assert cell.value == note
+        assert cell.quotePrefix, "Excel shows it as typed text, not a formula"
+    computed = openpyxl.load_workbook(io.BytesIO(data), data_only=True)[ANSWERS_SHEET]
+    assert computed.cell(row=row_of(computed, "SPP-04"), column=column(COL_NOTE)).value == "=1+1"
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert not any(b"<f>" in archive.read(name) for name in archive.namelist() if name.startswith("xl/worksheets"))
+
+    # Opened and saved again by a person (here openpyxl), uploaded back: nothing changes.
+    resaved = edit_answers(data, {"SPP-01": {COL_STATUS: "Implemented"}})
+    before = {e: (a.note, a.version) for e, a in _fr_answers(session).items()}
+    plan = plan_survey_import(session, actor=REP_FR, data=resaved, filename="survey-FR.xlsx")
+    assert plan.errors == ()
+    assert [change.element_id for change in plan.changes] == ["SPP-01"]
+    apply_survey_import(session, actor=REP_FR, plan=plan, resolutions={})
+    after = _fr_answers(session)
+    assert {e: (after[e].note, after[e].version) for e in TRIGGER_NOTES} == before
+
+
+def test_control_characters_are_dropped_from_the_export_without_a_spurious_change(session: Session) -> None:
+    _save(session, REP_FR, AnswerInput(element_id="SPP-04", status="NOPL", note="line\x0bbreak"))
+    data = _export(session)
+    sheet = open_book(data)[ANSWERS_SHEET]
+    assert sheet.cell(row=row_of(sheet, "SPP-04"), column=column(COL_NOTE)).value == "linebreak"
+    plan = plan_survey_import(session, actor=REP_FR, data=data, filename="survey-FR.xlsx")
+    assert plan.errors == () and plan.changes == ()
+
+
+# ------------------------------------------------------------------------------------------ conflicts
+
+
+def _conflict_setup(session: Session) -> bytes:
+    """France answered SPP-01 and SPP-02 (v1) and exported; then the focus group changed both (v2).
+
+    The workbook changes SPP-01 (a conflict) and SPP-03 (no conflict) and leaves SPP-02 as exported.
+    """
+    _save(
+        session,
+        REP_FR,
+        AnswerInput(element_id="SPP-01", status="IMPL"),
+        AnswerInput(element_id="SPP-02", status="CONS"),
+    )
+    exported = _export(session)
+    _save(
+        session,
+        ADMIN,
+        AnswerInput(element_id="SPP-01", status="NOPL", note="Dropped", expected_version=1),
+        AnswerInput(element_id="SPP-02", status="PLAN", target_date=dt.date(2027, 1, 1), expected_version=1),
+    )
+    return edit_answers(
+        exported,
+        {
+            "SPP-01": {COL_STATUS: "Partially implemented", COL_NOTE: "Two regions"},
+            "SPP-03": {COL_STATUS: "Implemented"},
+        },
+    )
+
+
+def test_conflict_is_shown_and_needs_a_resolution(session: Session) -> None:
+    edited = _conflict_setup(session)
+    plan = plan_survey_import(session, actor=REP_FR, data=edited, filename="survey-FR.xlsx")
+    assert plan.errors == ()
+    assert sorted(c.element_id for c in plan.changes) == ["SPP-01", "SPP-03"], "untouched SPP-02 is no change"
+    (conflict,) = plan.conflicts
+    assert conflict.element_id == "SPP-01"
+    assert (conflict.old.status, conflict.old.note) == ("NOPL", "Dropped")
+    assert (conflict.new.status, conflict.new.note) == ("PART", "Two regions")
+    assert (conflict.exported_version, conflict.current_version, conflict.changed_by) == (1, 2, "fg-admin")
+    text = format_plan(plan)
+    assert "1 change(s):" in text and "SPP-03: status Unknown / not answered -> Implemented" in text
+    assert "1 conflict(s)" in text and "SPP-01: database (by fg-admin" in text and "workbook: Partially" in text
+
+    before = snapshot(session)
+    with pytest.raises(ValidationFailed) as caught:
+        apply_survey_import(session, actor=REP_FR, plan=plan, resolutions={})
+    assert set(caught.value.problems) == {"SPP-01"}
+    assert snapshot(session) == before
+
+
+def test_theirs_keeps_the_database_value_and_saves_the_rest(session: Session) -> None:
+    edited = _conflict_setup(session)
+    plan = plan_survey_import(session, actor=REP_FR, data=edited, filename="survey-FR.xlsx")
+    versions = apply_survey_import(session, actor=REP_FR, plan=plan, resolutions={"SPP-01": "theirs"})
+    assert versions == {"SPP-03": 1}
+    stored = _fr_answers(session)
+    assert (stored["SPP-01"].status, stored["SPP-01"].version) == ("NOPL", 2)
+    assert (stored["SPP-02"].status, stored["SPP-02"].target_date) == ("PLAN", dt.date(2027, 1, 1))
+    assert stored["SPP-03"].status == "IMPL"
+
+
+def test_mine_saves_the_workbook_value_in_the_same_save(session: Session) -> None:
+    edited = _conflict_setup(session)
+    plan = plan_survey_import(session, actor=REP_FR, data=edited, filename="survey-FR.xlsx")
+    audit_before = snapshot(session)[1]
+    versions = apply_survey_import(session, actor=REP_FR, plan=plan, resolutions={"SPP-01": "mine"})
+    assert versions == {"SPP-01": 3, "SPP-03": 1}
+    stored = _fr_answers(session)
+    assert (stored["SPP-01"].status, stored["SPP-01"].note, stored["SPP-01"].answered_by) == (
+        "PART",
+        "Two regions",
+        "rep-fr",
+    )
+    assert stored["SPP-02"].status == "PLAN", "the untouched row did not overwrite the newer answer"
+    assert stored["SPP-03"].status == "IMPL"
+    assert snapshot(session)[1] == audit_before + 2
+
+
+def test_change_between_plan_and_apply_is_a_conflict_and_nothing_is_saved(session: Session) -> None:
+    edited = _conflict_setup(session)
+    plan = plan_survey_import(session, actor=REP_FR, data=edited, filename="survey-FR.xlsx")
+    _save(session, ADMIN, AnswerInput(element_id="SPP-03", status="NA"))
+    before = snapshot(session)
+    with pytest.raises(ConflictError) as caught:
+        apply_survey_import(session, actor=REP_FR, plan=plan, resolutions={"SPP-01": "mine"})
+    assert [c.element_id for c in caught.value.conflicts] == ["SPP-03"]
+    assert snapshot(session) == before
+    stored = _fr_answers(session)
+    assert (stored["SPP-01"].status, stored["SPP-03"].status) == ("NOPL", "NA")
+
+
+def test_apply_rechecks_permission(session: Session, existing: bytes) -> None:
+    edited = edit_answers(existing, {"SPP-01": {COL_STATUS: "Implemented"}})
+    plan = plan_survey_import(session, actor=REP_FR, data=edited, filename="survey-FR.xlsx")
+    before = snapshot(session)
+    with pytest.raises(PermissionDenied):
+        apply_survey_import(session, actor=REP_NO, plan=plan, resolutions={})
+    assert snapshot(session) == before
