@@ -43,18 +43,27 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def xlsx_bytes(frame: pd.DataFrame, sheet_name: str = "data") -> bytes:
+    return workbook_bytes({sheet_name: frame})
+
+
+def workbook_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """An xlsx with one sheet per frame; user text neutralised and kept as text, header frozen."""
     buffer = io.BytesIO()
-    safe = safe_frame(frame)
-    for column in safe.columns:
-        if isinstance(safe[column].dtype, pd.DatetimeTZDtype):
-            safe[column] = safe[column].dt.tz_localize(None)
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        safe.to_excel(writer, index=False, sheet_name=sheet_name[:31])
-        # openpyxl would turn a string starting with "=" into a formula: keep every text cell text.
-        for row in writer.sheets[sheet_name[:31]].iter_rows(min_row=2):
-            for cell in row:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
+        for name, frame in sheets.items():
+            safe = safe_frame(frame)
+            for column in safe.columns:
+                if isinstance(safe[column].dtype, pd.DatetimeTZDtype):
+                    safe[column] = safe[column].dt.tz_localize(None)
+            title = name[:31]
+            safe.to_excel(writer, index=False, sheet_name=title)
+            sheet = writer.sheets[title]
+            sheet.freeze_panes = "A2"
+            # openpyxl would turn a string starting with "=" into a formula: keep every text cell text.
+            for row in sheet.iter_rows(min_row=2):
+                for cell in row:
+                    if isinstance(cell.value, str):
+                        cell.data_type = "s"
     return buffer.getvalue()
 
 

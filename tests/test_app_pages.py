@@ -11,13 +11,19 @@ from streamlit.testing.v1 import AppTest
 
 from mcwg_dashboard.config import get_settings
 from mcwg_dashboard.db import make_engine
+from mcwg_dashboard.excel import export_survey_workbook
 from mcwg_dashboard.models import Answer, CountrySurvey, SurveyRound
 from mcwg_dashboard.services import surveys
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.ui.survey_form import widget_key
+from tests.excel_helpers import edit_answers
+from tests.helpers import ADMIN
 
 APP = str(Path(__file__).parent.parent / "app.py")
-PAGES = ["mcwg_dashboard/views/home.py", "mcwg_dashboard/views/survey.py", "mcwg_dashboard/views/checklist.py"]
+VIEWS = Path(__file__).parent.parent / "mcwg_dashboard" / "views"
+PAGES = sorted(f"mcwg_dashboard/views/{p.name}" for p in VIEWS.glob("*.py") if p.name != "__init__.py")
+# Pages that show answers must say when they are demo data.
+PAGES_WITHOUT_ANSWERS = {"mcwg_dashboard/views/checklist.py"}
 DEMO_WARNING = "Demo data"
 
 
@@ -44,7 +50,7 @@ def external_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_with_demo_data_and_says_so(isolated_settings: Path, page: str) -> None:
     at = _app(page)
-    if page != "mcwg_dashboard/views/checklist.py":
+    if page not in PAGES_WITHOUT_ANSWERS:
         assert any(DEMO_WARNING in w.value for w in at.warning), "demo data must be labelled"
 
 
@@ -154,3 +160,55 @@ def test_conflicting_save_from_a_second_tab_is_refused_and_input_kept(external_d
     second.text_area(key=widget_key(scope, "SPP-01", "note")).input("Two regions")
     second.button(key=f"save:{scope}:SPP").click().run()
     assert _stored(external_database, "NO")[1]["SPP-01"].status == "PART"
+
+
+def _export(url: str, country: str) -> bytes:
+    engine = make_engine(url)
+    with Session(engine) as session:
+        survey_round = session.exec(select(SurveyRound).where(SurveyRound.state == "open")).one()
+        assert survey_round.id is not None
+        data = export_survey_workbook(session, actor=ADMIN, round_id=survey_round.id, country_code=country)
+    engine.dispose()
+    return data
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def test_upload_shows_errors_and_changes_nothing(external_database: str) -> None:
+    at = _app("mcwg_dashboard/views/survey.py")
+    at.selectbox(key="survey_country").set_value("FR").run()
+    scope, _ = _scope(external_database, "FR")
+    bad = edit_answers(_export(external_database, "FR"), {"KOS-07": {"Status": "Implemented – variant"}})
+    at.get("file_uploader")[0].set_value(("fr.xlsx", bad, XLSX)).run()
+    assert not at.exception
+    assert any(
+        "nothing was imported" in e.value and "row 44, column Note: a note is required" in e.value for e in at.error
+    )
+    assert not [b for b in at.button if b.key == f"import:{scope}"]
+    assert _stored(external_database, "FR")[1] == {}
+
+
+def test_upload_preview_confirm_and_the_form_shows_the_import(external_database: str) -> None:
+    at = _app("mcwg_dashboard/views/survey.py")
+    at.selectbox(key="survey_country").set_value("FR").run()
+    scope, _ = _scope(external_database, "FR")
+    filled = edit_answers(
+        _export(external_database, "FR"),
+        {"KOS-07": {"Status": "Implemented – variant", "Note": "MADO rule"}, "TRK-01": {"Status": "implemented"}},
+    )
+    at.get("file_uploader")[0].set_value(("fr.xlsx", filled, XLSX)).run()
+    assert not at.exception
+    preview = at.dataframe[0].value
+    assert list(preview["Element"]) == ["KOS-07", "TRK-01"]
+    assert _stored(external_database, "FR")[1] == {}, "the preview saves nothing"
+    at.button(key=f"import:{scope}").click().run()
+    at.button(key=f"confirm_import:{scope}").click().run()
+    assert not at.exception
+    assert any("Imported 2 answer(s)" in s.value for s in at.success)
+    answers = _stored(external_database, "FR")[1]
+    assert {k: (a.status, a.note) for k, a in answers.items()} == {
+        "KOS-07": ("VAR", "MADO rule"),
+        "TRK-01": ("IMPL", ""),
+    }
+    assert at.selectbox(key=widget_key(scope, "KOS-07", "status")).value == "VAR"

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+import openpyxl
 import pytest
 from sqlmodel import Session, select
 
@@ -16,6 +17,7 @@ from mcwg_dashboard.models import Answer, Country, CountrySurvey, SurveyRound
 from mcwg_dashboard.services import surveys
 from mcwg_dashboard.services.demo import clear_demo, is_demo_loaded, load_demo
 from mcwg_dashboard.services.errors import InvalidState, PermissionDenied
+from tests.excel_helpers import edit_answers
 from tests.helpers import ADMIN, REP_FR, the_open_round
 
 
@@ -112,3 +114,69 @@ def test_demo_answers_are_never_dated_in_the_future(session: Session) -> None:
     now = dt.datetime.now(dt.UTC)
     assert all(a.answered_at <= now for a in session.exec(select(Answer)))
     assert all(s.updated_at <= now for s in session.exec(select(CountrySurvey)))
+
+
+def test_cli_export_edit_import_round_trip(isolated_settings: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init"]) == 0
+    workbook = isolated_settings / "fr.xlsx"
+    assert (
+        main(
+            [
+                "export-survey",
+                "--country",
+                "FR",
+                "--round",
+                f"{dt.date.today().year} adoption survey",
+                "--out",
+                str(workbook),
+            ]
+        )
+        == 0
+    )
+    filled = isolated_settings / "fr-filled.xlsx"
+    filled.write_bytes(edit_answers(workbook.read_bytes(), {"KIN-01": {"Status": "Partially implemented"}}))
+    capsys.readouterr()
+    assert main(["import-survey", str(filled)]) == 1, "PART without a note is an error"
+    out = capsys.readouterr().out
+    assert "Answers, row" in out and "column Note" in out
+    filled.write_bytes(
+        edit_answers(workbook.read_bytes(), {"KIN-01": {"Status": "Partially implemented", "Note": "Two regions"}})
+    )
+    assert main(["import-survey", str(filled), "--dry-run"]) == 0
+    assert "Dry run: nothing was saved." in capsys.readouterr().out
+    assert main(["import-survey", str(filled)]) == 0
+    assert "Saved 1 answer(s)." in capsys.readouterr().out
+    engine = make_engine(f"sqlite:///{isolated_settings / 'mcwg.sqlite3'}")
+    with Session(engine) as session:
+        answers = list(session.exec(select(Answer)))
+        assert [(a.element_id, a.status, a.note) for a in answers] == [("KIN-01", "PART", "Two regions")]
+    engine.dispose()
+
+
+def test_cli_refuses_unknown_round_and_missing_file(
+    isolated_settings: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init"]) == 0
+    assert main(["export-survey", "--country", "FR", "--round", "no such round", "--out", "x.xlsx"]) == 1
+    assert "No survey round 'no such round'" in capsys.readouterr().err
+    assert main(["import-survey", str(isolated_settings / "missing.xlsx")]) == 1
+    assert "No such file" in capsys.readouterr().err
+
+
+def test_cli_export_all_has_long_table_matrices_and_checklist(isolated_settings: Path) -> None:
+    assert main(["demo"]) == 0
+    out = isolated_settings / "all.xlsx"
+    assert main(["export-all", "--out", str(out)]) == 0
+    book = openpyxl.load_workbook(out, read_only=True)
+    assert book.sheetnames[0] == "Answers"
+    assert sum(name.startswith("Matrix ") for name in book.sheetnames) == 3
+    assert {"Checklist", "Answer scale"} <= set(book.sheetnames)
+    header = next(book["Answers"].iter_rows(max_row=1, values_only=True))
+    assert {"Round", "Country", "Element", "Status", "Note", "Demo data"} <= set(header)
+
+
+def test_full_export_is_for_the_focus_group_only(session: Session) -> None:
+    from mcwg_dashboard.excel.full_export import full_export_bytes
+
+    with pytest.raises(PermissionDenied):
+        full_export_bytes(session, actor=REP_FR)

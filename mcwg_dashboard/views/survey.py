@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 import streamlit as st
@@ -10,12 +11,22 @@ from sqlmodel import select
 
 from mcwg_dashboard.checklist import Checklist, Element
 from mcwg_dashboard.db import session_scope
+from mcwg_dashboard.excel import (
+    MAX_UPLOAD_BYTES,
+    AnswerValues,
+    ImportPlan,
+    Resolution,
+    apply_survey_import,
+    export_survey_workbook,
+    plan_survey_import,
+)
 from mcwg_dashboard.models import Country, SurveyState
 from mcwg_dashboard.services import surveys
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.errors import ConflictError, InvalidState, PermissionDenied, ValidationFailed
 from mcwg_dashboard.services.rounds import open_rounds
 from mcwg_dashboard.ui.context import current_user, demo_banner, get_engine
+from mcwg_dashboard.ui.dashboard import clear_caches
 from mcwg_dashboard.ui.survey_form import (
     FIELDS,
     Baseline,
@@ -131,6 +142,7 @@ def _save(set_code: str) -> None:
             return
     for item in inputs:
         baseline[item.element_id] = {**current[item.element_id], "version": versions[item.element_id]}
+    clear_caches()
     _flash("success", set_code, f"Saved {len(inputs)} answer(s) in {set_code} as a draft.")
 
 
@@ -282,6 +294,149 @@ def _render_set_tabs(checklist: Checklist) -> None:
             )
 
 
+def _excel_section() -> None:
+    """Download the survey as a workbook to fill offline; upload it back through checks, preview and confirm."""
+    with st.expander("Work offline in Excel", icon=":material/table_view:"):
+        st.caption(
+            "Download this survey as an Excel workbook pre-filled with the saved answers, fill it in with colleagues, "
+            "then upload it here: every row is checked, you see the changes before anything is saved, and answers "
+            "changed here since your download are never overwritten without your choice."
+        )
+        st.download_button(
+            "Download the survey workbook",
+            data=_workbook_bytes,
+            file_name=f"mcwg-survey-{country_code}-{survey_round.name.replace(' ', '-')}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key=f"download:{scope}",
+            icon=":material/download:",
+        )
+        if locked:
+            return
+        upload = st.file_uploader(
+            "Upload a filled workbook (.xlsx)",
+            type=["xlsx"],
+            key=f"upload:{scope}:{st.session_state.get(f'upload_round:{scope}', 0)}",
+            help=f"At most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB. Macro-enabled, old .xls and CSV files are refused.",
+        )
+        if upload is None:
+            return
+        plan = _plan_for(upload.name, upload.getvalue())
+        if plan.errors:
+            st.error(
+                f"**{len(plan.errors)} problem(s) in {upload.name}; nothing was imported.** Fix them in the workbook "
+                "and upload it again:\n\n" + "\n".join(f"- {_escape(message)}" for message in plan.errors)
+            )
+            return
+        if plan.country_code != country_code or plan.round_id != selected_round:
+            st.warning(
+                f"This workbook is for {plan.country_name} ({plan.country_code}), {plan.round_name}. Choose that "
+                "country and round above to import it."
+            )
+            return
+        if not plan.changes:
+            st.info("The workbook matches the saved answers: there is nothing to import.")
+            return
+        rows = [
+            {
+                "Element": change.element_id,
+                "Saved now": _describe(change.old),
+                "Workbook": _describe(change.new),
+                "Conflict": "⚠ changed here by "
+                f"{change.changed_by or 'someone'} at {change.changed_at or '?'} since your download"
+                if change.conflict
+                else "",
+            }
+            for change in plan.changes
+        ]
+        st.markdown(f"**{len(plan.changes)} change(s) to import from {_escape(upload.name)}:**")
+        st.dataframe(rows, hide_index=True)
+        for change in plan.conflicts:
+            st.radio(
+                f"{change.element_id}: which answer do you keep?",
+                ["theirs", "mine"],
+                format_func=lambda choice: "Keep the saved answer" if choice == "theirs" else "Use the workbook's",
+                key=f"resolve:{scope}:{change.element_id}",
+                horizontal=True,
+            )
+        unsaved = _unsaved_sets()
+        if unsaved:
+            st.warning(f"Importing discards your unsaved changes in {', '.join(unsaved)} on this page.")
+        if st.button(f"Import {len(plan.changes)} change(s)…", key=f"import:{scope}", type="primary"):
+            _confirm_import(upload.name, len(plan.changes))
+
+
+def _workbook_bytes() -> bytes:
+    with session_scope(engine) as session:
+        return export_survey_workbook(session, actor=user, round_id=selected_round, country_code=country_code)
+
+
+def _plan_for(filename: str, data: bytes) -> ImportPlan:
+    """Plan once per uploaded file, not on every rerun."""
+    cache_key = f"plan:{scope}"
+    fingerprint = (filename, hashlib.sha256(data).hexdigest())
+    cached = st.session_state.get(cache_key)
+    if cached is None or cached[0] != fingerprint:
+        with session_scope(engine) as session:
+            cached = (fingerprint, plan_survey_import(session, actor=user, data=data, filename=filename))
+        st.session_state[cache_key] = cached
+    plan: ImportPlan = cached[1]
+    return plan
+
+
+def _describe(values: AnswerValues) -> str:
+    parts = [checklist.scale.get(values.status).display]
+    if values.note:
+        parts.append(f"note: {values.note}")
+    if values.evidence_url:
+        parts.append(values.evidence_url)
+    if values.target_date:
+        parts.append(f"target {values.target_date:%Y-%m-%d}")
+    return " · ".join(parts)
+
+
+@st.dialog("Import the workbook?")
+def _confirm_import(filename: str, count: int) -> None:
+    if st.session_state.pop(f"import_done:{scope}", False):
+        st.rerun()
+    st.write(
+        f"Save {count} change(s) from {filename} to the survey of {names[country_code]}? This is one save: all "
+        "of them or, if anything changed meanwhile, none."
+    )
+    st.button("Yes, import", key=f"confirm_import:{scope}", type="primary", on_click=_apply_import)
+
+
+def _apply_import() -> None:
+    cached = st.session_state.get(f"plan:{scope}")
+    if cached is None:
+        return
+    plan: ImportPlan = cached[1]
+    resolutions: dict[str, Resolution] = {
+        change.element_id: st.session_state.get(f"resolve:{scope}:{change.element_id}", "theirs")
+        for change in plan.conflicts
+    }
+    st.session_state[f"import_done:{scope}"] = True
+    with session_scope(engine) as session:
+        try:
+            saved = apply_survey_import(session, actor=user, plan=plan, resolutions=resolutions)
+        except (ValidationFailed, ConflictError, PermissionDenied, InvalidState) as exc:
+            _flash("error", None, f"Nothing was imported. {exc}")
+            st.session_state.pop(f"plan:{scope}", None)
+            return
+    # Show the imported answers: forget this page's form state so it reloads from the database.
+    st.session_state.pop(base_key, None)
+    for element_id in checklist.elements:
+        errors.pop(element_id, None)
+        conflicts.pop(element_id, None)
+        for field in FIELDS:
+            st.session_state.pop(widget_key(scope, element_id, field), None)
+    st.session_state.pop(f"plan:{scope}", None)
+    st.session_state[f"upload_round:{scope}"] = st.session_state.get(f"upload_round:{scope}", 0) + 1
+    clear_caches()
+    _flash("success", None, f"Imported {len(saved)} answer(s) from {plan.filename}.")
+
+
+_excel_section()
+
 _render_set_tabs(checklist)
 
 st.divider()
@@ -319,6 +474,7 @@ if not locked:
                 except (ConflictError, PermissionDenied, InvalidState) as exc:
                     _flash("error", None, str(exc))
                 else:
+                    clear_caches()
                     _flash("success", None, "Survey submitted. Thank you!")
                     st.toast("Survey submitted")
             st.rerun()

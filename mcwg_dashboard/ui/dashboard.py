@@ -1,0 +1,146 @@
+"""Shared pieces of the dashboard pages: cached data, round pickers, charts with their downloads."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from sqlmodel import select
+
+from mcwg_dashboard.checklist import Checklist
+from mcwg_dashboard.config import get_settings
+from mcwg_dashboard.db import session_scope
+from mcwg_dashboard.exports import PNG_UNAVAILABLE, chromium_available, csv_bytes, png_bytes, xlsx_bytes
+from mcwg_dashboard.models import Country, SurveyRound
+from mcwg_dashboard.services.answer_data import load_answer_frame
+from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
+from mcwg_dashboard.services.overview import survey_status_table
+from mcwg_dashboard.services.rounds import list_rounds
+from mcwg_dashboard.ui.context import get_engine
+from mcwg_dashboard.ui.url_state import url_selectbox
+
+PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+def _url() -> str:
+    return get_settings().effective_database_url
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def _answer_frame(url: str, round_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    with session_scope(get_engine()) as session:
+        return load_answer_frame(session, round_ids=round_ids)
+
+
+def answer_frame(round_ids: list[int] | None = None) -> pd.DataFrame:
+    """Submitted answers of the given rounds (all rounds when None), cached until the next write."""
+    return _answer_frame(_url(), tuple(sorted(round_ids)) if round_ids is not None else None)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def _rounds(url: str) -> pd.DataFrame:
+    with session_scope(get_engine()) as session:
+        return pd.DataFrame(
+            [r.model_dump() for r in list_rounds(session)],
+            columns=list(SurveyRound.model_fields),
+        )
+
+
+def rounds_frame() -> pd.DataFrame:
+    """All rounds, newest first."""
+    return _rounds(_url())
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def _countries(url: str) -> pd.DataFrame:
+    with session_scope(get_engine()) as session:
+        return pd.DataFrame(
+            [c.model_dump() for c in session.exec(select(Country).order_by(Country.name))],
+            columns=list(Country.model_fields),
+        )
+
+
+def countries_frame() -> pd.DataFrame:
+    return _countries(_url())
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def _status_table(url: str) -> pd.DataFrame:
+    with session_scope(get_engine()) as session:
+        return survey_status_table(session)
+
+
+def status_table() -> pd.DataFrame:
+    return _status_table(_url())
+
+
+def checklist_of_round(round_id: int | None) -> Checklist | None:
+    with session_scope(get_engine()) as session:
+        if round_id is None:
+            version = latest_version(session)
+            return checklist_for_version(session, version.id) if version and version.id else None
+        survey_round = session.get(SurveyRound, round_id)
+        return checklist_for_version(session, survey_round.checklist_version_id) if survey_round else None
+
+
+def clear_caches() -> None:
+    """Call after every write so the dashboards show it."""
+    st.cache_data.clear()
+
+
+def round_picker(label: str = "Survey round", *, key: str = "round") -> int | None:
+    """A round chooser kept in the URL (?round=ID). Defaults to the newest round with submitted answers."""
+    rounds = rounds_frame()
+    if rounds.empty:
+        return None
+    options = rounds["id"].astype(int).tolist()
+    names = dict(zip(options, rounds["name"], strict=True))
+    answered = answer_frame()
+    with_answers = [r for r in options if not answered.empty and r in set(answered["round_id"])]
+    choice = url_selectbox(
+        label, options, format_func=lambda rid: names[rid], key=key, default=with_answers[0] if with_answers else None
+    )
+    return int(choice) if choice is not None else None
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "data"
+
+
+def show_chart(figure: go.Figure, *, name: str, data: pd.DataFrame | None = None, key: str | None = None) -> None:
+    """The chart, then its downloads: data as CSV and Excel, the chart as PNG (built only on click)."""
+    st.plotly_chart(figure, theme=None, config=PLOTLY_CONFIG, key=key or f"chart-{slug(name)}")
+    downloads(name=name, data=data, figure=figure)
+
+
+def downloads(*, name: str, data: pd.DataFrame | None = None, figure: go.Figure | None = None) -> None:
+    file = slug(name)
+    columns = st.columns(3)
+    if data is not None:
+        columns[0].download_button(
+            "Data (CSV)", data=lambda: csv_bytes(data), file_name=f"{file}.csv", mime="text/csv", key=f"csv-{file}"
+        )
+        columns[1].download_button(
+            "Data (Excel)",
+            data=lambda: xlsx_bytes(data),
+            file_name=f"{file}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key=f"xlsx-{file}",
+        )
+    if figure is not None:
+        if chromium_available():
+            columns[2].download_button(
+                "Chart (PNG)",
+                data=lambda: png_bytes(figure),
+                file_name=f"{file}.png",
+                mime="image/png",
+                key=f"png-{file}",
+            )
+        else:
+            columns[2].caption(PNG_UNAVAILABLE)
+
+
+def empty_state(message: str) -> None:
+    st.info(message, icon=":material/info:")
