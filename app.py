@@ -9,10 +9,21 @@ st.set_page_config(page_title="MCWG adoption dashboard", page_icon=":material/ra
 get_engine()
 user = current_user()
 
-pages = [
-    st.Page("mcwg_dashboard/views/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("mcwg_dashboard/views/survey.py", title="Country survey", icon=":material/edit_note:"),
-    st.Page("mcwg_dashboard/views/checklist.py", title="Checklist", icon=":material/checklist:"),
-]
+pages = {
+    "Survey": [
+        st.Page("mcwg_dashboard/views/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("mcwg_dashboard/views/survey.py", title="Country survey", icon=":material/edit_note:"),
+        st.Page("mcwg_dashboard/views/checklist.py", title="Checklist", icon=":material/checklist:"),
+    ],
+    "Dashboards": [
+        st.Page("mcwg_dashboard/views/overview.py", title="Overview", icon=":material/dashboard:"),
+        st.Page("mcwg_dashboard/views/matrix.py", title="Matrix", icon=":material/grid_on:"),
+        st.Page("mcwg_dashboard/views/country.py", title="Country profile", icon=":material/flag:"),
+        st.Page("mcwg_dashboard/views/element.py", title="Element", icon=":material/label:"),
+        st.Page("mcwg_dashboard/views/recommendation_set.py", title="Recommendation set", icon=":material/folder:"),
+        st.Page("mcwg_dashboard/views/trends.py", title="Trends", icon=":material/trending_up:"),
+        st.Page("mcwg_dashboard/views/plenary.py", title="Plenary mode", icon=":material/co_present:"),
+    ],
+}
 st.sidebar.caption(f"Signed in as: {user.label}")
 st.navigation(pages).run()

@@ -75,6 +75,13 @@ def png_bytes(figure: go.Figure, *, width: int = 1400, height: int | None = None
     """A static image of the figure through kaleido, which drives the system Chromium."""
     if not chromium_available():
         raise ChartExportUnavailable(PNG_UNAVAILABLE)
-    image = figure.to_image(format="png", width=width, height=height or figure.layout.height or 600, scale=1)
+    import kaleido  # imported here: it is only needed for images
+
+    # mathjax=False: kaleido's default page would load MathJax from a CDN; runtime never needs the internet.
+    image = kaleido.calc_fig_sync(
+        figure.to_dict(),
+        opts={"format": "png", "width": width, "height": height or figure.layout.height or 600, "scale": 1},
+        kopts={"mathjax": False},
+    )
     assert isinstance(image, bytes)
     return image

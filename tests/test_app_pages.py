@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -180,7 +181,9 @@ def test_upload_shows_errors_and_changes_nothing(external_database: str) -> None
     at.selectbox(key="survey_country").set_value("FR").run()
     scope, _ = _scope(external_database, "FR")
     bad = edit_answers(_export(external_database, "FR"), {"KOS-07": {"Status": "Implemented – variant"}})
-    at.get("file_uploader")[0].set_value(("fr.xlsx", bad, XLSX)).run()
+    at.get("file_uploader")[0].set_value(  # type: ignore[union-attr]
+        ("fr.xlsx", bad, XLSX)
+    ).run()
     assert not at.exception
     assert any(
         "nothing was imported" in e.value and "row 44, column Note: a note is required" in e.value for e in at.error
@@ -197,7 +200,9 @@ def test_upload_preview_confirm_and_the_form_shows_the_import(external_database:
         _export(external_database, "FR"),
         {"KOS-07": {"Status": "Implemented – variant", "Note": "MADO rule"}, "TRK-01": {"Status": "implemented"}},
     )
-    at.get("file_uploader")[0].set_value(("fr.xlsx", filled, XLSX)).run()
+    at.get("file_uploader")[0].set_value(  # type: ignore[union-attr]
+        ("fr.xlsx", filled, XLSX)
+    ).run()
     assert not at.exception
     preview = at.dataframe[0].value
     assert list(preview["Element"]) == ["KOS-07", "TRK-01"]
@@ -212,3 +217,68 @@ def test_upload_preview_confirm_and_the_form_shows_the_import(external_database:
         "TRK-01": ("IMPL", ""),
     }
     assert at.selectbox(key=widget_key(scope, "KOS-07", "status")).value == "VAR"
+
+
+def _dashboard(page: str, **query: str | list[str]) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page(page)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _figure(at: AppTest, index: int = 0) -> dict:
+    return json.loads(at.get("plotly_chart")[index].proto.spec)
+
+
+def test_overview_shows_key_figures_charts_and_map(isolated_settings: Path) -> None:
+    at = _dashboard("mcwg_dashboard/views/overview.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Members"] == "11"
+    assert metrics["Surveys submitted"] == "5 / 11"
+    assert metrics["Overall adoption score"].endswith("%")
+    assert len(at.get("plotly_chart")) == 3  # set scores, map, completion
+    assert any("Not started yet" in w.value for w in at.warning)
+
+
+def test_shared_matrix_link_reproduces_the_filtered_view(isolated_settings: Path) -> None:
+    at = _dashboard("mcwg_dashboard/views/matrix.py", sets=["KIN"], sort="adoption")
+    assert at.multiselect(key="sets").value == ["KIN"]
+    assert at.selectbox(key="sort").value == "adoption"
+    heatmap = _figure(at)["data"][0]
+    assert heatmap["x"] == [f"KIN-0{i}" for i in range(1, 7)]
+    # Changing a filter writes it back to the URL, so the link can be shared.
+    at.selectbox(key="sort").set_value("country").run()
+    assert at.query_params["sort"] == ["country"] or at.query_params["sort"] == "country"
+    assert sorted(_figure(at)["data"][0]["y"]) == _figure(at)["data"][0]["y"]
+
+
+def test_country_and_element_pages_open_from_a_link(isolated_settings: Path) -> None:
+    at = _dashboard("mcwg_dashboard/views/country.py", country="FI")
+    assert at.selectbox(key="country").value == "FI"
+    assert "Finland" in _figure(at)["layout"]["title"]["text"]
+    at = _dashboard("mcwg_dashboard/views/element.py", element="KOS-16")
+    assert at.selectbox(key="element").value == "KOS-16"
+    assert any("KOS-16" in h.value for h in at.subheader)
+
+
+def test_trends_can_keep_only_countries_in_every_round(isolated_settings: Path) -> None:
+    at = _dashboard("mcwg_dashboard/views/trends.py")
+    everyone = _figure(at)["data"]
+    at.toggle(key="same").set_value(True).run()
+    assert not at.exception
+    same = _figure(at)["data"]
+    assert [t["name"] for t in everyone] == ["SPP", "META", "KOS", "KIN", "DEP", "TRK"]
+    assert everyone[0]["customdata"] != same[0]["customdata"], "fewer countries counted"
+
+
+def test_plenary_steps_through_screens(isolated_settings: Path) -> None:
+    at = _dashboard("mcwg_dashboard/views/plenary.py")
+    first = _figure(at)["layout"]["title"]["text"]
+    at.button(key="plenary_next").click().run()
+    assert not at.exception
+    assert _figure(at)["layout"]["title"]["text"] != first
+    assert not at.get("text_input") and not at.get("text_area"), "no editing widgets in plenary mode"

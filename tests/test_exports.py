@@ -6,9 +6,17 @@ import io
 
 import openpyxl
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
-from mcwg_dashboard.exports import csv_bytes, neutralise, xlsx_bytes
+from mcwg_dashboard.exports import (
+    ChartExportUnavailable,
+    chromium_available,
+    csv_bytes,
+    neutralise,
+    png_bytes,
+    xlsx_bytes,
+)
 
 TRIGGERS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tTAB", "\rCR"]
 
@@ -31,3 +39,15 @@ def test_csv_and_excel_keep_user_text_as_text() -> None:
     assert all(cell.data_type == "s" for cell in values)
     assert values[0].value == "'=1+1"
     assert sheet.cell(row=2, column=2).value == 0
+
+
+@pytest.mark.skipif(not chromium_available(), reason="PNG export needs Chromium (apt-get install chromium)")
+def test_png_export_makes_a_png() -> None:
+    figure = go.Figure(go.Bar(x=["a", "b"], y=[1, 2]))
+    assert png_bytes(figure, width=400, height=300).startswith(b"\x89PNG")
+
+
+def test_png_export_without_chromium_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("mcwg_dashboard.exports.chromium_available", lambda: False)
+    with pytest.raises(ChartExportUnavailable, match="apt-get install chromium"):
+        png_bytes(go.Figure())

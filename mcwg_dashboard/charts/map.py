@@ -1,0 +1,341 @@
+"""Adoption map of the MCWG members, drawn from shapes shipped in the repository: it never loads anything from the web.
+
+Plotly's geo subplots (``go.Choropleth``, ``go.Scattergeo``) make plotly.js download a base-map topojson from a CDN as
+soon as a trace has a ``locationmode`` (a GeoJSON choropleth has ``"geojson-id"``), even with ``geo.visible=False``.
+So this map has no geo subplot at all: every shape is a filled ``go.Scatter`` polygon in a Lambert azimuthal
+equal-area plane, on equal-aspect cartesian axes. Europe fills the main panel; Québec gets an inset on the left.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
+
+from mcwg_dashboard.charts.palette import NO_DATA_COLOUR, SCORE_COLORSCALE, TEMPLATE_NAME, TEXT_COLOUR
+from mcwg_dashboard.config import PROJECT_ROOT
+
+GEOJSON_PATH = PROJECT_ROOT / "data" / "geo" / "members.geojson"
+
+# `st.plotly_chart(figure, config=MAP_PLOTLY_CONFIG)`: nothing here is needed to stay offline (there is no geo
+# subplot to fetch a topojson for); it only trims the mode bar to what makes sense on a map.
+MAP_PLOTLY_CONFIG: dict[str, Any] = {
+    "displaylogo": False,
+    "scrollZoom": False,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+    "toImageButtonOptions": {"filename": "mcwg-adoption-map"},
+}
+
+EUROPE = "europe"
+NORTH_AMERICA = "north_america"
+# Projection centres (longitude, latitude): the ETRS89-LAEA centre for Europe, Québec's middle for the inset.
+_CENTRES = {EUROPE: (10.0, 52.0), NORTH_AMERICA: (-72.0, 52.0)}
+_EARTH_RADIUS_KM = 6371.0
+
+BACKGROUND_FILL = "#F0F0F0"
+BACKGROUND_LINE = "#FFFFFF"
+MEMBER_LINE = "#4D4D4D"
+NO_DATA_PATTERN = "#A3A3A3"
+NO_DATA_LABEL = "no answers"
+MAP_HEIGHT = 640
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One feature of the GeoJSON, projected to kilometres; rings are separated by None in `x` and `y`."""
+
+    code: str
+    name: str
+    background: bool
+    panel: str
+    x: tuple[float | None, ...]
+    y: tuple[float | None, ...]
+
+
+@functools.cache
+def load_geojson() -> dict[str, Any]:
+    """The member shapes (and light-grey context countries) as a GeoJSON FeatureCollection, read once."""
+    with GEOJSON_PATH.open(encoding="utf-8") as handle:
+        data: dict[str, Any] = json.load(handle)
+    return data
+
+
+def project(lon: float, lat: float, panel: str) -> tuple[float, float]:
+    """Spherical Lambert azimuthal equal-area projection around the panel's centre, in km."""
+    lon0, lat0 = (math.radians(v) for v in _CENTRES[panel])
+    lam, phi = math.radians(lon), math.radians(lat)
+    cos_c = math.sin(lat0) * math.sin(phi) + math.cos(lat0) * math.cos(phi) * math.cos(lam - lon0)
+    k = math.sqrt(2.0 / (1.0 + cos_c))
+    x = _EARTH_RADIUS_KM * k * math.cos(phi) * math.sin(lam - lon0)
+    y = _EARTH_RADIUS_KM * k * (math.cos(lat0) * math.sin(phi) - math.sin(lat0) * math.cos(phi) * math.cos(lam - lon0))
+    return round(x, 1), round(y, 1)
+
+
+def _rings(geometry: dict[str, Any]) -> Iterable[Sequence[Sequence[float]]]:
+    if geometry["type"] == "Polygon":
+        yield from geometry["coordinates"]
+    elif geometry["type"] == "MultiPolygon":
+        for polygon in geometry["coordinates"]:
+            yield from polygon
+    else:
+        raise ValueError(f"Unexpected geometry type {geometry['type']!r} in {GEOJSON_PATH.name}")
+
+
+@functools.cache
+def load_shapes() -> tuple[Shape, ...]:
+    """Every feature projected for drawing: members sorted by code, then the background by panel and name."""
+    shapes: list[Shape] = []
+    for feature in load_geojson()["features"]:
+        props = feature["properties"]
+        panel = str(props.get("panel", EUROPE))
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for ring in _rings(feature["geometry"]):
+            for lon, lat in ring:
+                x, y = project(lon, lat, panel)
+                xs.append(x)
+                ys.append(y)
+            xs.append(None)
+            ys.append(None)
+        background = bool(props.get("background", False))
+        shapes.append(Shape(str(props.get("code", "")), str(props["name"]), background, panel, tuple(xs), tuple(ys)))
+    return tuple(sorted(shapes, key=lambda s: (s.background, s.code, s.panel, s.name)))
+
+
+def member_shapes() -> tuple[Shape, ...]:
+    return tuple(s for s in load_shapes() if not s.background)
+
+
+def _bounds(shapes: Iterable[Shape], pad: float) -> tuple[list[float], list[float]]:
+    shapes = tuple(shapes)
+    xs = [v for s in shapes for v in s.x if v is not None]
+    ys = [v for s in shapes for v in s.y if v is not None]
+    dx, dy = (max(xs) - min(xs)) * pad, (max(ys) - min(ys)) * pad
+    return [min(xs) - dx, max(xs) + dx], [min(ys) - dy, max(ys) + dy]
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return value is None or math.isnan(float(value))
+    except (TypeError, ValueError):
+        return True
+
+
+def score_colour(score: float | None) -> str:
+    """The fill for a score in 0..1 (clamped), or the no-data colour."""
+    if score is None or math.isnan(score):
+        return NO_DATA_COLOUR
+    colour: str = sample_colorscale(SCORE_COLORSCALE, [min(1.0, max(0.0, score))])[0]
+    return colour
+
+
+def _hover_text(name: str, score: float | None, detail: str) -> str:
+    lines = [f"<b>{html.escape(name, quote=False)}</b>"]
+    lines.append(NO_DATA_LABEL if score is None else f"Adoption score: {score:.0%}")
+    if detail:
+        lines.extend(html.escape(line, quote=False) for line in detail.splitlines() if line.strip())
+    return "<br>".join(lines)
+
+
+def _axis_names(panel: str) -> tuple[str, str]:
+    return ("x", "y") if panel == EUROPE else ("x2", "y2")
+
+
+def _scores_by_code(scores: pd.DataFrame) -> dict[str, tuple[str, float | None, str]]:
+    missing = {"country_code", "country_name", "score", "detail"} - set(scores.columns)
+    if missing:
+        raise ValueError(f"scores lacks the column(s) {sorted(missing)}")
+    duplicated = sorted(set(scores.loc[scores["country_code"].duplicated(), "country_code"].astype(str)))
+    if duplicated:
+        raise ValueError(f"scores has more than one row for {duplicated}")
+    known = {s.code for s in member_shapes()}
+    unknown = sorted(set(scores["country_code"].astype(str)) - known)
+    if unknown:
+        raise ValueError(f"No map shape for {unknown}: add them to {GEOJSON_PATH.name}")
+    result: dict[str, tuple[str, float | None, str]] = {}
+    for code, name, score, detail in zip(
+        scores["country_code"], scores["country_name"], scores["score"], scores["detail"], strict=True
+    ):
+        result[str(code)] = (
+            name if isinstance(name, str) else "",
+            None if _is_missing(score) else float(score),
+            detail if isinstance(detail, str) else "",
+        )
+    return result
+
+
+def adoption_map(scores: pd.DataFrame, *, title: str = "Adoption score by member") -> go.Figure:
+    """All members coloured by `score` (0..1; NaN or absent = no answers), Québec in an inset on the left.
+
+    `scores` has the columns `country_code`, `country_name`, `score` and `detail` (shown on hover). Every member of
+    the GeoJSON is drawn, one trace each, with `meta={"code": ...}`; neighbouring countries are light grey context.
+    """
+    by_code = _scores_by_code(scores)
+    figure = go.Figure()
+    shapes = load_shapes()
+
+    for panel in (EUROPE, NORTH_AMERICA):
+        background = [s for s in shapes if s.background and s.panel == panel]
+        if not background:
+            continue
+        xaxis, yaxis = _axis_names(panel)
+        figure.add_trace(
+            go.Scatter(
+                x=[v for s in background for v in s.x],
+                y=[v for s in background for v in s.y],
+                xaxis=xaxis,
+                yaxis=yaxis,
+                mode="lines",
+                fill="toself",
+                fillcolor=BACKGROUND_FILL,
+                line={"color": BACKGROUND_LINE, "width": 0.6},
+                hoverinfo="skip",
+                showlegend=False,
+                name=f"background ({panel})",
+            )
+        )
+
+    any_missing = False
+    inset_names: list[str] = []
+    for shape in member_shapes():
+        name, score, detail = by_code.get(shape.code, (shape.name, None, ""))
+        name = name or shape.name
+        no_data = score is None
+        any_missing = any_missing or no_data
+        if shape.panel == NORTH_AMERICA:
+            inset_names.append(name)
+        xaxis, yaxis = _axis_names(shape.panel)
+        figure.add_trace(
+            go.Scatter(
+                x=shape.x,
+                y=shape.y,
+                xaxis=xaxis,
+                yaxis=yaxis,
+                mode="lines",
+                fill="toself",
+                fillcolor=score_colour(score),
+                fillpattern=_no_data_pattern() if no_data else None,
+                line={"color": MEMBER_LINE, "width": 0.9},
+                hoveron="fills",
+                hoverinfo="text",
+                text=_hover_text(name, score, detail),
+                name=name,
+                meta={"code": shape.code, "score": score},
+                showlegend=False,
+            )
+        )
+
+    # Colour bar for the score scale (a trace without points, so nothing is drawn on the map).
+    figure.add_trace(
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="markers",
+            marker={
+                "color": [0.0],
+                "colorscale": SCORE_COLORSCALE,
+                "cmin": 0.0,
+                "cmax": 1.0,
+                "showscale": True,
+                "colorbar": {
+                    "title": {"text": "Score", "side": "top", "font": {"size": 14}},
+                    "tickformat": ".0%",
+                    "tickvals": [0.0, 0.25, 0.5, 0.75, 1.0],
+                    "len": 0.6,
+                    "thickness": 16,
+                    "outlinewidth": 0,
+                    "x": 1.0,
+                    "xanchor": "left",
+                    "y": 0.5,
+                },
+            },
+            hoverinfo="skip",
+            showlegend=False,
+            name="score scale",
+        )
+    )
+    if any_missing:
+        figure.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="lines",
+                fill="toself",
+                fillcolor=NO_DATA_COLOUR,
+                fillpattern=_no_data_pattern(),
+                line={"color": MEMBER_LINE, "width": 0.9},
+                hoverinfo="skip",
+                showlegend=True,
+                name=NO_DATA_LABEL.capitalize(),
+            )
+        )
+
+    europe_x, europe_y = _bounds((s for s in member_shapes() if s.panel == EUROPE), pad=0.03)
+    inset_x, inset_y = _bounds((s for s in member_shapes() if s.panel == NORTH_AMERICA), pad=0.06)
+    hidden = {"showgrid": False, "zeroline": False, "showticklabels": False, "ticks": "", "title": None}
+    framed = {**hidden, "showline": True, "mirror": True, "linecolor": "#BDBDBD", "linewidth": 1}
+    figure.update_layout(
+        template=TEMPLATE_NAME,
+        title=title,
+        height=MAP_HEIGHT,
+        hovermode="closest",
+        hoverlabel={"bgcolor": "white", "bordercolor": MEMBER_LINE, "font": {"color": TEXT_COLOUR}},
+        plot_bgcolor="white",
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        showlegend=any_missing,
+        legend={"x": 0.0, "xanchor": "left", "y": 0.0, "yanchor": "bottom", "bgcolor": "rgba(255,255,255,0.8)"},
+        xaxis={**hidden, "domain": [0.25, 1.0], "range": europe_x, "constrain": "range"},
+        yaxis={**hidden, "domain": [0.0, 1.0], "range": europe_y, "scaleanchor": "x", "scaleratio": 1},
+        xaxis2={
+            **framed,
+            "domain": [0.0, 0.22],
+            "range": inset_x,
+            "anchor": "y2",
+            "constrain": "domain",
+            "constraintoward": "left",
+        },
+        yaxis2={
+            **framed,
+            "domain": [0.45, 0.95],
+            "range": inset_y,
+            "anchor": "x2",
+            "scaleanchor": "x2",
+            "scaleratio": 1,
+            "constrain": "domain",
+            "constraintoward": "top",
+        },
+        annotations=[
+            {
+                "text": html.escape(", ".join(inset_names), quote=False),
+                "xref": "x2 domain",
+                "yref": "y2 domain",
+                "x": 0.0,
+                "y": 1.0,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 13, "color": "#636363"},
+            }
+        ],
+    )
+    return figure
+
+
+def _no_data_pattern() -> dict[str, Any]:
+    return {"shape": "/", "fgcolor": NO_DATA_PATTERN, "bgcolor": NO_DATA_COLOUR, "size": 7, "solidity": 0.15}
+
+
+def member_codes() -> list[str]:
+    """The codes that have a shape on the map, sorted."""
+    return sorted(s.code for s in member_shapes())
+
+
+__all__ = ["GEOJSON_PATH", "MAP_PLOTLY_CONFIG", "adoption_map", "load_geojson", "member_codes", "score_colour"]

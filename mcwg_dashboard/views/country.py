@@ -1,0 +1,108 @@
+"""Country profile: scores per set against all members and same-architecture members, answers, recent changes."""
+
+import pandas as pd
+import streamlit as st
+
+from mcwg_dashboard import analytics
+from mcwg_dashboard.charts.adoption import peer_bars
+from mcwg_dashboard.ui.context import demo_banner
+from mcwg_dashboard.ui.dashboard import (
+    answer_frame,
+    checklist_of_round,
+    countries_frame,
+    downloads,
+    empty_state,
+    round_picker,
+    rounds_frame,
+    show_chart,
+)
+from mcwg_dashboard.ui.url_state import url_selectbox
+
+st.title("Country profile")
+demo_banner()
+
+members = countries_frame()
+if members.empty:
+    empty_state("No members yet. Run `python -m mcwg_dashboard init`.")
+    st.stop()
+names = dict(zip(members["code"], members["name"], strict=True))
+left, right = st.columns(2)
+with left:
+    country = url_selectbox("Country or region", list(names), format_func=lambda c: f"{names[c]} ({c})", key="country")
+with right:
+    round_id = round_picker()
+checklist = checklist_of_round(round_id)
+if country is None or round_id is None or checklist is None:
+    empty_state("No survey round exists yet.")
+    st.stop()
+rounds = rounds_frame().set_index("id")
+round_name = str(rounds.at[round_id, "name"])
+architecture = members.set_index("code").at[country, "architectures"]
+st.caption(
+    f"Deployment architecture: {str(architecture) if architecture else 'not stated'}"
+    + (" (demo value)" if members.set_index("code").at[country, "architectures_are_demo"] else "")
+)
+
+answers = answer_frame([round_id])
+mine = answers[answers["country_code"] == country]
+if mine.empty:
+    empty_state(f"{names[country]} has no submitted answers in {round_name}.")
+    st.stop()
+
+peers = analytics.peer_comparison(answers, country)
+show_chart(
+    peer_bars(peers, country_name=names[country], title=f"{names[country]} · score per set · {round_name}"),
+    name=f"{country} {round_name} peers",
+    data=peers,
+)
+
+scale = checklist.scale
+st.subheader("Answers")
+table = mine[["element_id", "element_title", "set_code", "status", "note", "evidence_url", "target_date"]].copy()
+table["status"] = table["status"].map(lambda code: scale.get(code).display)
+st.dataframe(
+    table,
+    hide_index=True,
+    column_config={
+        "element_id": "Element",
+        "element_title": "Title",
+        "set_code": "Set",
+        "status": "Status",
+        "note": "Note",
+        "evidence_url": st.column_config.LinkColumn("Evidence"),
+        "target_date": st.column_config.DateColumn("Target date"),
+    },
+)
+downloads(name=f"{country} {round_name} answers", data=table)
+
+st.subheader("What changed since the previous round")
+earlier_rounds = rounds[rounds["opens_on"] < rounds.at[round_id, "opens_on"]].sort_values("opens_on", ascending=False)
+previous = None
+for earlier_id in earlier_rounds.index:
+    earlier = answer_frame([int(earlier_id)])
+    if not earlier[earlier["country_code"] == country].empty:
+        previous = (int(earlier_id), earlier[earlier["country_code"] == country])
+        break
+if previous is None:
+    st.info(f"{names[country]} has no submitted answers in an earlier round to compare with.")
+else:
+    changes = analytics.round_changes(previous[1], mine)
+    changes = changes[changes["change"] != "unchanged"]
+    earlier_name = str(rounds.at[previous[0], "name"])
+    if changes.empty:
+        st.success(f"No answer changed since {earlier_name}.")
+    else:
+        shown = changes.assign(
+            before=changes["before"].map(lambda c: scale.get(c).display if isinstance(c, str) else "no answer"),
+            after=changes["after"].map(lambda c: scale.get(c).display),
+            change=changes["change"].map(
+                {"upgrade": "▲ upgrade", "downgrade": "▼ downgrade", "new": "✚ new", "changed": "↔ changed"}
+            ),
+        )[["element_id", "set_code", "before", "after", "change"]]
+        counts = changes["change"].value_counts()
+        st.caption(
+            f"Compared with {earlier_name}: "
+            + ", ".join(f"{int(counts.get(k, 0))} {k}s" for k in ("upgrade", "downgrade", "new", "changed"))
+        )
+        st.dataframe(pd.DataFrame(shown), hide_index=True)
+        downloads(name=f"{country} changes since {earlier_name}", data=shown)

@@ -1,0 +1,103 @@
+"""Element page: where the countries stand on one checklist element, with their notes, and its trend."""
+
+import streamlit as st
+
+from mcwg_dashboard import analytics
+from mcwg_dashboard.charts.adoption import status_by_round_bars, status_distribution_bars
+from mcwg_dashboard.ui.context import demo_banner
+from mcwg_dashboard.ui.dashboard import (
+    answer_frame,
+    checklist_of_round,
+    downloads,
+    empty_state,
+    round_picker,
+    rounds_frame,
+    show_chart,
+)
+from mcwg_dashboard.ui.url_state import url_selectbox
+
+st.title("Element")
+demo_banner()
+
+left, right = st.columns(2)
+with right:
+    round_id = round_picker()
+checklist = checklist_of_round(round_id)
+if round_id is None or checklist is None:
+    empty_state("No survey round exists yet.")
+    st.stop()
+elements = checklist.elements
+scale = checklist.scale
+with left:
+    element_id = url_selectbox(
+        "Element",
+        list(checklist.elements),
+        format_func=lambda e: f"{e} · {elements[e].title}",
+        key="element",
+    )
+assert element_id is not None
+element = checklist.elements[element_id]
+rec_set = checklist.set_of(element_id)
+round_name = str(rounds_frame().set_index("id").at[round_id, "name"])
+
+st.subheader(f"{element.id} · {element.title}")
+st.markdown(element.explanation)
+facts = [f"Set: {rec_set.code} · {rec_set.title}"]
+if element.standards:
+    facts.append("Standards: " + "; ".join(element.standards))
+if element.level_text:
+    facts.append(f"Metadata level: {element.level_text}")
+facts.append("Architectures: " + ", ".join(element.architectures))
+if element.inferred:
+    facts.append("Inferred from secondary sources; the focus group may refine it.")
+st.caption("  \n".join(facts))
+
+answers = answer_frame([round_id])
+here = answers[answers["element_id"] == element_id]
+if here.empty:
+    empty_state(f"No submitted answers on {element_id} in {round_name}.")
+else:
+    distribution = analytics.status_distribution(here, checklist.scale)
+    show_chart(
+        status_distribution_bars(distribution, checklist.scale, title=f"{element_id} · status across countries"),
+        name=f"{element_id} {round_name} distribution",
+        data=distribution,
+    )
+    st.subheader("Which countries stand where")
+    table = here.sort_values(["weight", "country_name"], ascending=[False, True], na_position="last")[
+        ["country_name", "status", "note", "evidence_url", "target_date"]
+    ].copy()
+    table["status"] = table["status"].map(lambda code: scale.get(code).display)
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            "country_name": "Country",
+            "status": "Status",
+            "note": "Note",
+            "evidence_url": st.column_config.LinkColumn("Evidence"),
+            "target_date": st.column_config.DateColumn("Target date"),
+        },
+    )
+    downloads(name=f"{element_id} {round_name} answers", data=table)
+
+st.subheader("Across rounds")
+history = answer_frame()
+history = history[history["element_id"] == element_id]
+counts = (
+    history.groupby(["round_opens_on", "round_name", "status"])
+    .size()
+    .reset_index(name="count")
+    .sort_values("round_opens_on")
+)
+show_chart(
+    status_by_round_bars(counts, checklist.scale, title=f"{element_id} · statuses per round"),
+    name=f"{element_id} trend",
+    data=counts,
+)
+st.page_link(
+    "mcwg_dashboard/views/recommendation_set.py",
+    label=f"Open the {rec_set.code} set",
+    query_params={"set": rec_set.code, "round": str(round_id)},
+    icon=":material/arrow_forward:",
+)

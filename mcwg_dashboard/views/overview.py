@@ -1,0 +1,95 @@
+"""Overview: the round's key figures, who has answered, adoption per recommendation set, and the map."""
+
+import pandas as pd
+import streamlit as st
+
+from mcwg_dashboard import analytics
+from mcwg_dashboard.charts.adoption import completion_bars, percent, score_bars
+from mcwg_dashboard.charts.map import MAP_PLOTLY_CONFIG, adoption_map
+from mcwg_dashboard.ui.context import demo_banner
+from mcwg_dashboard.ui.dashboard import (
+    answer_frame,
+    checklist_of_round,
+    countries_frame,
+    downloads,
+    empty_state,
+    round_picker,
+    rounds_frame,
+    show_chart,
+    status_table,
+)
+
+st.title("Overview")
+demo_banner()
+
+round_id = round_picker()
+if round_id is None:
+    empty_state("No survey round exists yet. Run `python -m mcwg_dashboard init` to open the first one.")
+    st.stop()
+rounds = rounds_frame().set_index("id")
+round_name = str(rounds.at[round_id, "name"])
+checklist = checklist_of_round(round_id)
+answers = answer_frame([round_id])
+members = countries_frame()
+table = status_table()
+table = table[table["Round"] == round_name].drop(columns=["Round"])
+
+submitted = int(table["State"].isin(["submitted", "validated", "published"]).sum())
+validated = int(table["State"].isin(["validated", "published"]).sum())
+figures = st.columns(4)
+figures[0].metric("Members", len(members))
+figures[1].metric("Surveys submitted", f"{submitted} / {len(members)}")
+figures[2].metric("Surveys validated", f"{validated} / {len(members)}")
+figures[3].metric("Overall adoption score", percent(analytics.overall_score(answers)))
+st.caption(
+    "Figures use submitted answers only; drafts stay with their country until submitted. The adoption score is the "
+    "mean score weight of the answers (Implemented 100 %, variant 85 %, partial 50 %, planned 25 %, under "
+    "consideration 10 %, not planned 0 %); Not applicable and Unknown are left out."
+)
+
+if answers.empty:
+    empty_state(f"No country has submitted its survey for {round_name} yet, so there is nothing to chart.")
+else:
+    left, right = st.columns(2)
+    with left:
+        set_scores = analytics.adoption_scores(answers, ["set_code"])
+        if checklist is not None:
+            titles = {s.code: f"{s.code} · {s.title}" for s in checklist.sets}
+            set_scores["set"] = set_scores["set_code"].map(titles)
+        show_chart(
+            score_bars(set_scores, label="set", title="Adoption score per recommendation set"),
+            name=f"{round_name} set scores",
+            data=set_scores,
+        )
+    with right:
+        country_scores = analytics.adoption_scores(answers, ["country_code", "country_name"])
+        scores = members[["code", "name"]].rename(columns={"code": "country_code", "name": "country_name"})
+        scores = scores.merge(country_scores, on=["country_code", "country_name"], how="left")
+        scores["detail"] = [
+            f"{int(s)} scored answers" if pd.notna(s) else "no submitted survey" for s in scores["scored"]
+        ]
+        map_figure = adoption_map(scores, title=f"Adoption score by member · {round_name}")
+        st.plotly_chart(map_figure, theme=None, config=MAP_PLOTLY_CONFIG, key="overview-map")
+        downloads(name=f"{round_name} country scores", data=scores, figure=map_figure)
+
+st.subheader("Completion per member")
+stale = analytics.stale_answers(answer_frame([round_id]))
+table = table.merge(stale.rename(columns={"country_code": "Code", "stale": "Old answers"}), on="Code", how="left")
+table["Old answers"] = table["Old answers"].fillna(0).astype(int)
+left, right = st.columns([3, 2])
+with left:
+    show_chart(completion_bars(table, title="Share of elements answered"), name=f"{round_name} completion", data=table)
+with right:
+    not_started = table[table["State"] == "not started"]["Country"].tolist()
+    if not_started:
+        st.warning("Not started yet: " + ", ".join(not_started))
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            "Answered": st.column_config.ProgressColumn("Answered", min_value=0, max_value=1, format="percent"),
+            "Old answers": st.column_config.NumberColumn(
+                "Old answers", help="Answers given before this round opened, or flagged for re-confirmation"
+            ),
+        },
+    )

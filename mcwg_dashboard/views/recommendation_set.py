@@ -1,0 +1,67 @@
+"""Recommendation-set page: adoption of one set per country and per element, and its trend across rounds."""
+
+import streamlit as st
+
+from mcwg_dashboard import analytics
+from mcwg_dashboard.charts.adoption import score_bars, trend_lines
+from mcwg_dashboard.ui.context import demo_banner
+from mcwg_dashboard.ui.dashboard import (
+    answer_frame,
+    checklist_of_round,
+    empty_state,
+    round_picker,
+    rounds_frame,
+    show_chart,
+)
+from mcwg_dashboard.ui.url_state import url_selectbox
+
+st.title("Recommendation set")
+demo_banner()
+
+left, right = st.columns(2)
+with right:
+    round_id = round_picker()
+checklist = checklist_of_round(round_id)
+if round_id is None or checklist is None:
+    empty_state("No survey round exists yet.")
+    st.stop()
+titles = {s.code: s.title for s in checklist.sets}
+with left:
+    set_code = url_selectbox("Recommendation set", list(titles), format_func=lambda c: f"{c} · {titles[c]}", key="set")
+assert set_code is not None
+rec_set = next(s for s in checklist.sets if s.code == set_code)
+round_name = str(rounds_frame().set_index("id").at[round_id, "name"])
+st.caption(f"Version {rec_set.version}, {rec_set.date:%B %Y}, {rec_set.status.replace('_', ' ')}. {rec_set.summary}")
+
+answers = answer_frame([round_id])
+in_set = answers[answers["set_code"] == set_code]
+if in_set.empty:
+    empty_state(f"No submitted answers on {set_code} in {round_name}.")
+else:
+    left, right = st.columns(2)
+    with left:
+        per_country = analytics.adoption_scores(in_set, ["country_name"])
+        show_chart(
+            score_bars(per_country, label="country_name", title=f"{set_code} · score per country"),
+            name=f"{set_code} {round_name} countries",
+            data=per_country,
+        )
+    with right:
+        per_element = analytics.adoption_scores(in_set, ["element_id", "element_title"])
+        per_element["label"] = per_element["element_id"]
+        show_chart(
+            score_bars(per_element, label="label", hover="element_title", title=f"{set_code} · score per element"),
+            name=f"{set_code} {round_name} elements",
+            data=per_element,
+        )
+    st.subheader("Elements")
+    for element in rec_set.elements:
+        st.page_link(
+            "mcwg_dashboard/views/element.py",
+            label=f"{element.id} · {element.title}",
+            query_params={"element": element.id, "round": str(round_id)},
+        )
+
+history = answer_frame()
+trend = analytics.trend_by_set(history[history["set_code"] == set_code])
+show_chart(trend_lines(trend, title=f"{set_code} · adoption across rounds"), name=f"{set_code} trend", data=trend)
