@@ -51,7 +51,8 @@ def test_score_bars_put_the_best_on_top_and_label_percentages() -> None:
 def test_distribution_bars_follow_scale_order_and_colours() -> None:
     distribution = analytics.status_distribution(R2, SCALE)
     figure = charts.status_distribution_bars(distribution, SCALE, title="d")
-    assert list(figure.data[0].x) == [s.display for s in SCALE.statuses]
+    assert list(figure.data[0].y) == [s.display for s in SCALE.statuses]
+    assert list(figure.layout.yaxis.categoryarray)[-1] == SCALE.statuses[0].display, "best status on top"
     assert list(figure.data[0].marker.color) == [s.colour for s in SCALE.statuses]
 
 

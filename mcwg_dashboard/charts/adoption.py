@@ -161,26 +161,28 @@ def _wrap(text: str, width: int = 60) -> str:
 
 
 def status_distribution_bars(distribution: pd.DataFrame, scale: AnswerScale, *, title: str) -> go.Figure:
-    """Count of answers per status, in the scale's order, coloured and labelled by the scale."""
+    """Count of answers per status, best status at the top, coloured and labelled by the scale."""
     colours = status_colours(scale)
     labels = [scale.get(code).display for code in distribution["status"]]
     figure = go.Figure(
         go.Bar(
-            x=labels,
-            y=distribution["count"],
+            y=labels,
+            x=distribution["count"],
+            orientation="h",
             marker_color=[colours[c] for c in distribution["status"]],
             text=distribution["count"],
             textposition="outside",
-            hovertemplate="%{x}: %{y}<extra></extra>",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x}<extra></extra>",
         )
     )
     figure.update_layout(
         template=TEMPLATE_NAME,
         title=title,
-        xaxis={"type": "category", "categoryorder": "array", "categoryarray": labels},
-        yaxis={"title": "Countries", "rangemode": "tozero"},
+        yaxis={"type": "category", "categoryorder": "array", "categoryarray": list(reversed(labels))},
+        xaxis={"title": "Countries", "rangemode": "tozero", "dtick": 1},
         showlegend=False,
-        height=380,
+        height=400,
     )
     return figure
 
@@ -220,9 +222,7 @@ def trend_lines(trend: pd.DataFrame, *, title: str) -> go.Figure:
             name=str(set_code),
             x=rounds,
             y=rows["score"],
-            mode="lines+markers+text",
-            text=[percent(v) if not pd.isna(v) else "" for v in rows["score"]],
-            textposition="top center",
+            mode="lines+markers",
             line={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "width": 3},
             marker={"size": 10, "symbol": ["circle", "square", "diamond", "triangle-up", "cross", "x"][i % 6]},
             customdata=rows["countries"],

@@ -53,11 +53,10 @@ else:
     left, right = st.columns(2)
     with left:
         set_scores = analytics.adoption_scores(answers, ["set_code"])
-        if checklist is not None:
-            titles = {s.code: f"{s.code} · {s.title}" for s in checklist.sets}
-            set_scores["set"] = set_scores["set_code"].map(titles)
+        titles = {s.code: s.title for s in checklist.sets} if checklist is not None else {}
+        set_scores["title"] = set_scores["set_code"].map(titles)
         show_chart(
-            score_bars(set_scores, label="set", title="Adoption score per recommendation set"),
+            score_bars(set_scores, label="set_code", hover="title", title="Adoption score per recommendation set"),
             name=f"{round_name} set scores",
             data=set_scores,
         )
