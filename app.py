@@ -6,7 +6,11 @@ import streamlit as st
 
 from mcwg_dashboard.ui.context import current_user, get_engine
 
-st.set_page_config(page_title="MCWG adoption dashboard", page_icon=str(Path(__file__).parent / "mcwg_dashboard" / "ui" / "favicon.png"), layout="wide")
+st.set_page_config(
+    page_title="MCWG adoption dashboard",
+    page_icon=str(Path(__file__).parent / "mcwg_dashboard" / "ui" / "favicon.png"),
+    layout="wide",
+)
 
 get_engine()
 user = current_user()
