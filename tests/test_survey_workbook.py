@@ -668,3 +668,14 @@ def test_apply_rechecks_permission(session: Session, existing: bytes) -> None:
     with pytest.raises(PermissionDenied):
         apply_survey_import(session, actor=REP_NO, plan=plan, resolutions={})
     assert snapshot(session) == before
+
+
+def test_element_id_column_is_hidden_and_locked(session: Session) -> None:
+    from mcwg_dashboard.excel.survey_workbook import ANSWERS_SHEET
+
+    data = export_survey_workbook(session, actor=ADMIN, round_id=the_open_round(session).id or 0, country_code="FR")
+    sheet = open_book(data)[ANSWERS_SHEET]
+    assert sheet.column_dimensions["A"].hidden
+    assert sheet.cell(row=2, column=1).protection.locked
+    assert sheet.protection.sheet
+    assert sheet.cell(row=2, column=3).value.startswith("SPP-01 · ")

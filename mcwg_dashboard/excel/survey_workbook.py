@@ -285,7 +285,7 @@ def _write_instructions(
         (),
         ("Please do not",),
         (
-            "change the Element ID column, add, remove or reorder rows, rename the sheets, or change the hidden "
+            "change the hidden Element ID column, add, remove or reorder rows, rename the sheets, or change the hidden "
             "sheets: they tell the dashboard which country, round and checklist this workbook belongs to. "
             "The sheets are protected without a password only to prevent accidents.",
         ),
@@ -356,7 +356,8 @@ def export_survey_workbook(
             values: dict[str, str] = {
                 COL_ID: element.id,
                 COL_SET: rec_set.code,
-                COL_TITLE: element.title,
+                # The ID column itself is hidden (the key the import reads); people see it with the title.
+                COL_TITLE: f"{element.id} · {element.title}",
                 COL_EXPLANATION: element.explanation,
                 COL_STATUS: "",
                 COL_NOTE: "",
@@ -385,6 +386,7 @@ def export_survey_workbook(
                 [(values[name], _WIDTHS[name]) for name in (COL_TITLE, COL_EXPLANATION, COL_NOTE)]
             )
     last = row_number
+    sheet.column_dimensions[get_column_letter(_INDEX[COL_ID])].hidden = True
 
     def letter(name: str) -> str:
         return get_column_letter(_INDEX[name])
