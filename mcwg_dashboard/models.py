@@ -79,6 +79,12 @@ class CountrySurvey(SQLModel, table=True):
     updated_at: dt.datetime = Field(default_factory=utcnow)
     submitted_at: dt.datetime | None = None
     submitted_by: str | None = Field(default=None, max_length=80)
+    validated_at: dt.datetime | None = None
+    validated_by: str | None = Field(default=None, max_length=80)
+    published_at: dt.datetime | None = None
+    published_by: str | None = Field(default=None, max_length=80)
+    # Why the focus group sent the survey back or reopened it; shown to the country.
+    state_comment: str = Field(default="", max_length=2000)
 
 
 class Answer(SQLModel, table=True):
@@ -96,6 +102,26 @@ class Answer(SQLModel, table=True):
     answered_by: str = Field(max_length=80)
     answered_at: dt.datetime = Field(default_factory=utcnow)
     needs_reconfirmation: bool = False
+    # Copied from the country's previous round when a round opens; cleared when the country confirms or edits it.
+    carried_over: bool = False
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=60, unique=True, index=True)
+    display_name: str = Field(default="", max_length=120)
+    email: str = Field(default="", max_length=200)
+    role: str = Field(max_length=20)
+    # Member codes a country representative answers for, comma-separated (e.g. "FR" or "BE,NL").
+    countries: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=300)
+    is_active: bool = True
+    is_demo: bool = False
+    failed_attempts: int = 0
+    locked_until: dt.datetime | None = None
+    # Bumped on password reset or disable, so signed sign-in cookies issued before stop working.
+    session_version: int = 1
+    created_at: dt.datetime = Field(default_factory=utcnow)
 
 
 class AuditEntry(SQLModel, table=True):
