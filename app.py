@@ -30,6 +30,9 @@ pages = {
         st.Page("mcwg_dashboard/views/trends.py", title="Trends", icon=":material/trending_up:"),
         st.Page("mcwg_dashboard/views/plenary.py", title="Plenary mode", icon=":material/co_present:"),
     ],
+    "Administration": [
+        st.Page("mcwg_dashboard/views/audit_log.py", title="Audit log", icon=":material/history:"),
+    ],
 }
 st.sidebar.caption(f"Signed in as: {user.label}")
 st.navigation(pages).run()

@@ -24,7 +24,7 @@ APP = str(Path(__file__).parent.parent / "app.py")
 VIEWS = Path(__file__).parent.parent / "mcwg_dashboard" / "views"
 PAGES = sorted(f"mcwg_dashboard/views/{p.name}" for p in VIEWS.glob("*.py") if p.name != "__init__.py")
 # Pages that show answers must say when they are demo data.
-PAGES_WITHOUT_ANSWERS = {"mcwg_dashboard/views/checklist.py"}
+PAGES_WITHOUT_ANSWERS = {"mcwg_dashboard/views/checklist.py", "mcwg_dashboard/views/audit_log.py"}
 DEMO_WARNING = "Demo data"
 
 
@@ -282,3 +282,19 @@ def test_plenary_steps_through_screens(isolated_settings: Path) -> None:
     assert not at.exception
     assert _figure(at)["layout"]["title"]["text"] != first
     assert not at.get("text_input") and not at.get("text_area"), "no editing widgets in plenary mode"
+
+
+def test_audit_log_lists_saves_and_answer_history_shows_them(external_database: str) -> None:
+    at = _app("mcwg_dashboard/views/survey.py")
+    at.selectbox(key="survey_country").set_value("FR").run()
+    scope, _ = _scope(external_database, "FR")
+    at.selectbox(key=widget_key(scope, "SPP-02", "status")).set_value("CONS")
+    at.button(key=f"save:{scope}:SPP").click().run()
+    assert any("History of SPP-02 (1 change(s))" in e.label for e in at.expander)
+    log = _app("mcwg_dashboard/views/audit_log.py")
+    table = log.dataframe[0].value
+    saved = table[table["Action"] == "save_answer"]
+    assert saved["Key"].str.endswith("/FR/SPP-02").tolist() == [True]
+    assert "status: CONS" in saved["After"].iloc[0]
+    log.text_input(key="audit_key").input("no such key").run()
+    assert any("No entries match" in i.value for i in log.info)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from sqlmodel import Session
+import pandas as pd
+from sqlmodel import Session, col, select
 
 from mcwg_dashboard.models import AuditEntry
-from mcwg_dashboard.services.actors import Actor
+from mcwg_dashboard.services.actors import Actor, require_admin
 
 
 def record(
@@ -25,3 +27,75 @@ def record(
             actor=actor.username, action=action, entity=entity, entity_key=entity_key, before=before, after=after
         )
     )
+
+
+AUDIT_COLUMNS = ["When (UTC)", "Who", "Action", "What", "Key", "Before", "After"]
+
+
+def audit_frame(
+    session: Session,
+    *,
+    actor: Actor,
+    who: str | None = None,
+    action: str | None = None,
+    key_contains: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    limit: int = 5000,
+) -> pd.DataFrame:
+    """The audit log, newest first, filtered; for the focus group only."""
+    require_admin(actor)
+    query = select(AuditEntry).order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit)
+    if who:
+        query = query.where(AuditEntry.actor == who)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if key_contains:
+        query = query.where(col(AuditEntry.entity_key).contains(key_contains))
+    if since:
+        query = query.where(col(AuditEntry.at) >= dt.datetime.combine(since, dt.time(0), tzinfo=dt.UTC))
+    if until:
+        query = query.where(
+            col(AuditEntry.at) < dt.datetime.combine(until + dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC)
+        )
+    rows = [
+        {
+            "When (UTC)": entry.at.strftime("%Y-%m-%d %H:%M:%S"),
+            "Who": entry.actor,
+            "Action": entry.action,
+            "What": entry.entity,
+            "Key": entry.entity_key,
+            "Before": _text(entry.before),
+            "After": _text(entry.after),
+        }
+        for entry in session.exec(query)
+    ]
+    return pd.DataFrame(rows, columns=AUDIT_COLUMNS)
+
+
+def audit_choices(session: Session, *, actor: Actor) -> tuple[list[str], list[str]]:
+    """The distinct users and actions in the log, for filter drop-downs."""
+    require_admin(actor)
+    who = sorted(session.exec(select(AuditEntry.actor).distinct()))
+    actions = sorted(session.exec(select(AuditEntry.action).distinct()))
+    return who, actions
+
+
+def survey_history(session: Session, *, round_name: str, country_code: str) -> dict[str, list[AuditEntry]]:
+    """Every saved change of every answer of one survey, per element, oldest first (one query)."""
+    prefix = f"{round_name}/{country_code}/"
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.entity == "answer", col(AuditEntry.entity_key).startswith(prefix))
+        .order_by(col(AuditEntry.at), col(AuditEntry.id))
+    )
+    history: dict[str, list[AuditEntry]] = {}
+    for entry in session.exec(query):
+        history.setdefault(entry.entity_key.removeprefix(prefix), []).append(entry)
+    return history
+
+
+def _text(values: dict[str, Any] | None) -> str:
+    if not values:
+        return ""
+    return "; ".join(f"{k}: {v}" for k, v in values.items() if v not in (None, ""))

@@ -22,6 +22,7 @@ from mcwg_dashboard.excel import (
 )
 from mcwg_dashboard.models import Country, SurveyState
 from mcwg_dashboard.services import surveys
+from mcwg_dashboard.services.audit import survey_history
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.errors import ConflictError, InvalidState, PermissionDenied, ValidationFailed
 from mcwg_dashboard.services.rounds import open_rounds
@@ -72,6 +73,7 @@ with session_scope(engine) as session:
     checklist = checklist_for_version(session, survey_round.checklist_version_id)
     survey = surveys.find_survey(session, round_id=selected_round, country_code=country_code)
     answers = surveys.load_answers(session, survey_id=survey.id) if survey and survey.id else {}
+    history = survey_history(session, round_name=survey_round.name, country_code=country_code)
 
 scope = f"{round_id}:{country_code}"
 base_key = f"baseline:{scope}"
@@ -244,6 +246,15 @@ def _element_block(element: Element, scale_codes: list[str], disabled: bool) -> 
             st.error(f"{element.id}: {message}")
         if element.id in conflicts:
             st.warning(f"{element.id}: {conflicts[element.id]}")
+        changes = history.get(element.id, [])
+        if changes:
+            with st.expander(f"History of {element.id} ({len(changes)} change(s))"):
+                for entry in reversed(changes):
+                    after = entry.after or {}
+                    status = after.get("status")
+                    label = checklist.scale.get(status).display if status in checklist.scale.codes else status
+                    note = f" · note: {_escape(str(after['note']))}" if after.get("note") else ""
+                    st.caption(f"{entry.at:%Y-%m-%d %H:%M} UTC · {entry.actor} · {label}{note}")
         previous = answers.get(element.id)
         if previous is not None:
             st.caption(
