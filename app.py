@@ -1,10 +1,13 @@
-"""Entry point: page config, who the user is, the navigation, then the chosen page."""
+"""Entry point: page config, who the user is, the navigation for their role, then the chosen page."""
 
 from pathlib import Path
 
 import streamlit as st
 
-from mcwg_dashboard.ui.context import current_user, get_engine
+from mcwg_dashboard.services.actors import Role
+from mcwg_dashboard.ui.auth import current_user, sign_out, sync_cookie
+from mcwg_dashboard.ui.context import get_engine
+from mcwg_dashboard.ui.text import escape_markdown
 
 st.set_page_config(
     page_title="MCWG adoption dashboard",
@@ -15,24 +18,48 @@ st.set_page_config(
 get_engine()
 user = current_user()
 
-pages = {
-    "Survey": [
-        st.Page("mcwg_dashboard/views/home.py", title="Home", icon=":material/home:", default=True),
-        st.Page("mcwg_dashboard/views/survey.py", title="Country survey", icon=":material/edit_note:"),
-        st.Page("mcwg_dashboard/views/checklist.py", title="Checklist", icon=":material/checklist:"),
-    ],
-    "Dashboards": [
-        st.Page("mcwg_dashboard/views/overview.py", title="Overview", icon=":material/dashboard:"),
-        st.Page("mcwg_dashboard/views/matrix.py", title="Matrix", icon=":material/grid_on:"),
-        st.Page("mcwg_dashboard/views/country.py", title="Country profile", icon=":material/flag:"),
-        st.Page("mcwg_dashboard/views/element.py", title="Element", icon=":material/label:"),
-        st.Page("mcwg_dashboard/views/recommendation_set.py", title="Recommendation set", icon=":material/folder:"),
-        st.Page("mcwg_dashboard/views/trends.py", title="Trends", icon=":material/trending_up:"),
-        st.Page("mcwg_dashboard/views/plenary.py", title="Plenary mode", icon=":material/co_present:"),
-    ],
-    "Administration": [
-        st.Page("mcwg_dashboard/views/audit_log.py", title="Audit log", icon=":material/history:"),
-    ],
-}
-st.sidebar.caption(f"Signed in as: {user.label}")
+
+def page(module: str, title: str, icon: str, *, default: bool = False) -> st.Page:
+    return st.Page(f"mcwg_dashboard/views/{module}.py", title=title, icon=f":material/{icon}:", default=default)
+
+
+# Only the pages a role may use are registered at all; the services check permissions again on every write.
+home = page("home", "Home", "home", default=True)
+results = [
+    page("overview", "Overview", "dashboard"),
+    page("matrix", "Matrix", "grid_on"),
+    page("country", "Country profile", "flag"),
+]
+if user.role is Role.PUBLIC:
+    pages = {
+        "Published results": [home, *results, page("checklist", "Checklist", "checklist")],
+        "Account": [page("sign_in", "Sign in", "login")],
+    }
+else:
+    survey = [page("survey", "Country survey", "edit_note")] if user.role in (Role.ADMIN, Role.COUNTRY_REP) else []
+    pages = {
+        "Survey": [home, *survey, page("checklist", "Checklist", "checklist")],
+        "Dashboards": [
+            *results,
+            page("element", "Element", "label"),
+            page("recommendation_set", "Recommendation set", "folder"),
+            page("trends", "Trends", "trending_up"),
+            page("plenary", "Plenary mode", "co_present"),
+        ],
+    }
+    if user.role is Role.ADMIN:
+        pages["Administration"] = [
+            page("rounds_admin", "Rounds and review", "fact_check"),
+            page("users_admin", "Users", "group"),
+            page("audit_log", "Audit log", "history"),
+        ]
+    pages["Account"] = [page("account", "Account", "person")]
+
+with st.sidebar:
+    if user.role is Role.PUBLIC:
+        st.caption("Not signed in: published results only.")
+    else:
+        st.caption(f"Signed in as **{escape_markdown(user.label)}** ({user.role.value.replace('_', ' ')})")
+        st.button("Sign out", key="sign_out", on_click=sign_out, icon=":material/logout:")
+sync_cookie()
 st.navigation(pages).run()

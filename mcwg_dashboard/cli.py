@@ -1,8 +1,10 @@
-"""python -m mcwg_dashboard: set-up, demo data, and Excel export and import."""
+"""python -m mcwg_dashboard: set-up, demo data, Excel export and import, and sign-in accounts."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import getpass
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,7 +14,7 @@ from sqlmodel import Session
 
 from mcwg_dashboard.checklist import ChecklistError
 from mcwg_dashboard.config import get_settings
-from mcwg_dashboard.db import make_engine, session_scope
+from mcwg_dashboard.db import has_schema, make_engine, session_scope
 from mcwg_dashboard.excel import (
     Resolution,
     apply_survey_import,
@@ -21,11 +23,14 @@ from mcwg_dashboard.excel import (
     plan_survey_import,
 )
 from mcwg_dashboard.excel.full_export import full_export_bytes
+from mcwg_dashboard.models import User
+from mcwg_dashboard.services import users
 from mcwg_dashboard.services.actors import CLI_ACTOR
 from mcwg_dashboard.services.demo import clear_demo, is_demo_loaded, load_demo
-from mcwg_dashboard.services.errors import NotFound, ServiceError
+from mcwg_dashboard.services.errors import InvalidState, NotFound, ServiceError, ValidationFailed
 from mcwg_dashboard.services.rounds import list_rounds
 from mcwg_dashboard.services.setup import initialise
+from mcwg_dashboard.services.users import ACCOUNT_ROLES, DEMO_PASSWORD, FIRST_ADMIN
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,7 +84,47 @@ def build_parser() -> argparse.ArgumentParser:
         "a wide matrix sheet per round, the checklist and the answer scale.",
     )
     export_all.add_argument("--out", required=True, help="the .xlsx file to write")
+    _add_user_parser(commands)
     return parser
+
+
+def _add_user_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    user = commands.add_parser(
+        "user",
+        help="sign-in accounts: add, list, disable, enable, reset-password",
+        description="Manage the sign-in accounts. Passwords are asked for twice at a hidden prompt; --password "
+        "exists for scripts, but it ends up in the shell history and the process list, so prefer the prompt.",
+    )
+    actions = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="create an account", description="Create a sign-in account.")
+    add.add_argument("username", metavar="USERNAME", help="3-60 characters: a-z, 0-9, '.', '_', '-'")
+    add.add_argument("--role", required=True, choices=[r.value for r in ACCOUNT_ROLES], help="what the account may do")
+    add.add_argument(
+        "--country",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="member code a country_rep answers for (repeat for several, e.g. --country BE --country NL)",
+    )
+    add.add_argument("--name", default="", help="display name, e.g. 'Marie Dupont'")
+    add.add_argument("--email", default="", help="email address (optional)")
+    add.add_argument("--password", help="the password (for scripts; without it you are prompted, which is safer)")
+    actions.add_parser("list", help="list the accounts", description="List every account with its role and state.")
+    disable = actions.add_parser(
+        "disable", help="stop an account from signing in", description="Disable an account; its sessions end."
+    )
+    disable.add_argument("username", metavar="USERNAME")
+    enable = actions.add_parser(
+        "enable", help="let a disabled or locked account sign in again", description="Enable an account; lifts a lock."
+    )
+    enable.add_argument("username", metavar="USERNAME")
+    reset = actions.add_parser(
+        "reset-password",
+        help="set a new password for an account (ends its sessions, lifts a lock)",
+        description="Set a new password for an account. Its sessions end and a lock is lifted.",
+    )
+    reset.add_argument("username", metavar="USERNAME")
+    reset.add_argument("--password", help="the new password (for scripts; without it you are prompted)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,12 +134,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     where = "embedded SQLite database" if settings.is_embedded_default else "database from MCWG_DATABASE_URL"
     try:
         if args.command == "init" or (args.command == "demo" and not args.clear):
-            report = initialise(engine, settings)
+            # In the embedded demo database the demo loader makes the accounts (admin, rep-fr, ... password demo).
+            demo_database = args.command == "demo" and settings.is_embedded_default
+            report = initialise(engine, settings, create_admin=not demo_database)
             print(f"Database ready ({where}); checklist version {report.checklist_version}.")
             if report.members_added:
                 print(f"Members added: {', '.join(report.members_added)}.")
             if report.round_created:
                 print(f"Survey round opened: {report.round_created}.")
+            if report.first_admin_password:
+                print(
+                    f"First admin created: sign in as {FIRST_ADMIN} with password {report.first_admin_password} "
+                    "— change it on the Account page."
+                )
         if args.command == "demo":
             with session_scope(engine) as session:
                 if args.clear:
@@ -108,6 +160,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                         f"Demo data loaded: {demo.answers} synthetic answers in {demo.surveys} surveys "
                         f"(rounds: {', '.join(demo.rounds)} and the open round). It is labelled as demo in the app."
                     )
+                    if demo.accounts:
+                        print(
+                            f"Demo accounts (password {DEMO_PASSWORD!r}, removed with `demo --clear`): "
+                            f"{', '.join(demo.accounts)}."
+                        )
+                    for note in demo.notes:
+                        print(note)
         if args.command == "export-survey":
             with session_scope(engine) as session:
                 round_id = _round_id(session, args.round)
@@ -118,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"Wrote {args.out} ({len(data) // 1024} KB).")
         if args.command == "import-survey":
             return _import_survey(engine, Path(args.file), dry_run=args.dry_run, keep=args.keep)
+        if args.command == "user":
+            return _user_command(engine, args)
         if args.command == "export-all":
             with session_scope(engine) as session:
                 data = full_export_bytes(session, actor=CLI_ACTOR)
@@ -132,6 +193,73 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         engine.dispose()
     return 0
+
+
+def _user_command(engine: Engine, args: argparse.Namespace) -> int:
+    if not has_schema(engine):
+        raise InvalidState("The database is not set up yet: run `python -m mcwg_dashboard init` first.")
+    try:
+        with session_scope(engine) as session:
+            if args.user_command == "add":
+                password = _password(args.password, f"Password for {args.username}: ")
+                user = users.create_user(
+                    session,
+                    actor=CLI_ACTOR,
+                    data={
+                        "username": args.username,
+                        "role": args.role,
+                        "countries": args.country,
+                        "display_name": args.name,
+                        "email": args.email,
+                        "password": password,
+                    },
+                )
+                countries = f" for {user.countries.replace(',', ', ')}" if user.countries else ""
+                print(f"Account {user.username} created ({user.role}{countries}).")
+            elif args.user_command == "list":
+                _print_users(users.list_users(session, actor=CLI_ACTOR))
+            elif args.user_command == "disable":
+                user = users.disable_user(session, actor=CLI_ACTOR, username=args.username)
+                print(f"Account {user.username} is disabled; its sessions have ended.")
+            elif args.user_command == "enable":
+                user = users.enable_user(session, actor=CLI_ACTOR, username=args.username)
+                print(f"Account {user.username} is enabled.")
+            elif args.user_command == "reset-password":
+                users.get_user(session, actor=CLI_ACTOR, username=args.username)  # fail before prompting
+                password = _password(args.password, f"New password for {args.username}: ")
+                users.reset_password(session, actor=CLI_ACTOR, username=args.username, new_password=password)
+                print(f"Password of {args.username.strip().lower()} changed; its sessions have ended.")
+    except ValidationFailed as exc:
+        # One line: the summary and every problem.
+        problems = "; ".join(f"{key}: {msg}" for key, msgs in exc.problems.items() for msg in msgs)
+        print(f"error: {str(exc).splitlines()[0]} {problems}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _password(given: str | None, prompt: str) -> str:
+    if given is not None:
+        return given
+    try:
+        first = getpass.getpass(prompt)
+        second = getpass.getpass("The same password again: ")
+    except (EOFError, KeyboardInterrupt):
+        raise ValueError("No password given; nothing was changed.") from None
+    if first != second:
+        raise ValueError("The two passwords differ; nothing was changed.")
+    return first
+
+
+def _print_users(accounts: list[User]) -> None:
+    now = dt.datetime.now(dt.UTC)
+    rows = [("username", "role", "countries", "active", "locked")]
+    for user in accounts:
+        locked = f"until {user.locked_until:%Y-%m-%d %H:%M} UTC" if users.is_locked(user, now) else "no"
+        name = f"{user.username} (demo)" if user.is_demo else user.username
+        rows.append((name, user.role, user.countries or "-", "yes" if user.is_active else "no", locked))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 def _round_id(session: Session, text: str) -> int:

@@ -14,8 +14,10 @@ from mcwg_dashboard.config import get_settings
 from mcwg_dashboard.db import make_engine
 from mcwg_dashboard.excel import export_survey_workbook
 from mcwg_dashboard.models import Answer, CountrySurvey, SurveyRound
-from mcwg_dashboard.services import surveys
+from mcwg_dashboard.services import surveys, users
 from mcwg_dashboard.services.checklist_store import checklist_for_version
+from mcwg_dashboard.services.setup import initialise
+from mcwg_dashboard.ui.auth import SESSION_TOKEN
 from mcwg_dashboard.ui.survey_form import widget_key
 from tests.excel_helpers import edit_answers
 from tests.helpers import ADMIN
@@ -24,12 +26,34 @@ APP = str(Path(__file__).parent.parent / "app.py")
 VIEWS = Path(__file__).parent.parent / "mcwg_dashboard" / "views"
 PAGES = sorted(f"mcwg_dashboard/views/{p.name}" for p in VIEWS.glob("*.py") if p.name != "__init__.py")
 # Pages that show answers must say when they are demo data.
-PAGES_WITHOUT_ANSWERS = {"mcwg_dashboard/views/checklist.py", "mcwg_dashboard/views/audit_log.py"}
+PAGES_WITHOUT_ANSWERS = {
+    "mcwg_dashboard/views/checklist.py",
+    "mcwg_dashboard/views/audit_log.py",
+    "mcwg_dashboard/views/sign_in.py",
+    "mcwg_dashboard/views/account.py",
+    "mcwg_dashboard/views/users_admin.py",
+}
+PUBLIC_ONLY = {"mcwg_dashboard/views/sign_in.py"}
+ADMIN_PAGES = [p for p in PAGES if p not in PUBLIC_ONLY]
 DEMO_WARNING = "Demo data"
 
 
-def _app(page: str | None = None) -> AppTest:
+def _sign_in(at: AppTest, username: str | None) -> None:
+    """Hold the signed token the sign-in page would give this account (None: stay public)."""
+    at.run()
+    if username is None:
+        return
+    engine = make_engine(get_settings().effective_database_url)
+    with Session(engine) as session:
+        token = users.issue_session_token(session, username=username, secret=users.session_secret(session))
+    engine.dispose()
+    at.session_state[SESSION_TOKEN] = token
+
+
+def _app(page: str | None = None, actor: str | None = "admin") -> AppTest:
+    """The app as the account `actor` sees it; None: a public visitor."""
     at = AppTest.from_file(APP, default_timeout=60)
+    _sign_in(at, actor)
     at.run()
     if page:
         at.switch_page(page)
@@ -44,18 +68,22 @@ def external_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     url = f"sqlite:///{tmp_path / 'external.sqlite3'}"
     monkeypatch.setenv("MCWG_DATABASE_URL", url)
     get_settings.cache_clear()
+    # As `python -m mcwg_dashboard init` leaves it: schema, checklist, members, a round and the first admin.
+    engine = make_engine(url)
+    initialise(engine, get_settings())
+    engine.dispose()
     yield url
     get_settings.cache_clear()
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", ADMIN_PAGES)
 def test_page_renders_with_demo_data_and_says_so(isolated_settings: Path, page: str) -> None:
     at = _app(page)
     if page not in PAGES_WITHOUT_ANSWERS:
         assert any(DEMO_WARNING in w.value for w in at.warning), "demo data must be labelled"
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", ADMIN_PAGES)
 def test_page_renders_on_a_database_without_answers(external_database: str, page: str) -> None:
     at = _app(page)
     assert not any(DEMO_WARNING in w.value for w in at.warning)
@@ -149,7 +177,7 @@ def test_conflicting_save_from_a_second_tab_is_refused_and_input_kept(external_d
     second.button(key=f"save:{scope}:SPP").click().run()
     assert not second.exception
     assert any("changed by someone else" in e.value for e in second.error)
-    assert any("SPP-01: Changed by local" in w.value for w in second.warning)
+    assert any("SPP-01: Changed by admin" in w.value for w in second.warning)
     assert second.selectbox(key=widget_key(scope, "SPP-01", "status")).value == "NOPL", "the loser keeps their input"
     assert second.text_area(key=widget_key(scope, "SPP-01", "note")).value == "We decided against it"
     assert _stored(external_database, "NO")[1]["SPP-01"].status == "IMPL"
@@ -219,8 +247,9 @@ def test_upload_preview_confirm_and_the_form_shows_the_import(external_database:
     assert at.selectbox(key=widget_key(scope, "KOS-07", "status")).value == "VAR"
 
 
-def _dashboard(page: str, **query: str | list[str]) -> AppTest:
+def _dashboard(page: str, actor: str | None = "admin", **query: str | list[str]) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
+    _sign_in(at, actor)
     at.run()
     at.switch_page(page)
     for key, value in query.items():
@@ -298,3 +327,66 @@ def test_audit_log_lists_saves_and_answer_history_shows_them(external_database: 
     assert "status: CONS" in saved["After"].iloc[0]
     log.text_input(key="audit_key").input("no such key").run()
     assert any("No entries match" in i.value for i in log.info)
+
+
+ROLE_PAGES = {
+    "public": {"home", "overview", "matrix", "country", "checklist", "sign_in"},
+    "admin": {Path(p).stem for p in ADMIN_PAGES},
+    "member": {
+        "home",
+        "checklist",
+        "overview",
+        "matrix",
+        "country",
+        "element",
+        "recommendation_set",
+        "trends",
+        "plenary",
+        "account",
+    },
+    "country_rep": {
+        "home",
+        "survey",
+        "checklist",
+        "overview",
+        "matrix",
+        "country",
+        "element",
+        "recommendation_set",
+        "trends",
+        "plenary",
+        "account",
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("role", "actor"), [("public", None), ("member", "member"), ("country_rep", "rep-fr"), ("admin", "admin")]
+)
+def test_each_role_reaches_only_its_pages(isolated_settings: Path, role: str, actor: str | None) -> None:
+    for page in PAGES:
+        name = Path(page).stem
+        at = _app(actor=actor)
+        if name in ROLE_PAGES[role]:
+            at.switch_page(page)
+            at.run()
+            assert not at.exception, (role, page, at.exception)
+        else:
+            try:
+                at.switch_page(page)
+            except ValueError:
+                continue  # not registered for this role: as it should be
+            pytest.fail(f"{role} can reach {page}")
+
+
+def test_representative_can_only_choose_their_own_country(isolated_settings: Path) -> None:
+    at = _app("mcwg_dashboard/views/survey.py", actor="rep-no")
+    assert at.selectbox(key="survey_country").options == ["Norway (NO)"]
+
+
+def test_public_sees_published_answers_without_notes(isolated_settings: Path) -> None:
+    at = _dashboard("mcwg_dashboard/views/matrix.py", actor=None)
+    figure = _figure(at)
+    # The open round has submitted but unpublished surveys: the public lands on the newest published round.
+    assert figure["layout"]["title"]["text"].endswith("2025 adoption survey (demo)")
+    assert "Note:" not in json.dumps(figure["data"][0]["hovertext"]), "notes stay internal"

@@ -13,9 +13,10 @@ from sqlmodel import Session, select
 from mcwg_dashboard.checklist import rule_violations
 from mcwg_dashboard.cli import build_parser, main
 from mcwg_dashboard.db import make_engine
-from mcwg_dashboard.models import Answer, Country, CountrySurvey, SurveyRound
-from mcwg_dashboard.services import surveys
-from mcwg_dashboard.services.demo import clear_demo, is_demo_loaded, load_demo
+from mcwg_dashboard.models import Answer, AuditEntry, Country, CountrySurvey, SurveyRound, User
+from mcwg_dashboard.services import surveys, users
+from mcwg_dashboard.services.actors import Role
+from mcwg_dashboard.services.demo import clear_demo, demo_accounts, is_demo_loaded, load_demo
 from mcwg_dashboard.services.errors import InvalidState, PermissionDenied
 from tests.excel_helpers import edit_answers
 from tests.helpers import ADMIN, REP_FR, the_open_round
@@ -83,7 +84,9 @@ def test_cli_init_demo_and_clear(isolated_settings: Path, capsys: pytest.Capture
     assert main(["init"]) == 0
     assert "Survey round opened" not in capsys.readouterr().out
     assert main(["demo"]) == 0
-    assert "synthetic answers" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "synthetic answers" in out
+    assert "Demo accounts (password 'demo', removed with `demo --clear`): demo-admin, rep-fr, rep-no, member." in out
     engine = make_engine(f"sqlite:///{isolated_settings / 'mcwg.sqlite3'}")
     with Session(engine) as session:
         assert is_demo_loaded(session)
@@ -180,3 +183,150 @@ def test_full_export_is_for_the_focus_group_only(session: Session) -> None:
 
     with pytest.raises(PermissionDenied):
         full_export_bytes(session, actor=REP_FR)
+
+
+def test_demo_accounts_sign_in_with_demo_and_go_with_clear(session: Session) -> None:
+    report = load_demo(session, actor=ADMIN)
+    # init created the real "admin", so the demo admin is "demo-admin".
+    assert report.accounts == ["demo-admin", "rep-fr", "rep-no", "member"]
+    assert report.notes == ["An account admin exists, so the demo one is demo-admin."]
+    listed = demo_accounts(session)
+    assert [username for username, _ in listed] == report.accounts
+    assert dict(listed)["rep-fr"].startswith("country representative of FR")
+    expected = {
+        "demo-admin": (Role.ADMIN, frozenset()),
+        "rep-fr": (Role.COUNTRY_REP, frozenset({"FR"})),
+        "rep-no": (Role.COUNTRY_REP, frozenset({"NO"})),
+        "member": (Role.MEMBER, frozenset()),
+    }
+    for username, (role, countries) in expected.items():
+        actor = users.authenticate(session, username=username, password="demo")
+        assert (actor.role, actor.countries) == (role, countries)
+    assert all(u.is_demo for u in session.exec(select(User).where(User.username != "admin")))
+    audit_text = str([(e.before, e.after) for e in session.exec(select(AuditEntry))])
+    assert "$argon2" not in audit_text and "password" not in audit_text
+
+    clear_demo(session, actor=ADMIN)
+    assert [u.username for u in session.exec(select(User))] == ["admin"]
+    assert demo_accounts(session) == []
+    clear_entry = session.exec(select(AuditEntry).where(AuditEntry.action == "clear_demo")).one()
+    assert clear_entry.before is not None and sorted(clear_entry.before["accounts"]) == sorted(report.accounts)
+
+
+def test_demo_admin_is_called_admin_when_no_real_admin_exists(session: Session) -> None:
+    session.delete(session.exec(select(User).where(User.username == "admin")).one())
+    session.commit()
+    report = load_demo(session, actor=ADMIN)
+    assert report.accounts == ["admin", "rep-fr", "rep-no", "member"]
+    assert report.notes == []
+    assert [username for username, _ in demo_accounts()] == report.accounts
+    assert users.authenticate(session, username="admin", password="demo").role is Role.ADMIN
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def test_cli_init_prints_the_first_admin_password_once(
+    isolated_settings: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init"]) == 0
+    out = capsys.readouterr().out
+    first = [line for line in out.splitlines() if line.startswith("First admin created")]
+    assert len(first) == 1
+    password = first[0].split("with password ", 1)[1].split(" ", 1)[0]
+    assert len(password) == 16
+    assert first[0] == (
+        f"First admin created: sign in as admin with password {password} — change it on the Account page."
+    )
+    assert main(["init"]) == 0
+    assert "First admin" not in capsys.readouterr().out
+    engine = make_engine(f"sqlite:///{isolated_settings / 'mcwg.sqlite3'}")
+    with Session(engine) as session:
+        assert users.authenticate(session, username="admin", password=password).role is Role.ADMIN
+    engine.dispose()
+
+
+def test_cli_user_add_list_disable_reset_round_trip(
+    isolated_settings: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["user", "list"]) == 1
+    assert "run `python -m mcwg_dashboard init` first" in capsys.readouterr().err
+    assert main(["init"]) == 0
+    capsys.readouterr()
+    add = ["user", "add", "marie", "--role", "country_rep", "--country", "FR", "--country", "be"]
+    assert main([*add, "--name", "Marie Dupont", "--email", "marie@example.org", "--password", "first password"]) == 0
+    assert capsys.readouterr().out.strip() == "Account marie created (country_rep for FR, BE)."
+    assert main(["user", "add", "reader", "--role", "member", "--password", "reader password"]) == 0
+    capsys.readouterr()
+
+    assert main(["user", "list"]) == 0
+    table = _lines(capsys.readouterr().out)
+    assert table[0].split() == ["username", "role", "countries", "active", "locked"]
+    assert [row.split() for row in table[1:]] == [
+        ["admin", "admin", "-", "yes", "no"],
+        ["marie", "country_rep", "FR,BE", "yes", "no"],
+        ["reader", "member", "-", "yes", "no"],
+    ]
+
+    assert main(["user", "disable", "marie"]) == 0
+    assert "disabled" in capsys.readouterr().out
+    assert main(["user", "list"]) == 0
+    assert ["marie", "country_rep", "FR,BE", "no", "no"] in [row.split() for row in _lines(capsys.readouterr().out)]
+    assert main(["user", "enable", "marie"]) == 0
+    assert main(["user", "reset-password", "marie", "--password", "second password"]) == 0
+    assert "Password of marie changed" in capsys.readouterr().out
+
+    engine = make_engine(f"sqlite:///{isolated_settings / 'mcwg.sqlite3'}")
+    with Session(engine) as session:
+        actor = users.authenticate(session, username="marie", password="second password")
+        assert (actor.role, actor.countries, actor.display_name) == (
+            Role.COUNTRY_REP,
+            frozenset({"FR", "BE"}),
+            "Marie Dupont",
+        )
+        text = str([(e.before, e.after) for e in session.exec(select(AuditEntry))])
+        assert "first password" not in text and "second password" not in text and "$argon2" not in text
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["user", "add", "marie", "--role", "member", "--password", "longer one"], "'marie' is taken"),
+        (["user", "add", "x", "--role", "member", "--password", "longer one"], "username: a username has 3 to 60"),
+        (["user", "add", "pierre", "--role", "country_rep", "--password", "longer one"], "at least one country"),
+        (["user", "add", "pierre", "--role", "country_rep", "--country", "XX", "--password", "longer one"], "XX"),
+        (["user", "add", "pierre", "--role", "member", "--password", "short"], "at least 8 characters"),
+        (["user", "disable", "nobody"], "There is no account 'nobody'."),
+        (["user", "reset-password", "nobody", "--password", "longer one"], "There is no account 'nobody'."),
+        (["user", "reset-password", "marie", "--password", "short"], "at least 8 characters"),
+    ],
+)
+def test_cli_user_errors_are_one_line_without_traceback(
+    isolated_settings: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(["init"]) == 0
+    assert main(["user", "add", "marie", "--role", "member", "--password", "marie password"]) == 0
+    capsys.readouterr()
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert len(_lines(err)) == 1 and err.startswith("error: ")
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_cli_prompts_for_the_password_twice(
+    isolated_settings: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init"]) == 0
+    answers = iter(["prompted password", "prompted password", "one password", "another password"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    assert main(["user", "add", "marie", "--role", "member"]) == 0
+    capsys.readouterr()
+    assert main(["user", "reset-password", "marie"]) == 1
+    assert capsys.readouterr().err.strip() == "error: The two passwords differ; nothing was changed."
+    engine = make_engine(f"sqlite:///{isolated_settings / 'mcwg.sqlite3'}")
+    with Session(engine) as session:
+        assert users.authenticate(session, username="marie", password="prompted password").username == "marie"
+    engine.dispose()

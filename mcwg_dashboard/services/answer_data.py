@@ -22,6 +22,8 @@ from mcwg_dashboard.services.checklist_store import checklist_for_version
 
 # Answers a country has handed in; drafts stay the country's own business.
 SHARED_STATES = (SurveyState.SUBMITTED.value, SurveyState.VALIDATED.value, SurveyState.PUBLISHED.value)
+# What the public may see: what the plenary approved and the focus group published.
+PUBLISHED_STATES = (SurveyState.PUBLISHED.value,)
 
 ANSWER_COLUMNS = [
     "round_id",

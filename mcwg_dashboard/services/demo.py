@@ -1,10 +1,11 @@
-"""Synthetic demo answers: made up, reproducible, and always marked as demo so they can be shown as such and removed."""
+"""Synthetic demo answers and accounts: made up, reproducible, and always marked as demo so they can be shown as such
+and removed."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
@@ -18,6 +19,7 @@ from mcwg_dashboard.models import (
     RoundState,
     SurveyRound,
     SurveyState,
+    User,
 )
 from mcwg_dashboard.services import audit
 from mcwg_dashboard.services.actors import Actor, require_admin
@@ -25,6 +27,8 @@ from mcwg_dashboard.services.checklist_store import checklist_for_version, lates
 from mcwg_dashboard.services.errors import InvalidState
 from mcwg_dashboard.services.rounds import open_rounds
 from mcwg_dashboard.services.transaction import transaction
+from mcwg_dashboard.services.users import DEMO_ACCOUNTS, DEMO_PASSWORD, add_demo_account
+from mcwg_dashboard.services.users import demo_accounts as demo_accounts  # for the sign-in page
 
 DEMO_FLAG = "demo_loaded"
 DEMO_USER = "demo-data"
@@ -81,6 +85,9 @@ class DemoReport:
     rounds: list[str]
     surveys: int
     answers: int
+    # Demo accounts created (all with the password "demo"), and what differs from the usual set.
+    accounts: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def _status_for(rng: random.Random, level: float, applicable: bool) -> str:
@@ -166,6 +173,7 @@ def load_demo(session: Session, *, actor: Actor, today: dt.date | None = None, s
                     answered_at = _at(survey_round.opens_on, rng.randint(1, 25), today)
                     session.add(_demo_answer(rng, checklist, survey, element_id, status, answered_at))
                     report.answers += 1
+        _add_demo_accounts(session, actor=actor, report=report)
         session.add(AppSetting(key=DEMO_FLAG, value=today.isoformat()))
         audit.record(
             session,
@@ -174,9 +182,43 @@ def load_demo(session: Session, *, actor: Actor, today: dt.date | None = None, s
             entity="demo",
             entity_key="demo",
             before=None,
-            after={"rounds": report.rounds, "surveys": report.surveys, "answers": report.answers},
+            after={
+                "rounds": report.rounds,
+                "surveys": report.surveys,
+                "answers": report.answers,
+                "accounts": report.accounts,
+            },
         )
     return report
+
+
+def _add_demo_accounts(session: Session, *, actor: Actor, report: DemoReport) -> None:
+    """admin, rep-fr, rep-no and member, password "demo". A username taken by a real account gets a "demo-" prefix."""
+    taken = set(session.exec(select(User.username)))
+    members = set(session.exec(select(Country.code)))
+    for account in DEMO_ACCOUNTS:
+        missing = [code for code in account.countries if code not in members]
+        if missing:
+            report.notes.append(f"No demo account {account.username}: {', '.join(missing)} is not a member.")
+            continue
+        username = account.username
+        if username in taken:
+            username = f"demo-{account.username}"
+            if username in taken:
+                report.notes.append(f"No demo account {account.username}: {account.username} and {username} exist.")
+                continue
+            report.notes.append(f"An account {account.username} exists, so the demo one is {username}.")
+        add_demo_account(
+            session,
+            actor=actor,
+            username=username,
+            role=account.role,
+            countries=list(account.countries),
+            display_name=account.display_name,
+            password=DEMO_PASSWORD,
+        )
+        taken.add(username)
+        report.accounts.append(username)
 
 
 def _at(day: dt.date, days_later: int, today: dt.date) -> dt.datetime:
@@ -217,14 +259,16 @@ def _demo_answer(
 
 
 def clear_demo(session: Session, *, actor: Actor) -> int:
-    """Remove every demo survey, answer and round (edits made to demo surveys go with them)."""
+    """Remove every demo survey, answer, round and account (edits made to demo surveys go with them)."""
     require_admin(actor)
     demo_surveys = list(session.exec(select(CountrySurvey.id).where(CountrySurvey.is_demo == True)))  # noqa: E712
+    demo_users = list(session.exec(select(User.username).where(User.is_demo == True)))  # noqa: E712
     with transaction(session):
         if demo_surveys:
             session.execute(delete(Answer).where(col(Answer.survey_id).in_(demo_surveys)))
             session.execute(delete(CountrySurvey).where(col(CountrySurvey.id).in_(demo_surveys)))
         session.execute(delete(SurveyRound).where(col(SurveyRound.is_demo) == True))  # noqa: E712
+        session.execute(delete(User).where(col(User.is_demo) == True))  # noqa: E712
         for country in session.exec(select(Country).where(Country.architectures_are_demo == True)):  # noqa: E712
             country.architectures = None
             country.architectures_are_demo = False
@@ -238,7 +282,7 @@ def clear_demo(session: Session, *, actor: Actor) -> int:
             action="clear_demo",
             entity="demo",
             entity_key="demo",
-            before={"surveys": len(demo_surveys)},
+            before={"surveys": len(demo_surveys), "accounts": demo_users},
             after=None,
         )
     return len(demo_surveys)

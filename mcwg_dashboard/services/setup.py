@@ -1,4 +1,4 @@
-"""First start and upgrades: schema, checklist, members, and an open survey round."""
+"""First start and upgrades: schema, checklist, members, an open survey round and the first admin account."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from mcwg_dashboard.services.actors import SYSTEM_ACTOR, Actor, require_admin
 from mcwg_dashboard.services.checklist_store import store_checklist
 from mcwg_dashboard.services.rounds import create_round
 from mcwg_dashboard.services.transaction import transaction
+from mcwg_dashboard.services.users import create_first_admin
 
 COUNTRY_CODE_PATTERN = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
 
@@ -45,6 +46,8 @@ class InitReport:
     checklist_version: str = ""
     members_added: list[str] = field(default_factory=list)
     round_created: str | None = None
+    # Set only when this run created the first account ("admin"): shown once, never stored in clear.
+    first_admin_password: str | None = None
 
 
 def add_members(session: Session, *, actor: Actor, members: list[Member]) -> list[str]:
@@ -67,8 +70,14 @@ def add_members(session: Session, *, actor: Actor, members: list[Member]) -> lis
     return added
 
 
-def initialise(engine: Engine, settings: Settings, *, today: dt.date | None = None) -> InitReport:
-    """Create or upgrade everything a fresh database needs. Safe to run again: it adds only what is missing."""
+def initialise(
+    engine: Engine, settings: Settings, *, today: dt.date | None = None, create_admin: bool = True
+) -> InitReport:
+    """Create or upgrade everything a fresh database needs. Safe to run again: it adds only what is missing.
+
+    With `create_admin`, a database without accounts gets a first admin whose random password is returned
+    once (the command line prints it). The app passes False: it has no one to show the password to.
+    """
     today = today or dt.date.today()
     migrate(engine)
     checklist = load_checklist(settings.surveys_dir)
@@ -90,6 +99,8 @@ def initialise(engine: Engine, settings: Settings, *, today: dt.date | None = No
                 checklist_version_id=version.id,
             )
             report.round_created = name
+        if create_admin:
+            report.first_admin_password = create_first_admin(session, actor=SYSTEM_ACTOR)
     return report
 
 

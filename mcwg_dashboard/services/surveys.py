@@ -153,7 +153,8 @@ def save_answers(session: Session, *, actor: Actor, survey_id: int, answers: lis
     """Save changed answers in one transaction; returns each saved element's new version.
 
     All or nothing: a rule broken by any answer, or any answer changed by someone else since the
-    respondent loaded it, and nothing is written.
+    respondent loaded it, and nothing is written. A saved answer is the country's own again: it is no
+    longer carried over from the previous round and no longer needs re-confirmation.
     """
     survey, survey_round = _editable_survey(session, actor, survey_id)
     checklist = checklist_for_version(session, survey_round.checklist_version_id)
@@ -205,6 +206,7 @@ def save_answers(session: Session, *, actor: Actor, survey_id: int, answers: lis
                             answered_by=actor.username,
                             answered_at=now,
                             needs_reconfirmation=False,
+                            carried_over=False,
                         )
                         .execution_options(synchronize_session=False)
                     )
@@ -265,7 +267,12 @@ def missing_answers(checklist: Checklist, answers: dict[str, Answer]) -> list[st
 
 
 def submit_survey(session: Session, *, actor: Actor, survey_id: int, expected_version: int) -> CountrySurvey:
-    """Hand the survey in: every element answered, every rule kept; refused if the survey changed state meanwhile."""
+    """Hand the survey in: every element answered, every rule kept; refused if the survey changed state meanwhile.
+
+    Answers carried over from the previous round count as answered, confirmed or not: a country may hand
+    them in unchanged. An answer flagged `needs_reconfirmation` (its element changed in the checklist since
+    it was given) blocks the submission until the country saves or confirms it (`lifecycle.confirm_carried_over`).
+    """
     survey, survey_round = _editable_survey(session, actor, survey_id)
     if survey.version != expected_version:
         raise ConflictError([], _SURVEY_CHANGED)
@@ -278,6 +285,10 @@ def submit_survey(session: Session, *, actor: Actor, survey_id: int, expected_ve
         broken = rule_violations(checklist.scale, answer.status, answer.note, answer.target_date)
         if broken:
             problems.setdefault(element_id, []).extend(broken)
+        if answer.needs_reconfirmation and element_id in checklist.elements:
+            problems.setdefault(element_id, []).append(
+                "the element changed in the checklist since this answer was given: confirm or update the answer."
+            )
     if problems:
         raise ValidationFailed(problems, summary="The survey cannot be submitted yet.")
     now = utcnow()

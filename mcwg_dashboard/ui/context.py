@@ -7,7 +7,6 @@ from sqlalchemy import Engine
 
 from mcwg_dashboard.config import get_settings
 from mcwg_dashboard.db import make_engine, session_scope
-from mcwg_dashboard.services.actors import Actor, Role
 from mcwg_dashboard.services.demo import is_demo_loaded, load_demo
 from mcwg_dashboard.services.setup import SYSTEM_ACTOR, initialise
 
@@ -16,7 +15,8 @@ from mcwg_dashboard.services.setup import SYSTEM_ACTOR, initialise
 def _engine_for(url: str, embedded_default: bool) -> Engine:
     settings = get_settings()
     engine = make_engine(url)
-    initialise(engine, settings)
+    # Accounts come from `init` (which prints the first admin's password) or, in the demo database, the demo loader.
+    initialise(engine, settings, create_admin=False)
     # Demo answers go only into the embedded default database, and only on its first start.
     if embedded_default:
         with session_scope(engine) as session:
@@ -37,11 +37,6 @@ def _has_answers(session: object) -> bool:
 def get_engine() -> Engine:
     settings = get_settings()
     return _engine_for(settings.effective_database_url, settings.is_embedded_default)
-
-
-def current_user() -> Actor:
-    """The one place that says who is acting. Until sign-in exists, the local user has the focus group's rights."""
-    return Actor(username="local", role=Role.ADMIN, display_name="Local user (no sign-in configured)")
 
 
 def demo_banner() -> None:

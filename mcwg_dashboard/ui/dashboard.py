@@ -14,10 +14,12 @@ from mcwg_dashboard.config import get_settings
 from mcwg_dashboard.db import session_scope
 from mcwg_dashboard.exports import PNG_UNAVAILABLE, chromium_available, csv_bytes, png_bytes, xlsx_bytes
 from mcwg_dashboard.models import Country, SurveyRound
-from mcwg_dashboard.services.answer_data import load_answer_frame
+from mcwg_dashboard.services.actors import Role
+from mcwg_dashboard.services.answer_data import PUBLISHED_STATES, SHARED_STATES, load_answer_frame
 from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
 from mcwg_dashboard.services.overview import survey_status_table
 from mcwg_dashboard.services.rounds import list_rounds
+from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import get_engine
 from mcwg_dashboard.ui.url_state import url_selectbox
 
@@ -29,14 +31,24 @@ def _url() -> str:
 
 
 @st.cache_data(show_spinner=False, ttl=600)
-def _answer_frame(url: str, round_ids: tuple[int, ...] | None) -> pd.DataFrame:
+def _answer_frame(url: str, round_ids: tuple[int, ...] | None, states: tuple[str, ...], public: bool) -> pd.DataFrame:
     with session_scope(get_engine()) as session:
-        return load_answer_frame(session, round_ids=round_ids)
+        frame = load_answer_frame(session, round_ids=round_ids, states=states)
+    if public:
+        # The public sees published statuses only: no notes or evidence links, which stay internal.
+        frame = frame.assign(note="", evidence_url="")
+    return frame
+
+
+def is_public_view() -> bool:
+    return current_user().role is Role.PUBLIC
 
 
 def answer_frame(round_ids: list[int] | None = None) -> pd.DataFrame:
-    """Submitted answers of the given rounds (all rounds when None), cached until the next write."""
-    return _answer_frame(_url(), tuple(sorted(round_ids)) if round_ids is not None else None)
+    """The answers this user may see (published only for the public), cached until the next write."""
+    public = is_public_view()
+    states = PUBLISHED_STATES if public else SHARED_STATES
+    return _answer_frame(_url(), tuple(sorted(round_ids)) if round_ids is not None else None, states, public)
 
 
 @st.cache_data(show_spinner=False, ttl=600)

@@ -6,7 +6,8 @@ import streamlit as st
 
 from mcwg_dashboard.db import session_scope
 from mcwg_dashboard.services.audit import audit_choices, audit_frame
-from mcwg_dashboard.ui.context import current_user, get_engine
+from mcwg_dashboard.ui.auth import current_user
+from mcwg_dashboard.ui.context import get_engine
 from mcwg_dashboard.ui.dashboard import downloads
 
 user = current_user()

@@ -3,7 +3,9 @@
 import streamlit as st
 
 from mcwg_dashboard.db import session_scope
+from mcwg_dashboard.services.actors import Role
 from mcwg_dashboard.services.overview import survey_status_table
+from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import demo_banner, get_engine
 
 st.title("MCWG adoption dashboard")
@@ -17,9 +19,17 @@ st.markdown(
 
 with session_scope(get_engine()) as session:
     table = survey_status_table(session)
+if current_user().role is Role.PUBLIC:
+    # The public sees which results are published, not how far drafts have come.
+    table = table[table["State"] == "published"].drop(columns=["Answered", "Last change"])
+    st.caption("Published results per round. Sign in to fill in a survey or to see submitted results.")
 
 if table.empty:
-    st.info("No survey round exists yet. Run `python -m mcwg_dashboard init` to open the first one.")
+    st.info(
+        "No results are published yet."
+        if current_user().role is Role.PUBLIC
+        else "No survey round exists yet. Run `python -m mcwg_dashboard init` to open the first one."
+    )
 else:
     for round_name, rows in table.groupby("Round", sort=False):
         st.subheader(str(round_name))

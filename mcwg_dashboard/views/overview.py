@@ -13,6 +13,7 @@ from mcwg_dashboard.ui.dashboard import (
     countries_frame,
     downloads,
     empty_state,
+    is_public_view,
     round_picker,
     rounds_frame,
     show_chart,
@@ -36,15 +37,23 @@ table = table[table["Round"] == round_name].drop(columns=["Round"])
 
 submitted = int(table["State"].isin(["submitted", "validated", "published"]).sum())
 validated = int(table["State"].isin(["validated", "published"]).sum())
+published = int((table["State"] == "published").sum())
 figures = st.columns(4)
 figures[0].metric("Members", len(members))
-figures[1].metric("Surveys submitted", f"{submitted} / {len(members)}")
-figures[2].metric("Surveys validated", f"{validated} / {len(members)}")
+if is_public_view():
+    figures[1].metric("Surveys published", f"{published} / {len(members)}")
+else:
+    figures[1].metric("Surveys submitted", f"{submitted} / {len(members)}")
+    figures[2].metric("Surveys validated", f"{validated} / {len(members)}")
 figures[3].metric("Overall adoption score", percent(analytics.overall_score(answers)))
+basis = (
+    "Figures use published answers only."
+    if is_public_view()
+    else "Figures use submitted answers only; drafts stay with their country until submitted."
+)
 st.caption(
-    "Figures use submitted answers only; drafts stay with their country until submitted. The adoption score is the "
-    "mean score weight of the answers (Implemented 100 %, variant 85 %, partial 50 %, planned 25 %, under "
-    "consideration 10 %, not planned 0 %); Not applicable and Unknown are left out."
+    f"{basis} The adoption score is the mean score weight of the answers (Implemented 100 %, variant 85 %, "
+    "partial 50 %, planned 25 %, under consideration 10 %, not planned 0 %); Not applicable and Unknown are left out."
 )
 
 if answers.empty:
@@ -70,6 +79,9 @@ else:
         map_figure = adoption_map(scores, title=f"Adoption score by member · {round_name}")
         st.plotly_chart(map_figure, theme=None, config=MAP_PLOTLY_CONFIG, key="overview-map")
         downloads(name=f"{round_name} country scores", data=scores, figure=map_figure)
+
+if is_public_view():
+    st.stop()  # how far drafts have come is not public
 
 st.subheader("Completion per member")
 stale = analytics.stale_answers(answer_frame([round_id]))

@@ -25,8 +25,10 @@ from mcwg_dashboard.services import surveys
 from mcwg_dashboard.services.audit import survey_history
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.errors import ConflictError, InvalidState, PermissionDenied, ValidationFailed
+from mcwg_dashboard.services.lifecycle import confirm_carried_over
 from mcwg_dashboard.services.rounds import open_rounds
-from mcwg_dashboard.ui.context import current_user, demo_banner, get_engine
+from mcwg_dashboard.ui.auth import current_user
+from mcwg_dashboard.ui.context import demo_banner, get_engine
 from mcwg_dashboard.ui.dashboard import clear_caches
 from mcwg_dashboard.ui.survey_form import (
     FIELDS,
@@ -35,6 +37,7 @@ from mcwg_dashboard.ui.survey_form import (
     changed_answers,
     widget_key,
 )
+from mcwg_dashboard.ui.text import escape_markdown
 
 engine = get_engine()
 user = current_user()
@@ -197,6 +200,41 @@ if locked:
         f"This survey is {state}: it can no longer be edited here. "
         "The focus group can send it back if it needs changes."
     )
+elif survey is not None and survey.state_comment:
+    st.warning(f"**Message from the focus group:** {escape_markdown(survey.state_comment)}")
+
+
+def _confirm_carried() -> None:
+    assert survey is not None and survey.id is not None
+    with session_scope(engine) as session:
+        try:
+            count = confirm_carried_over(session, actor=user, survey_id=survey.id)
+        except (PermissionDenied, InvalidState, ConflictError, ValidationFailed) as exc:
+            _flash("error", None, str(exc))
+            return
+    # Versions moved on: reload this page's form from the database.
+    st.session_state.pop(base_key, None)
+    for element_id in checklist.elements:
+        for field in FIELDS:
+            st.session_state.pop(widget_key(scope, element_id, field), None)
+    clear_caches()
+    _flash("success", None, f"Confirmed {count} carried-over answer(s) unchanged.")
+
+
+carried = [a for a in answers.values() if a.carried_over or a.needs_reconfirmation]
+if carried and not locked:
+    unsaved_now = _unsaved_sets()
+    st.info(
+        f"{len(carried)} answer(s) were carried over from the previous round. Check them; change what moved on, "
+        "and confirm the rest as still true."
+    )
+    st.button(
+        f"Confirm all {len(carried)} carried-over answers unchanged",
+        key=f"confirm_carried:{scope}",
+        on_click=_confirm_carried,
+        disabled=bool(unsaved_now),
+        help="Save or discard your changes first." if unsaved_now else None,
+    )
 
 
 def _element_block(element: Element, scale_codes: list[str], disabled: bool) -> None:
@@ -207,10 +245,10 @@ def _element_block(element: Element, scale_codes: list[str], disabled: bool) -> 
         if element.inferred:
             badges.append("inferred: the FG may refine it")
         badge_text = f"  \n:gray[{' · '.join(badges)}]" if badges else ""
-        st.markdown(f"**{element.id} · {_escape(element.title)}**{badge_text}")
-        st.caption(_escape(element.explanation))
+        st.markdown(f"**{element.id} · {escape_markdown(element.title)}**{badge_text}")
+        st.caption(escape_markdown(element.explanation))
         if element.standards:
-            st.caption("Standards: " + _escape("; ".join(element.standards)))
+            st.caption("Standards: " + escape_markdown("; ".join(element.standards)))
         status_col, date_col = st.columns([2, 1])
         status_col.selectbox(
             f"Status of {element.id}",
@@ -253,22 +291,19 @@ def _element_block(element: Element, scale_codes: list[str], disabled: bool) -> 
                     after = entry.after or {}
                     status = after.get("status")
                     label = checklist.scale.get(status).display if status in checklist.scale.codes else status
-                    note = f" · note: {_escape(str(after['note']))}" if after.get("note") else ""
+                    note = f" · note: {escape_markdown(str(after['note']))}" if after.get("note") else ""
                     st.caption(f"{entry.at:%Y-%m-%d %H:%M} UTC · {entry.actor} · {label}{note}")
         previous = answers.get(element.id)
         if previous is not None:
             st.caption(
                 f"Last saved by {previous.answered_by} on {previous.answered_at:%Y-%m-%d %H:%M} UTC"
+                + (" · carried over from the previous round: confirm or change it" if previous.carried_over else "")
                 + (
-                    " · needs re-confirmation: the element changed since this answer"
+                    " · :orange[needs re-confirmation: the element changed since this answer]"
                     if previous.needs_reconfirmation
                     else ""
                 )
             )
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("[", "\\[").replace("$", "\\$")
 
 
 def _render_set_tabs(checklist: Checklist) -> None:
@@ -278,10 +313,10 @@ def _render_set_tabs(checklist: Checklist) -> None:
     tabs = st.tabs([s.code for s in checklist.sets], key=f"tabs:{scope}")
     for tab, rec_set in zip(tabs, checklist.sets, strict=True):
         with tab:
-            st.markdown(f"#### {_escape(rec_set.title)}")
+            st.markdown(f"#### {escape_markdown(rec_set.title)}")
             st.caption(
                 f"Version {rec_set.version} of {rec_set.date:%B %Y} · {rec_set.status.replace('_', ' ')}. "
-                + _escape(rec_set.summary)
+                + escape_markdown(rec_set.summary)
             )
             with st.form(f"form:{scope}:{rec_set.code}", border=False):
                 for element in rec_set.elements:
@@ -335,7 +370,7 @@ def _excel_section() -> None:
         if plan.errors:
             st.error(
                 f"**{len(plan.errors)} problem(s) in {upload.name}; nothing was imported.** Fix them in the workbook "
-                "and upload it again:\n\n" + "\n".join(f"- {_escape(message)}" for message in plan.errors)
+                "and upload it again:\n\n" + "\n".join(f"- {escape_markdown(message)}" for message in plan.errors)
             )
             return
         if plan.country_code != country_code or plan.round_id != selected_round:
@@ -359,7 +394,7 @@ def _excel_section() -> None:
             }
             for change in plan.changes
         ]
-        st.markdown(f"**{len(plan.changes)} change(s) to import from {_escape(upload.name)}:**")
+        st.markdown(f"**{len(plan.changes)} change(s) to import from {escape_markdown(upload.name)}:**")
         st.dataframe(rows, hide_index=True)
         for change in plan.conflicts:
             st.radio(

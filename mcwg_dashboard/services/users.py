@@ -1,0 +1,744 @@
+"""Accounts and sign-in: who may act, with which role, for which countries.
+
+Passwords are hashed with Argon2id (argon2-cffi) and never stored, logged or written to the audit trail in any
+form. Signing in is rate-limited per account: five failures in a row lock it for fifteen minutes. A signed,
+timed token ("remember me" cookie) names the user and its session version; resetting the password or disabling
+the account bumps that version, so every token issued before stops working.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from mcwg_dashboard.config import Settings
+from mcwg_dashboard.db import make_engine
+from mcwg_dashboard.models import AppSetting, Country, User, utcnow
+from mcwg_dashboard.services import audit
+from mcwg_dashboard.services.actors import SYSTEM_ACTOR, Actor, Role, require_admin
+from mcwg_dashboard.services.errors import InvalidState, NotFound, ServiceError, ValidationFailed
+from mcwg_dashboard.services.transaction import transaction
+
+MAX_FAILED_ATTEMPTS = 5
+LOCK_MINUTES = 15
+TOKEN_MAX_AGE_SECONDS = 14 * 24 * 3600
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+FIRST_ADMIN = "admin"
+SECRET_ENV = "MCWG_SECRET_KEY"
+SECRET_SETTING = "session_secret"
+MIN_SECRET_LENGTH = 16
+ACCOUNT_ROLES = (Role.ADMIN, Role.COUNTRY_REP, Role.MEMBER)
+
+WRONG_CREDENTIALS = "Wrong username or password, or the account is disabled."
+LOCKED = "Too many failed attempts: try again in {minutes} or ask the focus group to reset your password."
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TOKEN_SALT = "mcwg-sign-in"
+# Generated passwords avoid characters that are easy to misread (0/O, 1/l/I).
+_PASSWORD_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+# Passwords people choose: argon2-cffi's default profile (RFC 9106, low memory).
+_HASHER = PasswordHasher()
+# Passwords nobody chose: the public demo password and the 16 random characters of the first admin (about 93
+# bits). Their strength does not come from the hash, so they are hashed cheaply (init and the demo stay fast)
+# and upgraded to the default profile at the first successful sign-in (check_needs_rehash).
+_QUICK_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+_dummy_hash: str | None = None
+
+
+class SignInFailed(ServiceError):
+    """The sign-in was refused. The message is safe to show: it never says whether the username exists."""
+
+    def __init__(self, message: str, *, locked: bool = False) -> None:
+        self.locked = locked
+        super().__init__(message)
+
+
+# --- input -------------------------------------------------------------------------------------------------
+
+
+class UserProfile(BaseModel):
+    """An account's details without its password (also used to change them)."""
+
+    username: str
+    display_name: str = ""
+    email: str = ""
+    role: Role
+    countries: list[str] = []
+
+    @field_validator("username", mode="before")
+    @classmethod
+    def _username(cls, value: Any) -> str:
+        text = str(value or "").strip().lower()
+        if not 3 <= len(text) <= 60:
+            raise ValueError("a username has 3 to 60 characters")
+        if not USERNAME_PATTERN.match(text):
+            raise ValueError(
+                "a username uses only lower-case letters, digits, '.', '_' and '-', and starts with a letter or digit"
+            )
+        return text
+
+    @field_validator("display_name", mode="before")
+    @classmethod
+    def _display_name(cls, value: Any) -> str:
+        text = " ".join(str(value or "").split())
+        if len(text) > 120:
+            raise ValueError("a name has at most 120 characters")
+        return text
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email(cls, value: Any) -> str:
+        text = str(value or "").strip()
+        if len(text) > 200 or (text and not EMAIL_PATTERN.match(text)):
+            raise ValueError(f"{text[:60]!r} is not an email address")
+        return text
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _role(cls, value: Any) -> Role:
+        text = str(value.value if isinstance(value, Role) else value or "").strip().lower()
+        for role in ACCOUNT_ROLES:
+            if text == role.value:
+                return role
+        raise ValueError(f"the role is one of {', '.join(r.value for r in ACCOUNT_ROLES)}")
+
+    @field_validator("countries", mode="before")
+    @classmethod
+    def _countries(cls, value: Any) -> list[str]:
+        items = [value] if isinstance(value, str) else list(value or [])
+        codes: list[str] = []
+        for item in items:
+            for code in str(item).split(","):
+                code = code.strip().upper()
+                if code and code not in codes:
+                    codes.append(code)
+        if len(",".join(codes)) > 200:
+            raise ValueError("too many countries for one account")
+        return codes
+
+    @field_validator("countries")
+    @classmethod
+    def _countries_only_for_representatives(cls, codes: list[str], info: ValidationInfo) -> list[str]:
+        role = info.data.get("role")  # absent when the role itself is wrong
+        if role is Role.COUNTRY_REP and not codes:
+            raise ValueError("a country representative needs at least one country")
+        if role is not None and role is not Role.COUNTRY_REP and codes:
+            raise ValueError(f"only country representatives have countries, not the role {role.value}")
+        return codes
+
+
+def _check_password(value: str) -> str:
+    if len(value) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+    if len(value) > MAX_PASSWORD_LENGTH:
+        raise ValueError(f"a password has at most {MAX_PASSWORD_LENGTH} characters")
+    return value
+
+
+class UserCreate(UserProfile):
+    """A new account. Demo accounts (password "demo") are created internally and do not pass through here."""
+
+    password: str
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: str) -> str:
+        return _check_password(value)
+
+
+class NewPassword(BaseModel):
+    password: str
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: str) -> str:
+        return _check_password(value)
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _validated(model: type[ModelT], data: Any, summary: str) -> ModelT:
+    if isinstance(data, model):
+        return data
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems: dict[str, list[str]] = {}
+        for error in exc.errors():
+            key = str(error["loc"][0]) if error["loc"] else "account"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.setdefault(key, []).append(message)
+        raise ValidationFailed(problems, summary=summary) from None
+
+
+def _check_countries(session: Session, codes: list[str], summary: str) -> None:
+    known = set(session.exec(select(Country.code)))
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise ValidationFailed(
+            {"countries": [f"not a member: {', '.join(unknown)} (members: {', '.join(sorted(known))})"]},
+            summary=summary,
+        )
+
+
+# --- hashing -----------------------------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def generate_password(length: int = 16) -> str:
+    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _spend_a_verification(password: str) -> None:
+    """Unknown usernames cost the same as known ones: verify against a hash that matches nothing."""
+    global _dummy_hash
+    if _dummy_hash is None or _HASHER.check_needs_rehash(_dummy_hash):
+        _dummy_hash = _HASHER.hash(secrets.token_urlsafe(24))
+    _verify(_dummy_hash, password)
+
+
+# --- reading -----------------------------------------------------------------------------------------------
+
+
+def actor_for(user: User) -> Actor:
+    return Actor(
+        username=user.username,
+        role=Role(user.role),
+        countries=frozenset(code for code in user.countries.split(",") if code),
+        display_name=user.display_name,
+    )
+
+
+def _find(session: Session, username: str) -> User | None:
+    statement = select(User).where(User.username == username.strip().lower())
+    return session.exec(statement.execution_options(populate_existing=True)).first()
+
+
+def _get(session: Session, username: str) -> User:
+    user = _find(session, username)
+    if user is None:
+        raise NotFound(f"There is no account {username.strip().lower()!r}.")
+    return user
+
+
+def list_users(session: Session, *, actor: Actor) -> list[User]:
+    require_admin(actor)
+    return list(session.exec(select(User).order_by(col(User.username))))
+
+
+def get_user(session: Session, *, actor: Actor, username: str) -> User:
+    """An account: the focus group reads every account, everyone else only their own."""
+    if actor.username != username.strip().lower():
+        require_admin(actor)
+    return _get(session, username)
+
+
+def is_locked(user: User, now: dt.datetime | None = None) -> bool:
+    return user.locked_until is not None and user.locked_until > _aware(now or utcnow())
+
+
+def _public(user: User) -> dict[str, Any]:
+    """What the audit trail keeps about an account: never the password or its hash."""
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "email": user.email,
+        "role": user.role,
+        "countries": user.countries,
+        "is_active": user.is_active,
+        "is_demo": user.is_demo,
+    }
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def _real_active_admins(session: Session) -> list[str]:
+    statement = select(User.username).where(
+        User.role == Role.ADMIN.value,
+        User.is_active == True,  # noqa: E712
+        User.is_demo == False,  # noqa: E712
+    )
+    return list(session.exec(statement))
+
+
+# --- writing -----------------------------------------------------------------------------------------------
+
+
+def _insert(session: Session, *, actor: Actor, profile: UserProfile, password_hash: str, is_demo: bool) -> User:
+    """Add an account and its audit entry inside the caller's transaction."""
+    user = User(
+        username=profile.username,
+        display_name=profile.display_name,
+        email=profile.email,
+        role=profile.role.value,
+        countries=",".join(profile.countries),
+        password_hash=password_hash,
+        is_demo=is_demo,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="create_user",
+        entity="user",
+        entity_key=user.username,
+        before=None,
+        after=_public(user),
+    )
+    return user
+
+
+def create_user(session: Session, *, actor: Actor, data: UserCreate | Mapping[str, Any]) -> User:
+    """A new account (focus group only). The username is unique."""
+    require_admin(actor)
+    summary = "The account was not created."
+    new = _validated(UserCreate, data, summary)
+    _check_countries(session, new.countries, summary)
+    taken = {"username": [f"the username {new.username!r} is taken: choose another"]}
+    if _find(session, new.username) is not None:
+        raise ValidationFailed(taken, summary=summary)
+    password_hash = hash_password(new.password)
+    try:
+        with transaction(session):
+            user = _insert(session, actor=actor, profile=new, password_hash=password_hash, is_demo=False)
+    except IntegrityError:
+        raise ValidationFailed(taken, summary=summary) from None
+    return user
+
+
+def update_user(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    role: Role | str | None = None,
+    countries: list[str] | str | None = None,
+    display_name: str | None = None,
+    email: str | None = None,
+) -> User:
+    """Change an account's role, countries, name or email (focus group only); None leaves a field as it is.
+
+    The change applies at once, also to signed-in sessions: the actor is read from the account on every request.
+    """
+    require_admin(actor)
+    summary = "The account was not changed."
+    user = _get(session, username)
+    current = actor_for(user)
+    new_role = current.role if role is None else role
+    if countries is None:
+        # A representative keeps their countries; the other roles have none.
+        is_rep = str(getattr(new_role, "value", new_role)).strip().lower() == Role.COUNTRY_REP.value
+        countries = [c for c in user.countries.split(",") if c] if is_rep else []
+    wanted = {
+        "username": user.username,
+        "role": new_role,
+        "display_name": user.display_name if display_name is None else display_name,
+        "email": user.email if email is None else email,
+        "countries": countries,
+    }
+    profile = _validated(UserProfile, wanted, summary)
+    _check_countries(session, profile.countries, summary)
+    if user.role == Role.ADMIN.value and profile.role is not Role.ADMIN:
+        _keep_an_admin(session, user, summary)
+    before = _public(user)
+    wanted_state = {
+        **before,
+        "role": profile.role.value,
+        "countries": ",".join(profile.countries),
+        "display_name": profile.display_name,
+        "email": profile.email,
+    }
+    if wanted_state == before:
+        return user
+    with transaction(session):
+        user.role = profile.role.value
+        user.countries = ",".join(profile.countries)
+        user.display_name = profile.display_name
+        user.email = profile.email
+        session.add(user)
+        after = _public(user)
+        audit.record(
+            session,
+            actor=actor,
+            action="update_user",
+            entity="user",
+            entity_key=user.username,
+            before={k: v for k, v in before.items() if after[k] != v},
+            after={k: v for k, v in after.items() if before[k] != v},
+        )
+    return user
+
+
+def _keep_an_admin(session: Session, user: User, summary: str) -> None:
+    """Demo admins go with the demo data, so they do not count: one real, active admin always remains."""
+    if user.is_active and not user.is_demo and _real_active_admins(session) == [user.username]:
+        raise InvalidState(f"{summary} {user.username!r} is the only active admin: make another admin first.")
+
+
+def disable_user(session: Session, *, actor: Actor, username: str) -> User:
+    """Stop an account from signing in; its open sessions end (focus group only)."""
+    require_admin(actor)
+    user = _get(session, username)
+    if user.username == actor.username:
+        raise InvalidState("You cannot disable your own account.")
+    if user.role == Role.ADMIN.value:
+        _keep_an_admin(session, user, "The account was not disabled.")
+    if not user.is_active:
+        return user
+    with transaction(session):
+        user.is_active = False
+        user.session_version += 1
+        session.add(user)
+        audit.record(
+            session,
+            actor=actor,
+            action="disable_user",
+            entity="user",
+            entity_key=user.username,
+            before={"is_active": True},
+            after={"is_active": False},
+        )
+    return user
+
+
+def enable_user(session: Session, *, actor: Actor, username: str) -> User:
+    """Let a disabled account sign in again; also lifts a lock (focus group only)."""
+    require_admin(actor)
+    user = _get(session, username)
+    if user.is_active and not user.failed_attempts and user.locked_until is None:
+        return user
+    with transaction(session):
+        before = {"is_active": user.is_active, "locked": user.locked_until is not None}
+        user.is_active = True
+        user.failed_attempts = 0
+        user.locked_until = None
+        session.add(user)
+        audit.record(
+            session,
+            actor=actor,
+            action="enable_user",
+            entity="user",
+            entity_key=user.username,
+            before=before,
+            after={"is_active": True, "locked": False},
+        )
+    return user
+
+
+def reset_password(session: Session, *, actor: Actor, username: str, new_password: str) -> None:
+    """Set a new password (focus group only): lifts a lock and signs the account out everywhere."""
+    require_admin(actor)
+    user = _get(session, username)
+    password = _validated(NewPassword, {"password": new_password}, "The password was not changed.").password
+    password_hash = hash_password(password)
+    with transaction(session):
+        _set_password(user, password_hash)
+        session.add(user)
+        audit.record(
+            session,
+            actor=actor,
+            action="reset_password",
+            entity="user",
+            entity_key=user.username,
+            before=None,
+            after={"session_version": user.session_version},
+        )
+
+
+def change_own_password(session: Session, *, actor: Actor, old: str, new: str) -> User:
+    """The signed-in user changes their password. Other sessions end: issue this session a new token."""
+    summary = "The password was not changed."
+    user = _find(session, actor.username)
+    if user is None or not user.is_active:
+        raise NotFound("Only a signed-in account can change its password.")
+    password = _validated(NewPassword, {"password": new}, summary).password
+    if not _verify(user.password_hash, old):
+        raise ValidationFailed({"old": ["the current password is wrong"]}, summary=summary)
+    if new == old:
+        raise ValidationFailed({"new": ["the new password is the same as the current one"]}, summary=summary)
+    password_hash = hash_password(password)
+    with transaction(session):
+        _set_password(user, password_hash)
+        session.add(user)
+        audit.record(
+            session,
+            actor=actor,
+            action="change_password",
+            entity="user",
+            entity_key=user.username,
+            before=None,
+            after={"session_version": user.session_version},
+        )
+    return user
+
+
+def _set_password(user: User, password_hash: str) -> None:
+    user.password_hash = password_hash
+    user.session_version += 1
+    user.failed_attempts = 0
+    user.locked_until = None
+
+
+def create_first_admin(session: Session, *, actor: Actor = SYSTEM_ACTOR) -> str | None:
+    """On a database without any account: create "admin" with a random password, returned once (else None)."""
+    require_admin(actor)
+    if session.exec(select(User.id)).first() is not None:
+        return None
+    password = generate_password()
+    profile = UserProfile(username=FIRST_ADMIN, display_name="Focus group admin", role=Role.ADMIN)
+    try:
+        with transaction(session):
+            _insert(session, actor=actor, profile=profile, password_hash=_QUICK_HASHER.hash(password), is_demo=False)
+    except IntegrityError:  # another process created it at the same moment
+        return None
+    return password
+
+
+def add_demo_account(
+    session: Session, *, actor: Actor, username: str, role: Role, countries: list[str], display_name: str, password: str
+) -> User:
+    """A demo account (is_demo), inside the caller's transaction: the demo loader writes everything at once."""
+    require_admin(actor)
+    profile = _validated(
+        UserProfile,
+        {"username": username, "role": role, "countries": countries, "display_name": display_name},
+        "The demo account was not created.",
+    )
+    return _insert(session, actor=actor, profile=profile, password_hash=_QUICK_HASHER.hash(password), is_demo=True)
+
+
+# --- signing in --------------------------------------------------------------------------------------------
+
+
+def authenticate(session: Session, *, username: str, password: str, now: dt.datetime | None = None) -> Actor:
+    """Check a username and password. Raises SignInFailed with one message for every kind of wrong."""
+    now = _aware(now or utcnow())
+    name = username.strip().lower()[:60]
+    user = _find(session, name) if name else None
+    if user is None:
+        _spend_a_verification(password)
+        _record_attempt(session, name, success=False, after=None)
+        raise SignInFailed(WRONG_CREDENTIALS)
+    if user.locked_until is not None and user.locked_until > now:
+        _record_attempt(session, name, success=False, after={"locked": True})
+        raise SignInFailed(LOCKED.format(minutes=_minutes_left(user.locked_until, now)), locked=True)
+
+    correct = _verify(user.password_hash, password)
+    if correct and user.is_active:
+        with transaction(session):
+            user.failed_attempts = 0
+            user.locked_until = None
+            if _HASHER.check_needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
+            session.add(user)
+            actor = actor_for(user)
+            audit.record(
+                session, actor=actor, action="sign_in", entity="user", entity_key=user.username, before=None, after=None
+            )
+        return actor
+
+    locked_until: dt.datetime | None = None
+    with transaction(session):
+        if not correct:
+            user.failed_attempts += 1
+            if user.failed_attempts >= MAX_FAILED_ATTEMPTS:
+                locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
+                user.failed_attempts = 0
+                user.locked_until = locked_until
+            session.add(user)
+        after: dict[str, Any] = {"failed_attempts": user.failed_attempts}
+        if locked_until is not None:
+            after["locked_until"] = locked_until.isoformat(timespec="seconds")
+        _record_attempt(session, name, success=False, after=after, commit=False)
+    if locked_until is not None:
+        raise SignInFailed(LOCKED.format(minutes=f"{LOCK_MINUTES} minutes"), locked=True)
+    raise SignInFailed(WRONG_CREDENTIALS)
+
+
+def _minutes_left(locked_until: dt.datetime, now: dt.datetime) -> str:
+    minutes = max(1, math.ceil((locked_until - now).total_seconds() / 60))
+    return f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def _record_attempt(
+    session: Session, username: str, *, success: bool, after: dict[str, Any] | None, commit: bool = True
+) -> None:
+    """A sign-in attempt in the audit trail: the username as typed (never the password)."""
+
+    def write() -> None:
+        audit.record(
+            session,
+            actor=Actor(username=username or "(empty)", role=Role.PUBLIC),
+            action="sign_in" if success else "sign_in_failed",
+            entity="user",
+            entity_key=username or "(empty)",
+            before=None,
+            after=after,
+        )
+
+    if not commit:
+        write()
+        return
+    with transaction(session):
+        write()
+
+
+# --- remember-me tokens ------------------------------------------------------------------------------------
+
+
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt=_TOKEN_SALT)
+
+
+def issue_session_token(user: User | Session, *, secret: str, username: str | None = None) -> str:
+    """A signed, timed token naming the account and its session version, for a "remember me" cookie.
+
+    Pass the User, or a Session and `username=` (e.g. right after `authenticate`, which returns an Actor).
+    """
+    if isinstance(user, Session):
+        if username is None:
+            raise TypeError("issue_session_token(session, ...) needs username=")
+        user = _get(user, username)
+    if user.id is None:
+        raise InvalidState("The account is not saved yet.")
+    return _serializer(secret).dumps({"uid": user.id, "sv": user.session_version})
+
+
+def actor_from_token(
+    session: Session, token: str, *, secret: str, max_age_seconds: int = TOKEN_MAX_AGE_SECONDS
+) -> Actor | None:
+    """The actor a token stands for, or None: bad signature, expired, unknown or disabled account, or a token
+    issued before the password was reset or the account disabled."""
+    try:
+        payload = _serializer(secret).loads(token, max_age=max_age_seconds)
+    except (BadSignature, ValueError, TypeError):  # SignatureExpired is a BadSignature
+        return None
+    if not isinstance(payload, dict):
+        return None
+    user_id, version = payload.get("uid"), payload.get("sv")
+    if not isinstance(user_id, int) or not isinstance(version, int):
+        return None
+    statement = select(User).where(User.id == user_id).execution_options(populate_existing=True)
+    user = session.exec(statement).first()
+    if user is None or not user.is_active or user.session_version != version:
+        return None
+    return actor_for(user)
+
+
+def ensure_session_secret(session: Session, *, actor: Actor = SYSTEM_ACTOR) -> str:
+    """The token-signing secret stored in the database, generated on first use (the audit entry omits it)."""
+    require_admin(actor)
+    stored = session.get(AppSetting, SECRET_SETTING, populate_existing=True)
+    if stored is not None:
+        return stored.value
+    value = secrets.token_urlsafe(48)
+    try:
+        with transaction(session):
+            session.add(AppSetting(key=SECRET_SETTING, value=value))
+            audit.record(
+                session,
+                actor=actor,
+                action="create_session_secret",
+                entity="setting",
+                entity_key=SECRET_SETTING,
+                before=None,
+                after={"generated": True},
+            )
+    except IntegrityError:  # another process stored one at the same moment: use theirs
+        stored = session.get(AppSetting, SECRET_SETTING, populate_existing=True)
+        if stored is None:
+            raise
+        return stored.value
+    return value
+
+
+def session_secret(source: Settings | Session) -> str:
+    """The secret that signs sign-in tokens: MCWG_SECRET_KEY when set, otherwise one generated once and kept in
+    the database. Pass the settings (a short-lived connection is opened) or an open session."""
+    from_env = os.environ.get(SECRET_ENV, "").strip()
+    if from_env:
+        if len(from_env) < MIN_SECRET_LENGTH:
+            raise ValueError(f"{SECRET_ENV} is too short: use at least {MIN_SECRET_LENGTH} random characters.")
+        return from_env
+    if isinstance(source, Session):
+        return ensure_session_secret(source)
+    engine = make_engine(source.effective_database_url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            return ensure_session_secret(session)
+    finally:
+        engine.dispose()
+
+
+# --- demo accounts -----------------------------------------------------------------------------------------
+
+DEMO_PASSWORD = "demo"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: Role
+    countries: tuple[str, ...] = ()
+    display_name: str = ""
+
+
+# What `load_demo` creates (a taken username gets a "demo-" prefix, e.g. "demo-admin" next to the real "admin").
+DEMO_ACCOUNTS = (
+    DemoAccount("admin", Role.ADMIN, (), "Demo focus group admin"),
+    DemoAccount("rep-fr", Role.COUNTRY_REP, ("FR",), "Demo representative of France"),
+    DemoAccount("rep-no", Role.COUNTRY_REP, ("NO",), "Demo representative of Norway"),
+    DemoAccount("member", Role.MEMBER, (), "Demo member"),
+)
+
+
+def describe_account(role: Role | str, countries: Iterable[str] | str) -> str:
+    codes = sorted(c for c in (countries.split(",") if isinstance(countries, str) else countries) if c)
+    role = Role(role)
+    if role is Role.ADMIN:
+        return "focus group (admin): every page, rounds, validation and accounts"
+    if role is Role.COUNTRY_REP:
+        return f"country representative of {', '.join(codes)}: fills in that country's survey"
+    return "member: reads every submitted answer"
+
+
+def demo_accounts(session: Session | None = None) -> list[tuple[str, str]]:
+    """(username, description) of the demo accounts, all with the password "demo", for the sign-in page.
+
+    With a session: the demo accounts actually in the database (empty when no demo data is loaded). Without:
+    the accounts `load_demo` creates when none of their usernames is taken.
+    """
+    if session is None:
+        return [(a.username, describe_account(a.role, a.countries)) for a in DEMO_ACCOUNTS]
+    statement = select(User).where(User.is_demo == True).order_by(col(User.id))  # noqa: E712
+    return [(u.username, describe_account(u.role, u.countries)) for u in session.exec(statement)]

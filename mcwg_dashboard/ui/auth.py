@@ -1,0 +1,95 @@
+"""Who is signed in: the session's user, restored after a reload from a signed cookie; everyone else is public."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from mcwg_dashboard.config import get_settings
+from mcwg_dashboard.db import session_scope
+from mcwg_dashboard.services import users
+from mcwg_dashboard.services.actors import Actor, Role
+from mcwg_dashboard.services.users import SignInFailed
+from mcwg_dashboard.ui.context import get_engine
+
+COOKIE = "mcwg_session"
+COOKIE_DAYS = 14
+PUBLIC = Actor(username="anonymous", role=Role.PUBLIC, display_name="Public visitor")
+SESSION_TOKEN = "session_token"
+_PENDING_COOKIE = "pending_cookie"
+
+
+@st.cache_resource(show_spinner=False)
+def _secret(url: str) -> str:
+    with session_scope(get_engine()) as session:
+        return users.session_secret(session)
+
+
+def secret() -> str:
+    """The key that signs sign-in tokens for this database."""
+    return _secret(get_settings().effective_database_url)
+
+
+def current_user() -> Actor:
+    """The one place that says who is acting: read from the account on every run, so a disabled account,
+    a reset password or a changed role takes effect at once."""
+    token = st.session_state.get(SESSION_TOKEN)
+    if token is None and not st.session_state.get("signed_out"):
+        token = _cookie_token()
+    if token:
+        with session_scope(get_engine()) as session:
+            actor = users.actor_from_token(session, token, secret=secret())
+        if actor is not None:
+            st.session_state[SESSION_TOKEN] = token
+            return actor
+        st.session_state.pop(SESSION_TOKEN, None)
+    return PUBLIC
+
+
+def _cookie_token() -> str | None:
+    try:
+        return st.context.cookies.get(COOKIE)
+    except Exception:  # no browser behind this session (AppTest, bare mode)
+        return None
+
+
+def sign_in(username: str, password: str) -> str | None:
+    """Check the password; on success remember the user for this session and the browser. Returns an error."""
+    with session_scope(get_engine()) as session:
+        try:
+            actor = users.authenticate(session, username=username.strip(), password=password)
+        except SignInFailed as exc:
+            return str(exc)
+        token = users.issue_session_token(session, username=actor.username, secret=secret())
+    st.session_state[SESSION_TOKEN] = token
+    st.session_state.pop("signed_out", None)
+    st.session_state[_PENDING_COOKIE] = ("set", token)
+    return None
+
+
+def sign_out() -> None:
+    st.session_state.pop(SESSION_TOKEN, None)
+    st.session_state["signed_out"] = True
+    st.session_state[_PENDING_COOKIE] = ("delete", "")
+
+
+def sync_cookie() -> None:
+    """Write or delete the sign-in cookie in the browser after a sign-in or sign-out (needs a browser component)."""
+    pending = st.session_state.pop(_PENDING_COOKIE, None)
+    if pending is None:
+        return
+    import extra_streamlit_components as stx
+
+    manager = stx.CookieManager(key="cookie_manager")
+    action, token = pending
+    if action == "set":
+        manager.set(
+            COOKIE,
+            token,
+            key="cookie_set",
+            expires_at=dt.datetime.now() + dt.timedelta(days=COOKIE_DAYS),
+            same_site="strict",
+        )
+    elif _cookie_token():
+        manager.delete(COOKIE, key="cookie_delete")

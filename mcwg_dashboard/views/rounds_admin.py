@@ -1,0 +1,173 @@
+"""Rounds and review (focus group): open and close rounds, validate, send back, publish and reopen surveys."""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+from sqlmodel import select
+
+from mcwg_dashboard.db import session_scope
+from mcwg_dashboard.models import Country, CountrySurvey, SurveyState
+from mcwg_dashboard.services import lifecycle, rounds
+from mcwg_dashboard.services.checklist_store import latest_version
+from mcwg_dashboard.services.errors import ServiceError
+from mcwg_dashboard.ui.auth import current_user
+from mcwg_dashboard.ui.context import demo_banner, get_engine
+from mcwg_dashboard.ui.dashboard import clear_caches
+from mcwg_dashboard.ui.text import escape_markdown
+
+user = current_user()
+engine = get_engine()
+st.title("Rounds and review")
+demo_banner()
+
+
+def _run(action: str, call: object) -> None:
+    """Run a service call from a button; report the outcome on the next run."""
+    assert callable(call)
+    with session_scope(engine) as session:
+        try:
+            call(session)
+        except ServiceError as exc:
+            st.session_state["rounds_flash"] = ("error", str(exc))
+            return
+    clear_caches()
+    st.session_state["rounds_flash"] = ("success", action)
+
+
+def _survey_action(action: str, code: str, survey_id: int, expected: int, text: str) -> None:
+    calls = {
+        "validate": lambda s: lifecycle.validate_survey(s, actor=user, survey_id=survey_id, expected_version=expected),
+        "publish": lambda s: lifecycle.publish_survey(s, actor=user, survey_id=survey_id, expected_version=expected),
+        "send_back": lambda s: lifecycle.send_back_survey(
+            s, actor=user, survey_id=survey_id, expected_version=expected, comment=text
+        ),
+        "reopen": lambda s: lifecycle.reopen_survey(
+            s, actor=user, survey_id=survey_id, expected_version=expected, reason=text
+        ),
+    }
+    done = {"validate": "validated", "publish": "published", "send_back": "sent back", "reopen": "reopened"}
+    _run(f"The survey of {code} was {done[action]}.", calls[action])
+
+
+flash = st.session_state.pop("rounds_flash", None)
+if flash:
+    (st.success if flash[0] == "success" else st.error)(flash[1])
+
+with session_scope(engine) as session:
+    all_rounds = rounds.list_rounds(session)
+    version = latest_version(session)
+    countries = {c.code: c.name for c in session.exec(select(Country))}
+
+st.subheader("Rounds")
+if all_rounds:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Round": r.name,
+                    "Opens": r.opens_on,
+                    "Closes": r.closes_on,
+                    "State": r.state,
+                    "Demo": "demo" if r.is_demo else "",
+                }
+                for r in all_rounds
+            ]
+        ),
+        hide_index=True,
+    )
+
+with st.expander("Open a new round", icon=":material/add:"):
+    st.caption(
+        "Each member's survey is pre-filled from its answers in the previous round, marked as carried over until "
+        "the country confirms or changes them."
+    )
+    with st.form("open_round"):
+        name = st.text_input("Name", placeholder=f"{dt.date.today().year + 1} adoption survey")
+        opens_on = st.date_input("Opens on", value=dt.date.today())
+        closes_on = st.date_input("Closes on", value=dt.date.today() + dt.timedelta(days=90))
+        if st.form_submit_button("Open the round", type="primary") and version is not None and version.id:
+            version_id = version.id
+            _run(
+                f"Round {name!r} opened.",
+                lambda s: rounds.open_round(
+                    s, actor=user, name=name, opens_on=opens_on, closes_on=closes_on, checklist_version_id=version_id
+                ),
+            )
+            st.rerun()
+
+if not all_rounds:
+    st.stop()
+names = {r.id: r.name for r in all_rounds}
+round_id = st.selectbox("Round to manage", list(names), format_func=lambda r: names[r], key="manage_round")
+chosen = next(r for r in all_rounds if r.id == round_id)
+assert chosen.id is not None
+chosen_id = chosen.id
+
+left, right = st.columns(2)
+with left:
+    new_close = st.date_input("Closing date", value=chosen.closes_on, key=f"closes:{chosen_id}")
+    if st.button("Set closing date", key=f"set_close:{chosen_id}"):
+        _run(
+            "Closing date set.",
+            lambda s: rounds.set_closing_date(s, actor=user, round_id=chosen_id, closes_on=new_close),
+        )
+        st.rerun()
+with right:
+    if chosen.state == "open":
+        if st.button("Close the round", key=f"close:{chosen_id}", help="Drafts can no longer be edited"):
+            _run(f"{chosen.name} closed.", lambda s: rounds.close_round(s, actor=user, round_id=chosen_id))
+            st.rerun()
+    else:
+        reason = st.text_input("Reason to reopen the round", key=f"reopen_reason:{chosen_id}")
+        if st.button("Reopen the round", key=f"reopen:{chosen_id}", disabled=not reason.strip()):
+            _run(
+                f"{chosen.name} reopened.",
+                lambda s: rounds.reopen_round(s, actor=user, round_id=chosen_id, reason=reason),
+            )
+            st.rerun()
+
+st.subheader(f"Country surveys · {chosen.name}")
+with session_scope(engine) as session:
+    surveys = {
+        s.country_code: s for s in session.exec(select(CountrySurvey).where(CountrySurvey.round_id == chosen_id))
+    }
+validated = [s for s in surveys.values() if s.state == SurveyState.VALIDATED]
+if st.button(
+    f"Publish all {len(validated)} validated survey(s)", key=f"publish_all:{chosen_id}", disabled=not validated
+):
+    _run("Validated surveys published.", lambda s: lifecycle.publish_round(s, actor=user, round_id=chosen_id))
+    st.rerun()
+
+for code in sorted(countries, key=lambda c: countries[c]):
+    survey = surveys.get(code)
+    state = survey.state if survey else "not started"
+    with st.container(border=True):
+        head, actions = st.columns([2, 3])
+        head.markdown(f"**{escape_markdown(countries[code])}** ({code}) · {state}")
+        if survey is None or survey.id is None:
+            continue
+        if survey.state_comment:
+            head.caption(f"Comment: {escape_markdown(survey.state_comment)}")
+        allowed = lifecycle.allowed_actions(survey.state)
+        with actions:
+            buttons = st.columns(4)
+            text = ""
+            if "send_back" in allowed or "reopen" in allowed:
+                text = st.text_input(
+                    "Comment for the country (required to send back or reopen)",
+                    key=f"comment:{survey.id}",
+                    placeholder="What to change, or why",
+                )
+            for column, action, label in (
+                (buttons[0], "validate", "Validate"),
+                (buttons[1], "publish", "Publish"),
+                (buttons[2], "send_back", "Send back"),
+                (buttons[3], "reopen", "Reopen"),
+            ):
+                needs_text = action in ("send_back", "reopen")
+                if action in allowed and column.button(
+                    label, key=f"{action}:{survey.id}", disabled=needs_text and not text.strip()
+                ):
+                    _survey_action(action, code, survey.id, survey.version, text)
+                    st.rerun()
