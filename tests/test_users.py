@@ -371,3 +371,17 @@ def test_session_secret_from_the_environment_or_generated_once(
         users.session_secret(session)
     with pytest.raises(PermissionDenied):
         users.ensure_session_secret(session, actor=MEMBER)
+
+
+def test_sign_out_ends_every_session_of_the_account(session: Session) -> None:
+    from mcwg_dashboard.services import users as user_service
+
+    user_service.create_user(
+        session, actor=ADMIN, data={"username": "leaver", "role": "member", "password": "long enough pw"}
+    )
+    secret = user_service.session_secret(session)
+    token = user_service.issue_session_token(session, username="leaver", secret=secret)
+    actor = user_service.actor_from_token(session, token, secret=secret)
+    assert actor is not None
+    user_service.sign_out_everywhere(session, actor=actor)
+    assert user_service.actor_from_token(session, token, secret=secret) is None

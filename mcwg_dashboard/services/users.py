@@ -502,6 +502,25 @@ def change_own_password(session: Session, *, actor: Actor, old: str, new: str) -
     return user
 
 
+def sign_out_everywhere(session: Session, *, actor: Actor) -> None:
+    """End every signed-in session of the actor's account: sign-in cookies issued before stop working."""
+    user = _find(session, actor.username)
+    if user is None:
+        return
+    with transaction(session):
+        user.session_version += 1
+        session.add(user)
+        audit.record(
+            session,
+            actor=actor,
+            action="sign_out",
+            entity="user",
+            entity_key=user.username,
+            before=None,
+            after={"session_version": user.session_version},
+        )
+
+
 def _set_password(user: User, password_hash: str) -> None:
     user.password_hash = password_hash
     user.session_version += 1

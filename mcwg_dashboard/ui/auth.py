@@ -69,6 +69,11 @@ def sign_in(username: str, password: str) -> str | None:
 
 
 def sign_out() -> None:
+    """Sign out here and in every other browser of this account: the cookie may outlive this page."""
+    actor = current_user()
+    if actor.role is not Role.PUBLIC:
+        with session_scope(get_engine()) as session:
+            users.sign_out_everywhere(session, actor=actor)
     st.session_state.pop(SESSION_TOKEN, None)
     st.session_state["signed_out"] = True
     st.session_state[_PENDING_COOKIE] = ("delete", "")

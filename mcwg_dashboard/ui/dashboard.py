@@ -132,7 +132,12 @@ def downloads(*, name: str, data: pd.DataFrame | None = None, figure: go.Figure 
     columns = st.columns(3)
     if data is not None:
         columns[0].download_button(
-            "Data (CSV)", data=lambda: csv_bytes(data), file_name=f"{file}.csv", mime="text/csv", key=f"csv-{file}"
+            "Data (CSV)",
+            data=lambda: csv_bytes(data),
+            file_name=f"{file}.csv",
+            mime="text/csv",
+            key=f"csv-{file}",
+            on_click="ignore",
         )
         columns[1].download_button(
             "Data (Excel)",
@@ -140,6 +145,7 @@ def downloads(*, name: str, data: pd.DataFrame | None = None, figure: go.Figure 
             file_name=f"{file}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key=f"xlsx-{file}",
+            on_click="ignore",
         )
     if figure is not None:
         if chromium_available():
@@ -149,6 +155,7 @@ def downloads(*, name: str, data: pd.DataFrame | None = None, figure: go.Figure 
                 file_name=f"{file}.png",
                 mime="image/png",
                 key=f"png-{file}",
+                on_click="ignore",
             )
         else:
             columns[2].caption(PNG_UNAVAILABLE)

@@ -9,6 +9,7 @@ from mcwg_dashboard.ui.dashboard import (
     answer_frame,
     checklist_of_round,
     empty_state,
+    is_public_view,
     round_picker,
     rounds_frame,
     show_chart,
@@ -70,7 +71,8 @@ if selected.empty:
 
 matrix = analytics.status_matrix(selected, sort_by=str(sort))
 st.caption(
-    f"{len(matrix.index)} countries x {len(matrix.columns)} elements, submitted answers of {round_name}. "
+    f"{len(matrix.index)} countries x {len(matrix.columns)} elements, "
+    f"{'published' if is_public_view() else 'submitted'} answers of {round_name}. "
     "Hover a cell for the status, note and evidence. Glyphs: " + " · ".join(s.display for s in scale.statuses)
 )
 show_chart(

@@ -167,7 +167,7 @@ for code in sorted(countries, key=lambda c: countries[c]):
             ):
                 needs_text = action in ("send_back", "reopen")
                 if action in allowed and column.button(
-                    label, key=f"{action}:{survey.id}", disabled=needs_text and not text.strip()
+                    f"{label} {code}", key=f"{action}:{survey.id}", disabled=needs_text and not text.strip()
                 ):
                     _survey_action(action, code, survey.id, survey.version, text)
                     st.rerun()

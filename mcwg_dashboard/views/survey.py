@@ -354,6 +354,7 @@ def _excel_section() -> None:
             file_name=f"mcwg-survey-{country_code}-{survey_round.name.replace(' ', '-')}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key=f"download:{scope}",
+            on_click="ignore",
             icon=":material/download:",
         )
         if locked:
