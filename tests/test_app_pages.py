@@ -390,3 +390,24 @@ def test_public_sees_published_answers_without_notes(isolated_settings: Path) ->
     # The open round has submitted but unpublished surveys: the public lands on the newest published round.
     assert figure["layout"]["title"]["text"].endswith("2025 adoption survey (demo)")
     assert "Note:" not in json.dumps(figure["data"][0]["hovertext"]), "notes stay internal"
+
+
+def test_unpublished_answers_never_reach_the_public(isolated_settings: Path) -> None:
+    engine = make_engine(get_settings().effective_database_url)
+    at = _app(actor=None)  # starts the app, which loads the demo data
+    with Session(engine) as session:
+        open_round = session.exec(select(SurveyRound).where(SurveyRound.state == "open")).one()
+        submitted = session.exec(
+            select(CountrySurvey).where(CountrySurvey.round_id == open_round.id, CountrySurvey.state == "submitted")
+        ).all()
+    engine.dispose()
+    assert submitted, "the demo has submitted, unpublished surveys in the open round"
+    for page in (
+        "mcwg_dashboard/views/matrix.py",
+        "mcwg_dashboard/views/overview.py",
+        "mcwg_dashboard/views/country.py",
+    ):
+        at = _dashboard(page, actor=None, round=str(open_round.id), country=submitted[0].country_code)
+        charts = at.get("plotly_chart")
+        assert not charts or open_round.name not in json.dumps([json.loads(c.proto.spec) for c in charts]), page
+        assert not at.dataframe or all(open_round.name not in str(d.value) for d in at.dataframe)

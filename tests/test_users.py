@@ -385,3 +385,24 @@ def test_sign_out_ends_every_session_of_the_account(session: Session) -> None:
     assert actor is not None
     user_service.sign_out_everywhere(session, actor=actor)
     assert user_service.actor_from_token(session, token, secret=secret) is None
+
+
+def test_single_sign_on_maps_the_email_to_our_account(session: Session) -> None:
+    from mcwg_dashboard.services import users as user_service
+
+    user_service.create_user(
+        session,
+        actor=ADMIN,
+        data={
+            "username": "rep-be",
+            "role": "country_rep",
+            "countries": ["BE"],
+            "email": "Rep@Example.org",
+            "password": "long enough pw",
+        },
+    )
+    actor = user_service.actor_for_email(session, "rep@example.org ")
+    assert actor is not None and actor.username == "rep-be" and actor.countries == frozenset({"BE"})
+    assert user_service.actor_for_email(session, "stranger@example.org") is None
+    user_service.disable_user(session, actor=ADMIN, username="rep-be")
+    assert user_service.actor_for_email(session, "rep@example.org") is None

@@ -502,6 +502,20 @@ def change_own_password(session: Session, *, actor: Actor, old: str, new: str) -
     return user
 
 
+def actor_for_email(session: Session, email: str) -> Actor | None:
+    """The active account with this email (for single sign-on, where the provider vouches for the email).
+
+    The role and countries still come from our own user table; an unknown or disabled email gets no account.
+    """
+    wanted = email.strip().lower()
+    if not wanted:
+        return None
+    for user in session.exec(select(User).where(col(User.is_active) == True)):  # noqa: E712
+        if user.email.strip().lower() == wanted:
+            return actor_for(user)
+    return None
+
+
 def sign_out_everywhere(session: Session, *, actor: Actor) -> None:
     """End every signed-in session of the actor's account: sign-in cookies issued before stop working."""
     user = _find(session, actor.username)

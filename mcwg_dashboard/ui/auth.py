@@ -31,9 +31,23 @@ def secret() -> str:
     return _secret(get_settings().effective_database_url)
 
 
+def single_sign_on_configured() -> bool:
+    """An OIDC provider in .streamlit/secrets.toml ([auth]) lets people sign in with st.login instead."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
 def current_user() -> Actor:
     """The one place that says who is acting: read from the account on every run, so a disabled account,
     a reset password or a changed role takes effect at once."""
+    if single_sign_on_configured() and getattr(st.user, "is_logged_in", False):
+        email = str(st.user.get("email") or "")
+        with session_scope(get_engine()) as session:
+            sso_actor = users.actor_for_email(session, email)
+        if sso_actor is not None:
+            return sso_actor
     token = st.session_state.get(SESSION_TOKEN)
     if token is None and not st.session_state.get("signed_out"):
         token = _cookie_token()

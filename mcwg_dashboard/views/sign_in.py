@@ -7,7 +7,7 @@ from mcwg_dashboard.db import session_scope
 from mcwg_dashboard.models import User
 from mcwg_dashboard.services.demo import is_demo_loaded
 from mcwg_dashboard.services.users import demo_accounts
-from mcwg_dashboard.ui.auth import sign_in
+from mcwg_dashboard.ui.auth import sign_in, single_sign_on_configured
 from mcwg_dashboard.ui.context import get_engine
 
 st.title("Sign in")
@@ -27,6 +27,14 @@ with st.form("sign_in_form"):
     st.text_input("Username", key="sign_in_username", autocomplete="username")
     st.text_input("Password", type="password", key="sign_in_password", autocomplete="current-password")
     st.form_submit_button("Sign in", type="primary", on_click=_submit, key="sign_in_button")
+
+if single_sign_on_configured():
+    st.button("Sign in with single sign-on", key="sso", on_click=st.login, icon=":material/key:")
+    if getattr(st.user, "is_logged_in", False):
+        st.warning(
+            "The provider signed you in, but no active account here has your email address. Ask the focus group "
+            "to add it to your account."
+        )
 
 error = st.session_state.pop("sign_in_error", None)
 if error:
