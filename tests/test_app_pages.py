@@ -411,3 +411,25 @@ def test_unpublished_answers_never_reach_the_public(isolated_settings: Path) -> 
         charts = at.get("plotly_chart")
         assert not charts or open_round.name not in json.dumps([json.loads(c.proto.spec) for c in charts]), page
         assert not at.dataframe or all(open_round.name not in str(d.value) for d in at.dataframe)
+
+
+def test_admin_validates_and_publishes_from_the_review_page(isolated_settings: Path) -> None:
+    at = _app("mcwg_dashboard/views/rounds_admin.py")
+    engine = make_engine(get_settings().effective_database_url)
+    with Session(engine) as session:
+        open_round = session.exec(select(SurveyRound).where(SurveyRound.state == "open")).one()
+        austria = session.exec(
+            select(CountrySurvey).where(CountrySurvey.round_id == open_round.id, CountrySurvey.country_code == "AT")
+        ).one()
+    at.button(key=f"validate:{austria.id}").click().run()
+    assert any("The survey of AT was validated." in s.value for s in at.success)
+    at.button(key=f"publish:{austria.id}").click().run()
+    assert any("The survey of AT was published." in s.value for s in at.success)
+    with Session(engine) as session:
+        assert session.get_one(CountrySurvey, austria.id).state == "published"
+        denmark = session.exec(
+            select(CountrySurvey).where(CountrySurvey.round_id == open_round.id, CountrySurvey.country_code == "DK")
+        ).one()
+    engine.dispose()
+    # Sending back needs a comment: the button stays disabled without one.
+    assert at.button(key=f"send_back:{denmark.id}").disabled

@@ -11,6 +11,7 @@ from mcwg_dashboard.ui.dashboard import (
     answer_frame,
     checklist_of_round,
     countries_frame,
+    downloads,
     empty_state,
     round_picker,
     rounds_frame,
@@ -108,6 +109,7 @@ st.caption(f"Screen {slide + 1} of {len(slides)} · {title}")
 figure = build()
 figure.update_layout(font={"size": 20}, title={"font": {"size": 30}}, height=max(figure.layout.height or 600, 640))
 st.plotly_chart(figure, theme=None, config=PLOTLY_CONFIG, key=f"plenary-{slide}")
+downloads(name=f"plenary {title} {round_name}", figure=figure)
 
 if since is not None and title == "What changed":
     detail = changes[changes["change"].isin(["upgrade", "downgrade", "new"])]

@@ -7,6 +7,7 @@ import streamlit as st
 from sqlmodel import select
 
 from mcwg_dashboard.db import session_scope
+from mcwg_dashboard.excel.full_export import full_export_bytes
 from mcwg_dashboard.models import Country, CountrySurvey, SurveyState
 from mcwg_dashboard.services import lifecycle, rounds
 from mcwg_dashboard.services.checklist_store import latest_version
@@ -58,6 +59,23 @@ with session_scope(engine) as session:
     all_rounds = rounds.list_rounds(session)
     version = latest_version(session)
     countries = {c.code: c.name for c in session.exec(select(Country))}
+
+
+def _full_export() -> bytes:
+    with session_scope(engine) as session:
+        return full_export_bytes(session, actor=user)
+
+
+st.download_button(
+    "Download all data (Excel)",
+    data=_full_export,
+    file_name="mcwg-adoption-all-data.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    key="full_export",
+    on_click="ignore",
+    icon=":material/download:",
+    help="Every answer of every round (drafts included) as a long table, a matrix per round, the checklist",
+)
 
 st.subheader("Rounds")
 if all_rounds:
