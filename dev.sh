@@ -33,6 +33,11 @@ case "$command" in
     ;;
   test)
     ensure_python_env requirements-dev.txt
+    # Chart images and the browser tests need Chromium; install it where we may (root with apt).
+    if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "Installing Chromium for the browser tests (apt)" >&2
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    fi
     exec .venv/bin/python -m pytest "$@"
     ;;
   check)
