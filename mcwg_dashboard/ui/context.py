@@ -1,12 +1,14 @@
-"""The engine and the acting user for a Streamlit session."""
+"""The database engine for the Streamlit process (set up on first use) and the demo-data banner."""
 
 from __future__ import annotations
 
 import streamlit as st
 from sqlalchemy import Engine
+from sqlmodel import Session, select
 
 from mcwg_dashboard.config import get_settings
 from mcwg_dashboard.db import make_engine, session_scope
+from mcwg_dashboard.models import Answer
 from mcwg_dashboard.services.demo import is_demo_loaded, load_demo
 from mcwg_dashboard.services.setup import SYSTEM_ACTOR, initialise
 
@@ -25,12 +27,7 @@ def _engine_for(url: str, embedded_default: bool) -> Engine:
     return engine
 
 
-def _has_answers(session: object) -> bool:
-    from sqlmodel import Session, select
-
-    from mcwg_dashboard.models import Answer
-
-    assert isinstance(session, Session)
+def _has_answers(session: Session) -> bool:
     return session.exec(select(Answer.id).limit(1)).first() is not None
 
 
