@@ -94,15 +94,24 @@ def sign_out() -> None:
 
 
 def sync_cookie() -> None:
-    """Write or delete the sign-in cookie in the browser after a sign-in or sign-out (needs a browser component)."""
-    pending = st.session_state.pop(_PENDING_COOKIE, None)
+    """Write or delete the sign-in cookie in the browser after a sign-in or sign-out.
+
+    A small browser component does the writing. The wish stays pending, and the component is drawn again on
+    every run, until the browser reports the cookie as wanted: a rerun right after sign-in (the page changes)
+    could otherwise remove the component before it ran.
+    """
+    pending = st.session_state.get(_PENDING_COOKIE)
     if pending is None:
         return
     import extra_streamlit_components as stx
 
     manager = stx.CookieManager(key="cookie_manager")
+    in_browser = manager.cookies.get(COOKIE) if isinstance(manager.cookies, dict) else None
     action, token = pending
     if action == "set":
+        if in_browser == token:
+            st.session_state.pop(_PENDING_COOKIE, None)
+            return
         manager.set(
             COOKIE,
             token,
@@ -110,5 +119,8 @@ def sync_cookie() -> None:
             expires_at=dt.datetime.now() + dt.timedelta(days=COOKIE_DAYS),
             same_site="strict",
         )
-    elif _cookie_token():
-        manager.delete(COOKIE, key="cookie_delete")
+    else:
+        # Signing out already ended the account's sessions; removing the cookie only tidies the browser.
+        st.session_state.pop(_PENDING_COOKIE, None)
+        if in_browser is not None or _cookie_token():
+            manager.delete(COOKIE, key="cookie_delete")

@@ -49,7 +49,7 @@ def sign_in(page: Page, app_url: str, username: str, password: str = "demo") -> 
     expect(page.get_by_text("Signed in as")).to_be_visible()
     settle(page)
     # The browser stores the signed sign-in cookie a moment later (a small component writes it).
-    for _ in range(50):
+    for _ in range(100):
         if _cookie(page) not in (None, before):
             return
         page.wait_for_timeout(200)
