@@ -30,7 +30,10 @@ LAUNCH_FLAGS = [
 ARTIFACTS = ROOT / "test-artifacts"
 
 try:
-    from playwright.sync_api import Browser, Page, sync_playwright
+    from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+    # A 2-core CI machine running PostgreSQL beside the app can take seconds per rerun: wait, never sleep.
+    expect.set_options(timeout=30_000)
 except ImportError:  # pragma: no cover - the dev requirements install it
     sync_playwright = None  # type: ignore[assignment]
 
