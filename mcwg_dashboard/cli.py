@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export_all.add_argument("--out", required=True, help="the .xlsx file to write")
     _add_user_parser(commands)
+    _add_bench_parser(commands)
     return parser
 
 
@@ -127,8 +129,63 @@ def _add_user_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     reset.add_argument("--password", help="the new password (for scripts; without it you are prompted)")
 
 
+def _add_bench_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    bench = commands.add_parser(
+        "bench",
+        help="time the dashboards, import, export and save on a synthetic dataset in a temporary database",
+        description="Build a synthetic dataset (scale 1: 60 countries x 300 elements x 12 rounds; the countries grow "
+        "with the scale) in a temporary SQLite file that is deleted afterwards, time each data path against its "
+        "floor, count SQL statements per page and print a table. Never touches the app's database.",
+    )
+    bench.add_argument("--scale", type=float, default=1.0, help="dataset size; 1 = 60 countries (default 1)")
+    bench.add_argument("--repeats", type=int, default=5, help="runs per measure; the median is reported (default 5)")
+    bench.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
+    bench.add_argument(
+        "--database-url",
+        help="run on this empty database instead (e.g. a PostgreSQL one made for it); it is emptied afterwards",
+    )
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from mcwg_dashboard.bench import BenchError, format_table, run_bench, write_json
+
+    if not args.scale > 0 or args.scale > 400:
+        print(f"error: --scale must be above 0 and at most 400, not {args.scale:g}.", file=sys.stderr)
+        return 2
+    if args.repeats < 1:
+        print(f"error: --repeats must be at least 1, not {args.repeats}.", file=sys.stderr)
+        return 2
+    json_path = Path(args.json) if args.json else None
+    if json_path is not None and (
+        json_path.is_dir()
+        or not json_path.parent.is_dir()
+        or not os.access(json_path.parent, os.W_OK)
+        or (json_path.exists() and not os.access(json_path, os.W_OK))
+    ):
+        print(f"error: cannot write the JSON file {args.json}: no such writable folder or file.", file=sys.stderr)
+        return 1
+    try:
+        result = run_bench(
+            scale=args.scale, repeats=args.repeats, settings=get_settings(), database_url=args.database_url
+        )
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(format_table(result))
+    if json_path is not None:
+        try:
+            write_json(result, json_path)
+        except OSError as exc:
+            print(f"error: cannot write the JSON file {args.json}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        print(f"Wrote {json_path}.")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "bench":
+        return _bench(args)  # its own temporary database: never the configured one
     settings = get_settings()
     engine = make_engine(settings.effective_database_url)
     where = "embedded SQLite database" if settings.is_embedded_default else "database from MCWG_DATABASE_URL"

@@ -6,8 +6,12 @@ import io
 import shutil
 from typing import Any
 
+import openpyxl
 import pandas as pd
 import plotly.graph_objects as go
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.styles import Font
 
 # A cell starting with one of these is run as a formula by spreadsheet programs.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -47,24 +51,46 @@ def xlsx_bytes(frame: pd.DataFrame, sheet_name: str = "data") -> bytes:
 
 
 def workbook_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
-    """An xlsx with one sheet per frame; user text neutralised and kept as text, header frozen."""
+    """An xlsx with one sheet per frame; user text neutralised and kept as text, header frozen.
+
+    Written in openpyxl's write-only (streaming) mode: a full export of every round stays fast and small in memory.
+    """
+    book = openpyxl.Workbook(write_only=True)
+    for name, frame in sheets.items():
+        safe = safe_frame(frame)
+        sheet = book.create_sheet(title=name[:31])
+        sheet.freeze_panes = "A2"
+        header = []
+        for column in safe.columns:
+            cell = WriteOnlyCell(sheet, value=str(column))
+            cell.font = HEADER_FONT
+            header.append(cell)
+        sheet.append(header)
+        columns = [_cell_values(safe[column], sheet) for column in safe.columns]
+        for row in zip(*columns, strict=True):
+            sheet.append(row)
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            safe = safe_frame(frame)
-            for column in safe.columns:
-                if isinstance(safe[column].dtype, pd.DatetimeTZDtype):
-                    safe[column] = safe[column].dt.tz_localize(None)
-            title = name[:31]
-            safe.to_excel(writer, index=False, sheet_name=title)
-            sheet = writer.sheets[title]
-            sheet.freeze_panes = "A2"
-            # openpyxl would turn a string starting with "=" into a formula: keep every text cell text.
-            for row in sheet.iter_rows(min_row=2):
-                for cell in row:
-                    if isinstance(cell.value, str):
-                        cell.data_type = "s"
+    book.save(buffer)
     return buffer.getvalue()
+
+
+HEADER_FONT = Font(bold=True)
+
+
+def _cell_values(series: pd.Series, sheet: Any) -> list[Any]:
+    """Plain Python values for one column; missing values become empty cells, text stays text."""
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        series = series.dt.tz_localize(None)
+    values = series.astype(object).where(series.notna(), None).tolist()
+    for index, value in enumerate(values):
+        if isinstance(value, str) and (value.startswith("=") or value in ERROR_CODES):
+            # openpyxl would write these as a formula or an error value: force a text cell.
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            values[index] = cell
+        elif isinstance(value, pd.Timestamp):
+            values[index] = value.to_pydatetime()
+    return values
 
 
 def chromium_available() -> bool:

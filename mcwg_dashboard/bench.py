@@ -1,0 +1,853 @@
+"""The benchmark: a synthetic dataset in a temporary database, each data path timed against its floor.
+
+Scale 1 is 60 synthetic countries x 300 synthetic elements x 12 rounds (216,000 answers); the number of
+countries grows linearly with the scale, so the data does too. Every measure is the median of `repeats` runs;
+a further, instrumented run counts the SQL statements and the Python heap peak (tracemalloc, which also
+sees numpy's buffers). The process's peak resident size (ru_maxrss) is reported at the end.
+
+The dataset is synthetic and labelled so everywhere: countries "Synthetic member NNN" (codes XA-001 ...),
+elements SYNA-001 ... in six synthetic recommendation sets, rounds "Synthetic round NN" marked as demo.
+Nothing here imports streamlit: a page's "data path" repeats what its view loads, aggregates and charts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import io
+import json
+import math
+import random
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+import plotly.graph_objects as go
+from sqlalchemy import Engine, bindparam, event, insert, inspect, text, update
+from sqlmodel import Session, SQLModel, col, select
+
+from mcwg_dashboard import analytics
+from mcwg_dashboard.charts.adoption import (
+    change_bars,
+    completion_bars,
+    peer_bars,
+    score_bars,
+    status_by_round_bars,
+    status_distribution_bars,
+    status_heatmap,
+    trend_lines,
+)
+from mcwg_dashboard.charts.map import adoption_map, member_codes
+from mcwg_dashboard.checklist import AnswerScale, Checklist, Element, RecommendationSet, Requirement, load_checklist
+from mcwg_dashboard.config import Settings
+from mcwg_dashboard.db import make_engine, migrate
+from mcwg_dashboard.excel import apply_survey_import, export_survey_workbook, plan_survey_import
+from mcwg_dashboard.excel.full_export import LONG_COLUMNS, full_export_bytes
+from mcwg_dashboard.excel.survey_workbook import ANSWERS_SHEET, COL_DATE, COL_NOTE, COL_STATUS
+from mcwg_dashboard.models import Country, CountrySurvey, RoundState, SurveyRound, SurveyState
+from mcwg_dashboard.services.actors import Actor, Role
+from mcwg_dashboard.services.answer_data import SHARED_STATES, load_answer_frame
+from mcwg_dashboard.services.checklist_store import checklist_for_version, store_checklist
+from mcwg_dashboard.services.overview import survey_status_table
+from mcwg_dashboard.services.rounds import list_rounds
+from mcwg_dashboard.services.surveys import AnswerInput, load_answers, save_answers
+
+BENCH_ACTOR = Actor(username="bench", role=Role.ADMIN, display_name="benchmark")
+COUNTRIES_AT_SCALE_1 = 60
+ELEMENTS = 300
+SETS = ("SYNA", "SYNB", "SYNC", "SYND", "SYNE", "SYNF")
+ROUNDS = 12
+PAGES = ("overview", "matrix", "country", "element", "recommendation_set", "trends", "plenary")
+TARGETS = {"page": 3.0, "import": 2.0, "export": 1.5}
+SEED = 20240531
+
+
+class BenchError(ValueError):
+    """Bad benchmark arguments or a database the benchmark must not use."""
+
+
+@dataclass
+class Measure:
+    name: str
+    kind: str
+    seconds: float
+    floor: float | None
+    ratio: float | None
+    target: float | None
+    statements: int | None = None
+    statements_fewer_countries: int | None = None
+    heap_peak_mb: float | None = None
+    runs: list[float] = field(default_factory=list)
+    floor_runs: list[float] = field(default_factory=list)
+
+    @property
+    def meets_target(self) -> bool | None:
+        if self.target is None or self.ratio is None:
+            return None
+        return self.ratio <= self.target
+
+
+@dataclass
+class BenchResult:
+    scale: float
+    repeats: int
+    backend: str
+    countries: int
+    fewer_countries: int
+    elements: int
+    rounds: int
+    answers: int
+    build_seconds: float
+    measures: list[Measure]
+    peak_rss_mb: float
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for item, measure in zip(data["measures"], self.measures, strict=True):
+            item["meets_target"] = measure.meets_target
+        data["statements_independent_of_countries"] = all(
+            m.statements == m.statements_fewer_countries for m in self.measures if m.kind == "page"
+        )
+        data["peak_rss_under_400_mb"] = self.peak_rss_mb < 400
+        return data
+
+
+# --------------------------------------------------------------------------------------------- dataset
+
+
+def synthetic_checklist(scale: AnswerScale) -> Checklist:
+    """300 synthetic elements in six synthetic sets, on the real answer scale."""
+    per_set = ELEMENTS // len(SETS)
+    sets = []
+    for set_index, code in enumerate(SETS):
+        elements = tuple(
+            Element(
+                id=f"{code}-{i:03d}",
+                title=f"Synthetic element {code}-{i:03d}",
+                explanation=f"Synthetic benchmark element {i} of set {code}; it stands for no real recommendation.",
+                metadata_level=(None, 1, 2)[i % 3],
+            )
+            for i in range(1, per_set + 1)
+        )
+        sets.append(
+            RecommendationSet(
+                code=code,
+                title=f"Synthetic set {set_index + 1}",
+                version="1.0",
+                date=dt.date(2024, 1, 1),
+                status="finalized",
+                summary="Synthetic benchmark data.",
+                elements=elements,
+            )
+        )
+    return Checklist(version="bench-synthetic", date=dt.date(2024, 1, 1), scale=scale, sets=tuple(sets))
+
+
+def country_code(index: int) -> str:
+    return f"X{chr(ord('A') + index // 1000)}-{index % 1000:03d}"
+
+
+@dataclass
+class Dataset:
+    version_id: int
+    round_ids: list[int]  # oldest first; the last one is open
+    checklist: Checklist
+    countries: int = 0
+    answers: int = 0
+
+
+def build_base(engine: Engine, surveys_dir: Path) -> Dataset:
+    """Schema, the synthetic checklist and 12 rounds (11 closed, the newest open); no countries yet."""
+    migrate(engine)
+    checklist = synthetic_checklist(load_checklist(surveys_dir).scale)
+    with Session(engine, expire_on_commit=False) as session:
+        version = store_checklist(session, actor=BENCH_ACTOR, checklist=checklist)
+        assert version.id is not None
+        round_ids = []
+        for number in range(1, ROUNDS + 1):
+            opens = dt.date(2014, 1, 15) + dt.timedelta(days=182 * (number - 1))
+            survey_round = SurveyRound(
+                name=f"Synthetic round {number:02d}",
+                opens_on=opens,
+                closes_on=opens + dt.timedelta(days=90),
+                checklist_version_id=version.id,
+                state=RoundState.OPEN.value if number == ROUNDS else RoundState.CLOSED.value,
+                is_demo=True,
+            )
+            session.add(survey_round)
+            session.commit()
+            assert survey_round.id is not None
+            round_ids.append(survey_round.id)
+    return Dataset(version_id=version.id, round_ids=round_ids, checklist=checklist)
+
+
+def _answer_values(rng: random.Random, scale: AnswerScale, opens: dt.date, *, draft: bool) -> dict[str, Any]:
+    choices = [s for s in scale.statuses if s.answered or draft]
+    status = rng.choices(choices, weights=[4 if s.code == "IMPL" else 2 for s in choices])[0]
+    note = ""
+    if Requirement.NOTE in status.requires or rng.random() < 0.2:
+        note = f"Synthetic note {rng.randrange(10_000)}: differs in region {rng.randrange(20)}."
+    target = opens + dt.timedelta(days=365) if Requirement.TARGET_DATE in status.requires else None
+    return {
+        "status": status.code,
+        "note": note,
+        "evidence_url": "https://example.org/synthetic" if rng.random() < 0.1 else "",
+        "target_date": target,
+    }
+
+
+def add_countries(engine: Engine, dataset: Dataset, start: int, stop: int) -> None:
+    """Countries start..stop-1 with a survey in every round, every element answered; bulk inserts."""
+    rng = random.Random(SEED + start)
+    tables = SQLModel.metadata.tables
+    with Session(engine) as session:
+        rounds = {r.id: r for r in session.exec(select(SurveyRound))}
+    codes = [country_code(i) for i in range(start, stop)]
+    with engine.begin() as connection:
+        connection.execute(
+            insert(tables["country"]),
+            [
+                {
+                    "code": code,
+                    "name": f"Synthetic member {i:03d}",
+                    "architectures": rng.choice(["A", "B", "C", "A,B"]),
+                    "architectures_are_demo": True,
+                }
+                for i, code in zip(range(start, stop), codes, strict=True)
+            ],
+        )
+        surveys = []
+        for round_id in dataset.round_ids:
+            newest = round_id == dataset.round_ids[-1]
+            for i, code in zip(range(start, stop), codes, strict=True):
+                # In the open round the first two countries are still drafting (import and save measures).
+                if newest and i < 2:
+                    state = SurveyState.DRAFT.value
+                else:
+                    state = rng.choices(
+                        [SurveyState.PUBLISHED.value, SurveyState.VALIDATED.value, SurveyState.SUBMITTED.value],
+                        weights=[7, 2, 1],
+                    )[0]
+                opened = dt.datetime.combine(rounds[round_id].opens_on, dt.time(9), tzinfo=dt.UTC)
+                surveys.append(
+                    {
+                        "round_id": round_id,
+                        "country_code": code,
+                        "state": state,
+                        "version": 1,
+                        "is_demo": True,
+                        "updated_at": opened + dt.timedelta(days=30),
+                        "state_comment": "",
+                    }
+                )
+        connection.execute(insert(tables["countrysurvey"]), surveys)
+        rows = connection.execute(
+            select(col(CountrySurvey.id), col(CountrySurvey.round_id), col(CountrySurvey.state)).where(
+                col(CountrySurvey.country_code).in_(codes)
+            )
+        ).all()
+        element_ids = list(dataset.checklist.elements)
+        for survey_id, round_id, state in rows:
+            opens = rounds[round_id].opens_on
+            answered_at = dt.datetime.combine(opens, dt.time(12), tzinfo=dt.UTC) + dt.timedelta(days=20)
+            batch = []
+            for element_id in element_ids:
+                values = _answer_values(rng, dataset.checklist.scale, opens, draft=state == SurveyState.DRAFT.value)
+                batch.append(
+                    {
+                        "survey_id": survey_id,
+                        "element_id": element_id,
+                        **values,
+                        "version": 1,
+                        "answered_by": "synthetic",
+                        "answered_at": answered_at,
+                        "needs_reconfirmation": False,
+                        "carried_over": False,
+                    }
+                )
+            connection.execute(insert(tables["answer"]), batch)
+            dataset.answers += len(batch)
+    dataset.countries += stop - start
+
+
+# --------------------------------------------------------------------------------------------- instruments
+
+
+class StatementCounter:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.count = 0
+
+    def _on_execute(self, *_args: Any) -> None:
+        self.count += 1
+
+    @contextmanager
+    def counting(self) -> Iterator[StatementCounter]:
+        self.count = 0
+        event.listen(self.engine, "before_cursor_execute", self._on_execute)
+        try:
+            yield self
+        finally:
+            event.remove(self.engine, "before_cursor_execute", self._on_execute)
+
+
+def _timed(run: Callable[[], object]) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def _instrumented(engine: Engine, run: Callable[[], object]) -> tuple[int, float]:
+    """Statements issued and the Python heap peak (MB) of one run."""
+    counter = StatementCounter(engine)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        with counter.counting():
+            run()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return counter.count, peak / 2**20
+
+
+# --------------------------------------------------------------------------------------------- page data paths
+
+# Each function repeats what its view in mcwg_dashboard/views/ loads (through the same services), aggregates
+# (analytics) and charts (charts/), as a signed-in member sees it (submitted, validated and published answers),
+# for the newest round. The map leaves out the synthetic members: they have no shape on it.
+
+
+def _newest_round(session: Session) -> SurveyRound:
+    return list_rounds(session)[0]
+
+
+def _rounds_frame(session: Session) -> pd.DataFrame:
+    return pd.DataFrame([r.model_dump() for r in list_rounds(session)], columns=list(SurveyRound.model_fields))
+
+
+def _countries_frame(session: Session) -> pd.DataFrame:
+    return pd.DataFrame(
+        [c.model_dump() for c in session.exec(select(Country).order_by(Country.name))],
+        columns=list(Country.model_fields),
+    )
+
+
+def _checklist_of_round(session: Session, round_id: int) -> Checklist:
+    survey_round = session.get(SurveyRound, round_id)
+    assert survey_round is not None
+    return checklist_for_version(session, survey_round.checklist_version_id)
+
+
+def _map(scores: pd.DataFrame, title: str) -> go.Figure:
+    return adoption_map(scores[scores["country_code"].isin(member_codes())], title=title)
+
+
+def page_overview(session: Session) -> list[go.Figure]:
+    round_id = _newest_round(session).id or 0
+    rounds = _rounds_frame(session).set_index("id")
+    round_name = str(rounds.at[round_id, "name"])
+    checklist = _checklist_of_round(session, round_id)
+    answers = load_answer_frame(session, round_ids=[round_id], states=SHARED_STATES)
+    members = _countries_frame(session)
+    table = survey_status_table(session)
+    table = table[table["Round"] == round_name].drop(columns=["Round"])
+    analytics.overall_score(answers)
+    set_scores = analytics.adoption_scores(answers, ["set_code"])
+    set_scores["title"] = set_scores["set_code"].map({s.code: s.title for s in checklist.sets})
+    country_scores = analytics.adoption_scores(answers, ["country_code", "country_name"])
+    scores = members[["code", "name"]].rename(columns={"code": "country_code", "name": "country_name"})
+    scores = scores.merge(country_scores, on=["country_code", "country_name"], how="left")
+    scores["detail"] = [f"{int(s)} scored answers" if pd.notna(s) else "no submitted survey" for s in scores["scored"]]
+    stale = analytics.stale_answers(answers)
+    table = table.merge(stale.rename(columns={"country_code": "Code", "stale": "Old answers"}), on="Code", how="left")
+    return [
+        score_bars(set_scores, label="set_code", hover="title", title="Adoption score per recommendation set"),
+        _map(scores, f"Adoption score by member · {round_name}"),
+        completion_bars(table, title="Share of elements answered"),
+    ]
+
+
+def page_matrix(session: Session) -> list[go.Figure]:
+    round_id = _newest_round(session).id or 0
+    checklist = _checklist_of_round(session, round_id)
+    answers = load_answer_frame(session, round_ids=[round_id], states=SHARED_STATES)
+    matrix = analytics.status_matrix(answers, sort_by="country")
+    glyphs = {s.code: s.display for s in checklist.scale.statuses}
+    matrix.apply(lambda column: column.map(lambda code: glyphs.get(code, "") if isinstance(code, str) else ""))
+    return [status_heatmap(matrix, answers, checklist.scale, title="Adoption matrix")]
+
+
+def page_country(session: Session) -> list[go.Figure]:
+    round_id = _newest_round(session).id or 0
+    members = _countries_frame(session)
+    names = dict(zip(members["code"], members["name"], strict=True))
+    country = sorted(names)[-1]  # a country that submitted in every round
+    checklist = _checklist_of_round(session, round_id)
+    rounds = _rounds_frame(session).set_index("id")
+    answers = load_answer_frame(session, round_ids=[round_id], states=SHARED_STATES)
+    mine = answers[answers["country_code"] == country]
+    peers = analytics.peer_comparison(answers, country)
+    table = mine[["element_id", "element_title", "set_code", "status", "note", "evidence_url", "target_date"]].copy()
+    table["status"] = table["status"].map(lambda code: checklist.scale.get(code).display)
+    earlier_rounds = rounds[rounds["opens_on"] < rounds.at[round_id, "opens_on"]].sort_values(
+        "opens_on", ascending=False
+    )
+    for earlier_id in earlier_rounds.index:
+        earlier = load_answer_frame(session, round_ids=[int(earlier_id)], states=SHARED_STATES)
+        if not earlier[earlier["country_code"] == country].empty:
+            changes = analytics.round_changes(earlier[earlier["country_code"] == country], mine)
+            changes[changes["change"] != "unchanged"]["change"].value_counts()
+            break
+    return [peer_bars(peers, country_name=names[country], title="Score per set")]
+
+
+def page_element(session: Session) -> list[go.Figure]:
+    round_id = _newest_round(session).id or 0
+    checklist = _checklist_of_round(session, round_id)
+    element_id = next(iter(checklist.elements))
+    answers = load_answer_frame(session, round_ids=[round_id], states=SHARED_STATES)
+    here = answers[answers["element_id"] == element_id]
+    distribution = analytics.status_distribution(here, checklist.scale)
+    table = here.sort_values(["weight", "country_name"], ascending=[False, True], na_position="last")
+    table["status"].map(lambda code: checklist.scale.get(code).display)
+    history = load_answer_frame(session, states=SHARED_STATES)
+    history = history[history["element_id"] == element_id]
+    counts = (
+        history.groupby(["round_opens_on", "round_name", "status"])
+        .size()
+        .reset_index(name="count")
+        .sort_values("round_opens_on")
+    )
+    return [
+        status_distribution_bars(distribution, checklist.scale, title=f"{element_id} · status across countries"),
+        status_by_round_bars(counts, checklist.scale, title=f"{element_id} · statuses per round"),
+    ]
+
+
+def page_recommendation_set(session: Session) -> list[go.Figure]:
+    round_id = _newest_round(session).id or 0
+    checklist = _checklist_of_round(session, round_id)
+    set_code = checklist.sets[0].code
+    answers = load_answer_frame(session, round_ids=[round_id], states=SHARED_STATES)
+    in_set = answers[answers["set_code"] == set_code]
+    per_country = analytics.adoption_scores(in_set, ["country_name"])
+    per_element = analytics.adoption_scores(in_set, ["element_id", "element_title"])
+    per_element["label"] = per_element["element_id"]
+    history = load_answer_frame(session, states=SHARED_STATES)
+    trend = analytics.trend_by_set(history[history["set_code"] == set_code])
+    return [
+        score_bars(per_country, label="country_name", title=f"{set_code} · score per country"),
+        score_bars(per_element, label="label", hover="element_title", title=f"{set_code} · score per element"),
+        trend_lines(trend, title=f"{set_code} · adoption across rounds"),
+    ]
+
+
+def page_trends(session: Session) -> list[go.Figure]:
+    rounds = _rounds_frame(session).sort_values("opens_on")
+    answers = load_answer_frame(session, states=SHARED_STATES)
+    with_answers = [int(r) for r in rounds["id"] if r in set(answers["round_id"])]
+    selected = answers[answers["round_id"].isin(with_answers)]
+    trend = analytics.trend_by_set(selected, same_countries_only=False)
+    return [trend_lines(trend, title="Adoption score per recommendation set")]
+
+
+def page_plenary(session: Session) -> list[go.Figure]:
+    """Every slide, as the plenary clicks through them, with what changed since the previous round."""
+    rounds = _rounds_frame(session)
+    round_id = _newest_round(session).id or 0
+    since = int(rounds.sort_values("opens_on", ascending=False)["id"].iloc[1])
+    checklist = _checklist_of_round(session, round_id)
+    answers = load_answer_frame(session, round_ids=[round_id], states=SHARED_STATES)
+    completion = survey_status_table(session)
+    completion = completion[completion["Round"] == str(rounds.set_index("id").at[round_id, "name"])]
+    members = _countries_frame(session)
+    scores = members[["code", "name"]].rename(columns={"code": "country_code", "name": "country_name"})
+    scores = scores.merge(analytics.adoption_scores(answers, ["country_code", "country_name"]), how="left")
+    scores["detail"] = ""
+    set_scores = analytics.adoption_scores(answers, ["set_code"])
+    history = load_answer_frame(session, states=SHARED_STATES)
+    changes = analytics.round_changes(load_answer_frame(session, round_ids=[since], states=SHARED_STATES), answers)
+    return [
+        _map(scores, "Adoption score by member"),
+        score_bars(set_scores, label="set_code", title="Adoption per set"),
+        score_bars(scores, label="country_name", title="Adoption per member"),
+        completion_bars(completion, title="Survey completion"),
+        status_heatmap(analytics.status_matrix(answers, sort_by="adoption"), answers, checklist.scale, title="Matrix"),
+        trend_lines(analytics.trend_by_set(history), title="Adoption per set across rounds"),
+        change_bars(analytics.change_summary(changes), title="What changed"),
+    ]
+
+
+PAGE_PATHS: dict[str, Callable[[Session], list[go.Figure]]] = {
+    "overview": page_overview,
+    "matrix": page_matrix,
+    "country": page_country,
+    "element": page_element,
+    "recommendation_set": page_recommendation_set,
+    "trends": page_trends,
+    "plenary": page_plenary,
+}
+# Pages whose view loads every round (history, trends); the others load the newest round only.
+ALL_ROUND_PAGES = {"element", "recommendation_set", "trends", "plenary"}
+
+FLOOR_SQL = """
+SELECT r.id AS round_id, r.name AS round_name, r.opens_on AS round_opens_on, r.is_demo AS round_is_demo,
+       r.checklist_version_id, v.label AS checklist_version, c.code AS country_code, c.name AS country_name,
+       c.architectures, s.state AS survey_state, a.element_id, e.title AS element_title, e.set_code, e.position,
+       e.metadata_level, a.status, a.note, a.evidence_url, a.target_date, a.answered_at, a.needs_reconfirmation
+FROM answer a
+JOIN countrysurvey s ON s.id = a.survey_id
+JOIN surveyround r ON r.id = s.round_id
+JOIN country c ON c.code = s.country_code
+JOIN checklistversion v ON v.id = r.checklist_version_id
+JOIN checklistelement e ON e.checklist_version_id = r.checklist_version_id AND e.element_id = a.element_id
+WHERE s.state IN ('submitted', 'validated', 'published') {round_filter}
+"""
+
+
+def page_floor(engine: Engine, round_id: int | None) -> pd.DataFrame:
+    """One raw SELECT of the same answer rows into pandas, plus one groupby."""
+    sql = FLOOR_SQL.format(round_filter="AND r.id = :round_id" if round_id is not None else "")
+    with engine.connect() as connection:
+        frame = pd.read_sql_query(text(sql), connection, params={"round_id": round_id})
+    return frame.groupby(["set_code", "country_code"])["status"].value_counts().reset_index()
+
+
+# --------------------------------------------------------------------------------------------- measures
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else math.nan
+
+
+def _measure(
+    name: str,
+    kind: str,
+    engine: Engine,
+    repeats: int,
+    run: Callable[[], object],
+    floor: Callable[[], object] | None,
+    *,
+    prepare: Callable[[], None] | None = None,
+    log: Callable[[str], None],
+) -> Measure:
+    runs, floors = [], []
+    for _ in range(repeats):
+        if prepare:
+            prepare()
+        runs.append(_timed(run))
+        if floor is not None:
+            floors.append(_timed(floor))
+    if prepare:
+        prepare()
+    statements, heap = _instrumented(engine, run)
+    seconds = _median(runs)
+    floor_seconds = _median(floors) if floor is not None else None
+    ratio = seconds / floor_seconds if floor_seconds else None
+    measure = Measure(
+        name=name,
+        kind=kind,
+        seconds=seconds,
+        floor=floor_seconds,
+        ratio=ratio,
+        target=TARGETS.get(kind),
+        statements=statements,
+        heap_peak_mb=round(heap, 1),
+        runs=runs,
+        floor_runs=floors,
+    )
+    log(f"  {name}: {seconds:.3f} s" + (f" (floor {floor_seconds:.3f} s, x{ratio:.2f})" if ratio else ""))
+    return measure
+
+
+def _page_run(engine: Engine, page: str) -> Callable[[], object]:
+    def run() -> object:
+        with Session(engine, expire_on_commit=False) as session:
+            return PAGE_PATHS[page](session)
+
+    return run
+
+
+def count_page_statements(engine: Engine) -> dict[str, int]:
+    counts = {}
+    for page in PAGES:
+        counter = StatementCounter(engine)
+        with counter.counting():
+            _page_run(engine, page)()
+        counts[page] = counter.count
+    return counts
+
+
+def _draft_survey(engine: Engine, dataset: Dataset, index: int) -> tuple[int, str]:
+    code = country_code(index)
+    with Session(engine) as session:
+        survey = session.exec(
+            select(CountrySurvey).where(
+                CountrySurvey.round_id == dataset.round_ids[-1], CountrySurvey.country_code == code
+            )
+        ).one()
+        assert survey.id is not None
+        return survey.id, code
+
+
+def _changed_workbook(data: bytes, scale: AnswerScale, flip: int) -> bytes:
+    """The exported workbook with every answer changed, as a respondent would fill it in."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = book[ANSWERS_SHEET]
+    header = {cell.value: cell.column for cell in sheet[1]}
+    labels = [scale.get("IMPL").label, scale.get("PART").label]
+    for row in range(2, sheet.max_row + 1):
+        sheet.cell(row=row, column=header[COL_STATUS], value=labels[(row + flip) % 2])
+        sheet.cell(row=row, column=header[COL_NOTE], value=f"Synthetic import note {flip}")
+        sheet.cell(row=row, column=header[COL_DATE], value=None)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _import_measure(engine: Engine, dataset: Dataset, repeats: int, log: Callable[[str], None]) -> Measure:
+    _, code = _draft_survey(engine, dataset, 0)
+    state: dict[str, Any] = {"flip": 0, "data": b""}
+
+    def prepare() -> None:
+        with Session(engine) as session:
+            exported = export_survey_workbook(
+                session, actor=BENCH_ACTOR, round_id=dataset.round_ids[-1], country_code=code
+            )
+        state["flip"] += 1
+        state["data"] = _changed_workbook(exported, dataset.checklist.scale, state["flip"])
+
+    def run() -> None:
+        with Session(engine, expire_on_commit=False) as session:
+            plan = plan_survey_import(session, actor=BENCH_ACTOR, data=state["data"], filename="bench.xlsx")
+            if plan.errors or len(plan.changes) != ELEMENTS:
+                raise RuntimeError(f"benchmark workbook rejected: {plan.errors[:3]}, {len(plan.changes)} changes")
+            apply_survey_import(session, actor=BENCH_ACTOR, plan=plan, resolutions={})
+
+    def floor() -> None:
+        book = openpyxl.load_workbook(io.BytesIO(state["data"]), read_only=True)
+        for sheet in book.worksheets:
+            for _row in sheet.iter_rows(values_only=True):
+                pass
+        book.close()
+
+    return _measure("import a country workbook", "import", engine, repeats, run, floor, prepare=prepare, log=log)
+
+
+def _export_measure(engine: Engine, repeats: int, log: Callable[[str], None]) -> Measure:
+    with Session(engine) as session:
+        frame = load_answer_frame(session, states=tuple(s.value for s in SurveyState))
+    long = frame[list(LONG_COLUMNS)].rename(columns=LONG_COLUMNS)
+    long["Answered at (UTC)"] = pd.to_datetime(long["Answered at (UTC)"], utc=True).dt.tz_localize(None)
+
+    def run() -> None:
+        with Session(engine) as session:
+            full_export_bytes(session, actor=BENCH_ACTOR)
+
+    def floor() -> None:
+        long.to_excel(io.BytesIO(), index=False, sheet_name="Answers", engine="openpyxl")
+
+    return _measure("full export", "export", engine, repeats, run, floor, log=log)
+
+
+def _save_measure(engine: Engine, dataset: Dataset, repeats: int, log: Callable[[str], None]) -> Measure:
+    survey_id, _ = _draft_survey(engine, dataset, 1)
+    state: dict[str, Any] = {"flip": 0, "inputs": []}
+    table = SQLModel.metadata.tables["answer"]
+
+    def prepare() -> None:
+        with Session(engine) as session:
+            current = load_answers(session, survey_id=survey_id)
+        state["flip"] += 1
+        status = "IMPL" if state["flip"] % 2 else "CONS"
+        state["inputs"] = [
+            AnswerInput(element_id=e, status=status, note=f"Synthetic save {state['flip']}", expected_version=a.version)
+            for e, a in current.items()
+        ]
+
+    def run() -> None:
+        with Session(engine, expire_on_commit=False) as session:
+            save_answers(session, actor=BENCH_ACTOR, survey_id=survey_id, answers=state["inputs"])
+
+    def floor() -> None:
+        # One executemany UPDATE of the same rows in one transaction: no checks, no audit.
+        with engine.begin() as connection:
+            connection.execute(
+                update(table)
+                .where(table.c.survey_id == survey_id, table.c.element_id == bindparam("e"))
+                .values(note=bindparam("n")),
+                [{"e": item.element_id, "n": item.note} for item in state["inputs"]],
+            )
+
+    return _measure("save a whole country survey", "save", engine, repeats, run, floor, prepare=prepare, log=log)
+
+
+# --------------------------------------------------------------------------------------------- driver
+
+
+@contextmanager
+def bench_database(database_url: str | None, configured_url: str) -> Iterator[Engine]:
+    """A temporary SQLite file (deleted afterwards), or an empty database named by the caller (emptied afterwards)."""
+    if database_url is None:
+        folder = Path(tempfile.mkdtemp(prefix="mcwg-bench-"))
+        engine = make_engine(f"sqlite:///{folder / 'bench.sqlite3'}")
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    if database_url == configured_url:
+        raise BenchError("--database-url names the app's own database; the benchmark needs an empty one of its own.")
+    engine = make_engine(database_url)
+    try:
+        tables = inspect(engine).get_table_names()
+    except Exception as exc:
+        engine.dispose()
+        raise BenchError(f"cannot connect to --database-url: {str(exc).splitlines()[0]}") from None
+    if tables:
+        engine.dispose()
+        raise BenchError(f"--database-url must name an empty database; this one has {len(tables)} table(s).")
+    try:
+        yield engine
+    finally:
+        SQLModel.metadata.drop_all(engine)
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        engine.dispose()
+
+
+def country_counts(scale: float) -> tuple[int, int]:
+    """(all countries, the smaller number the statement counts are also taken at)."""
+    # At least 4 and 3: the first two countries are drafting in the newest round, a third has submitted.
+    countries = max(4, round(COUNTRIES_AT_SCALE_1 * scale))
+    return countries, max(3, countries // 4)
+
+
+def run_bench(
+    *,
+    scale: float,
+    repeats: int,
+    settings: Settings,
+    database_url: str | None = None,
+    log: Callable[[str], None] = print,
+) -> BenchResult:
+    if not scale > 0 or math.isinf(scale):
+        raise BenchError(f"--scale must be a number above 0, not {scale}.")
+    if repeats < 1:
+        raise BenchError(f"--repeats must be at least 1, not {repeats}.")
+    countries, fewer = country_counts(scale)
+    if countries > 26_000:
+        raise BenchError(f"--scale {scale} is too large: at most {26_000 / COUNTRIES_AT_SCALE_1:.0f}.")
+    with bench_database(database_url, settings.effective_database_url) as engine:
+        backend = engine.dialect.name
+        log(
+            f"Building the synthetic dataset ({backend}): {countries} countries x {ELEMENTS} elements x {ROUNDS} rounds"
+        )
+        started = time.perf_counter()
+        dataset = build_base(engine, settings.surveys_dir)
+        add_countries(engine, dataset, 0, fewer)
+        build = time.perf_counter() - started
+        fewer_counts = count_page_statements(engine)
+        started = time.perf_counter()
+        add_countries(engine, dataset, fewer, countries)
+        build += time.perf_counter() - started
+        log(f"  built in {build:.1f} s ({dataset.answers:,} answers); not a measure")
+        measures = []
+        with Session(engine) as session:
+            newest = _newest_round(session).id
+        for page in PAGES:
+            round_id = None if page in ALL_ROUND_PAGES else newest
+            measure = _measure(
+                f"page {page}",
+                "page",
+                engine,
+                repeats,
+                _page_run(engine, page),
+                lambda round_id=round_id: page_floor(engine, round_id),  # type: ignore[misc]
+                log=log,
+            )
+            measure.statements_fewer_countries = fewer_counts[page]
+            measures.append(measure)
+        measures.append(_import_measure(engine, dataset, repeats, log))
+        measures.append(_export_measure(engine, repeats, log))
+        measures.append(_save_measure(engine, dataset, repeats, log))
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_rss_mb = rss / 2**20 if sys.platform == "darwin" else rss / 2**10
+    return BenchResult(
+        scale=scale,
+        repeats=repeats,
+        backend=backend,
+        countries=countries,
+        fewer_countries=fewer,
+        elements=ELEMENTS,
+        rounds=ROUNDS,
+        answers=dataset.answers,
+        build_seconds=round(build, 2),
+        measures=measures,
+        peak_rss_mb=round(peak_rss_mb, 1),
+    )
+
+
+def format_table(result: BenchResult) -> str:
+    head = ("measure", "median s", "floor s", "ratio", "target", "ok", "statements", "heap MB")
+    rows = [head]
+    for m in result.measures:
+        statements = "" if m.statements is None else str(m.statements)
+        if m.statements_fewer_countries is not None:
+            statements = f"{m.statements_fewer_countries} / {m.statements}"
+        ok = {True: "yes", False: "NO", None: ""}[m.meets_target]
+        rows.append(
+            (
+                m.name,
+                f"{m.seconds:.3f}",
+                "" if m.floor is None else f"{m.floor:.3f}",
+                "" if m.ratio is None else f"{m.ratio:.2f}",
+                "" if m.target is None else f"<= {m.target:g}x",
+                ok,
+                statements,
+                "" if m.heap_peak_mb is None else f"{m.heap_peak_mb:.0f}",
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    lines = [
+        f"Benchmark, scale {result.scale:g} ({result.backend}): {result.countries} synthetic countries x "
+        f"{result.elements} elements x {result.rounds} rounds = {result.answers:,} answers; "
+        f"median of {result.repeats} run(s)"
+    ]
+    for index, row in enumerate(rows):
+        lines.append(
+            "  ".join(
+                cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    pages = [m for m in result.measures if m.kind == "page"]
+    same = all(m.statements == m.statements_fewer_countries for m in pages)
+    lines.append(
+        f"Statements per page at {result.fewer_countries} / {result.countries} countries: "
+        + ("the same (independent of the number of countries)." if same else "DIFFERENT: they grow with countries.")
+    )
+    lines.append(
+        f"Process peak resident memory (ru_maxrss, build included): {result.peak_rss_mb:.0f} MB "
+        f"(target at scale 1: under 400 MB). Heap MB = tracemalloc peak of one run."
+    )
+    return "\n".join(lines)
+
+
+def write_json(result: BenchResult, path: Path) -> None:
+    path.write_text(json.dumps(result.as_json(), indent=2, default=str) + "\n", encoding="utf-8")
