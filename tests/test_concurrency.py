@@ -1,13 +1,26 @@
-"""Concurrent writers and interrupted writes: every conflict detected, no update lost, nothing half-written."""
+"""Concurrent writers and interrupted writes: every conflict detected, no update lost, nothing half-written.
+
+The killed import runs in a real separate process, killed with SIGKILL inside its transaction."""
 
 from __future__ import annotations
 
+import io
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
+import openpyxl
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from mcwg_dashboard.config import PROJECT_ROOT
+from mcwg_dashboard.excel import export_survey_workbook
+from mcwg_dashboard.excel.survey_workbook import ANSWERS_SHEET, COL_STATUS
 from mcwg_dashboard.models import Answer
 from mcwg_dashboard.services import audit, surveys
 from mcwg_dashboard.services.errors import ConflictError
@@ -86,3 +99,95 @@ def test_a_save_interrupted_half_way_leaves_nothing(engine: Engine, monkeypatch:
     with Session(engine) as session:
         stored = surveys.load_answers(session, survey_id=survey_id)
     assert list(stored) == ["KOS-16"], "no answer of the interrupted save was kept"
+
+
+# The child process: import the workbook with the command line, but after the Nth audit entry of the import's
+# transaction flush it to the database, leave a marker file and wait to be killed.
+_KILLED_IMPORT = """
+import sys, time
+from pathlib import Path
+from mcwg_dashboard import cli
+from mcwg_dashboard.services import audit
+
+workbook, marker, stop_after = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+real_record = audit.record
+calls = 0
+
+def record_then_hang(session, **kwargs):
+    global calls
+    real_record(session, **kwargs)
+    calls += 1
+    if calls == stop_after:
+        session.flush()  # the answers and audit entries so far are written, not committed
+        marker.write_text(str(calls))
+        time.sleep(120)
+
+audit.record = record_then_hang
+sys.exit(cli.main(["import-survey", workbook]))
+"""
+
+
+def _snapshot(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
+    from mcwg_dashboard.models import AuditEntry, CountrySurvey
+
+    with Session(engine) as session:
+        return {
+            "answers": sorted(
+                (a.survey_id, a.element_id, a.status, a.note, a.version, a.answered_by)
+                for a in session.exec(select(Answer))
+            ),
+            "surveys": sorted(
+                (s.id, s.state, s.version, str(s.updated_at)) for s in session.exec(select(CountrySurvey))
+            ),
+            "audit": sorted((e.id, e.action, e.entity_key) for e in session.exec(select(AuditEntry))),
+        }
+
+
+def test_an_import_killed_half_way_leaves_no_partial_data(engine: Engine, tmp_path: Path) -> None:
+    survey_id = _survey_id(engine)
+    with Session(engine) as session:
+        round_id = the_open_round(session).id or 0
+        exported = export_survey_workbook(session, actor=ADMIN, round_id=round_id, country_code="FR")
+    book = openpyxl.load_workbook(io.BytesIO(exported))
+    sheet = book[ANSWERS_SHEET]
+    status_column = next(cell.column for cell in sheet[1] if cell.value == COL_STATUS)
+    for row in range(2, 22):
+        sheet.cell(row=row, column=status_column, value="Implemented")
+    workbook = tmp_path / "fr.xlsx"
+    book.save(workbook)
+    marker = tmp_path / "half-way"
+    before = _snapshot(engine)
+
+    url = engine.url.render_as_string(hide_password=False)
+    env = {**os.environ, "MCWG_DATABASE_URL": url, "PYTHONPATH": str(PROJECT_ROOT)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_IMPORT, str(workbook), str(marker), "5"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while not marker.exists():
+            assert child.poll() is None, f"the import ended before the kill: {child.communicate()[0].decode()[-2000:]}"
+            assert time.monotonic() < deadline, "the import never reached its fifth answer"
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.communicate(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    assert marker.read_text() == "5", "the child was killed inside the import's transaction, after five saves"
+
+    assert _snapshot(engine) == before, "no answer, survey or audit entry of the killed import remains"
+    # The database is not left locked: the same survey takes a save at once.
+    with Session(engine) as session:
+        surveys.save_answers(
+            session,
+            actor=REP_FR,
+            survey_id=survey_id,
+            answers=[AnswerInput(element_id="SPP-01", status="IMPL")],
+        )
+        assert surveys.load_answers(session, survey_id=survey_id)["SPP-01"].version == 1
