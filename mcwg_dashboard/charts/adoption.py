@@ -78,18 +78,29 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
     colorscale: list[list[float | str]] = []
     for i, code in enumerate(codes):
         colorscale += [[i / n, colours[code]], [(i + 1) / n, colours[code]]]
-    details = answers.set_index(["country_code", "element_id"])[["note", "evidence_url", "element_title"]]
-    names = answers.drop_duplicates("country_code").set_index("country_code")["country_name"]
+    # Plain dicts, not .loc per cell: a 60 x 300 matrix has 18,000 cells.
+    details = {
+        (country, element): (note, evidence, element_title)
+        for country, element, note, evidence, element_title in zip(
+            answers["country_code"],
+            answers["element_id"],
+            answers["note"],
+            answers["evidence_url"],
+            answers["element_title"],
+            strict=True,
+        )
+    }
+    statuses = {s.code: s for s in scale.statuses}
+    names = answers.drop_duplicates("country_code").set_index("country_code")["country_name"].to_dict()
     z, text, hover = [], [], []
-    for country in matrix.index:
+    for country, cells in zip(matrix.index, matrix.itertuples(index=False, name=None), strict=True):
         z_row: list[int | None] = []
         text_row: list[str] = []
         hover_row: list[str] = []
-        for element in matrix.columns:
-            cell: object = matrix.at[country, element]
+        for element, cell in zip(matrix.columns, cells, strict=True):
             if isinstance(cell, str):
-                status = scale.get(cell)
-                note, evidence, element_title = details.loc[(country, element)]
+                status = statuses[cell]
+                note, evidence, element_title = details[(country, element)]
                 z_row.append(index[cell])
                 text_row.append(status.glyph)
                 lines = [f"<b>{names[country]} · {element}</b>", element_title, f"{status.glyph} {status.label}"]

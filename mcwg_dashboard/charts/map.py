@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
@@ -110,6 +111,12 @@ def load_shapes() -> tuple[Shape, ...]:
     return tuple(sorted(shapes, key=lambda s: (s.background, s.code, s.panel, s.name)))
 
 
+def _coordinates(values: Iterable[float | None]) -> np.ndarray:
+    """Coordinates as a float array, ring breaks as NaN (drawn as gaps, like None): plotly checks a list of
+    thousands of Python floats one by one, an array at once, so the map builds in milliseconds."""
+    return np.fromiter((math.nan if v is None else v for v in values), dtype=float)
+
+
 def member_shapes() -> tuple[Shape, ...]:
     return tuple(s for s in load_shapes() if not s.background)
 
@@ -189,8 +196,8 @@ def adoption_map(scores: pd.DataFrame, *, title: str = "Adoption score by member
         xaxis, yaxis = _axis_names(panel)
         figure.add_trace(
             go.Scatter(
-                x=[v for s in background for v in s.x],
-                y=[v for s in background for v in s.y],
+                x=_coordinates(v for s in background for v in s.x),
+                y=_coordinates(v for s in background for v in s.y),
                 xaxis=xaxis,
                 yaxis=yaxis,
                 mode="lines",
@@ -215,8 +222,8 @@ def adoption_map(scores: pd.DataFrame, *, title: str = "Adoption score by member
         xaxis, yaxis = _axis_names(shape.panel)
         figure.add_trace(
             go.Scatter(
-                x=shape.x,
-                y=shape.y,
+                x=_coordinates(shape.x),
+                y=_coordinates(shape.y),
                 xaxis=xaxis,
                 yaxis=yaxis,
                 mode="lines",

@@ -1,0 +1,115 @@
+"""The benchmark command: runs, reports every measure, counts statements that do not grow with the countries.
+
+Times are never asserted. To stay fast, the tests shrink the synthetic checklist and the rounds (module constants).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from mcwg_dashboard import bench
+from mcwg_dashboard.cli import main
+from mcwg_dashboard.config import get_settings
+from mcwg_dashboard.db import make_engine
+
+MEASURE_FIELDS = {
+    "name",
+    "kind",
+    "seconds",
+    "floor",
+    "ratio",
+    "target",
+    "meets_target",
+    "statements",
+    "statements_fewer_countries",
+    "heap_peak_mb",
+    "runs",
+    "floor_runs",
+}
+
+
+@pytest.fixture
+def small_bench(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bench, "ELEMENTS", 30)
+    monkeypatch.setattr(bench, "ROUNDS", 3)
+
+
+def test_bench_writes_every_measure_as_json(
+    small_bench: None, isolated_settings: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--scale", "0.05", "--repeats", "1", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "page overview" in printed and "full export" in printed and f"Wrote {out}" in printed
+    result = json.loads(out.read_text())
+    assert result["countries"] == 4 and result["fewer_countries"] == 3
+    assert result["answers"] == 4 * 30 * 3
+    names = [m["name"] for m in result["measures"]]
+    assert names == [f"page {p}" for p in bench.PAGES] + [
+        "import a country workbook",
+        "full export",
+        "save a whole country survey",
+    ]
+    for measure in result["measures"]:
+        assert set(measure) == MEASURE_FIELDS
+        assert measure["seconds"] > 0 and measure["floor"] > 0 and measure["ratio"] > 0
+        assert len(measure["runs"]) == 1 and measure["statements"] > 0
+    pages = [m for m in result["measures"] if m["kind"] == "page"]
+    assert all(m["statements"] == m["statements_fewer_countries"] for m in pages)
+    assert result["statements_independent_of_countries"] is True
+    assert result["peak_rss_mb"] > 0
+    # The app's own (embedded) database was never created.
+    assert not (isolated_settings / "mcwg.sqlite3").exists()
+
+
+def test_statements_per_page_do_not_grow_with_the_countries(small_bench: None, tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'bench.sqlite3'}")
+    dataset = bench.build_base(engine, get_settings().surveys_dir)
+    bench.add_countries(engine, dataset, 0, 3)
+    few = bench.count_page_statements(engine)
+    bench.add_countries(engine, dataset, 3, 25)
+    many = bench.count_page_statements(engine)
+    engine.dispose()
+    assert set(few) == set(bench.PAGES)
+    assert few == many
+    assert all(count > 0 for count in few.values())
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--scale", "0"], 2, "--scale must be above 0"),
+        (["--scale", "-1"], 2, "--scale must be above 0"),
+        (["--scale", "nan"], 2, "--scale must be above 0"),
+        (["--repeats", "0"], 2, "--repeats must be at least 1"),
+        (["--json", "/no/such/folder/bench.json"], 1, "cannot write the JSON file"),
+    ],
+)
+def test_bad_bench_arguments_give_one_line(
+    args: list[str], code: int, message: str, isolated_settings: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bench", *args]) == code
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (isolated_settings / "mcwg.sqlite3").exists()
+
+
+def test_bench_refuses_a_database_in_use(engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    assert main(["bench", "--scale", "0.05", "--repeats", "1", "--database-url", url]) == 1
+    err = capsys.readouterr().err
+    assert "must name an empty database" in err and len(err.strip().splitlines()) == 1
+    with engine.connect() as connection:
+        assert engine.dialect.has_table(connection, "answer"), "the database was left as it was"
+
+
+def test_bench_refuses_the_apps_own_database(isolated_settings: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = get_settings().effective_database_url
+    assert main(["bench", "--scale", "0.05", "--database-url", url]) == 1
+    assert "the app's own database" in capsys.readouterr().err
+    assert not (isolated_settings / "mcwg.sqlite3").exists()
