@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from mcwg_dashboard.checklist import AnswerScale
@@ -115,20 +116,18 @@ def round_changes(earlier: pd.DataFrame, later: pd.DataFrame) -> pd.DataFrame:
     merged = later[[*keys, "country_name", "set_code", "status", "weight"]].merge(old, on=keys, how="left")
     merged = merged.rename(columns={"status": "after"})
 
-    def kind(row: pd.Series) -> str:
-        if pd.isna(row["before"]):
-            return "new"
-        if row["before"] == row["after"]:
-            return "unchanged"
-        if pd.isna(row["weight"]) or pd.isna(row["weight_before"]):
-            return "changed"
-        if row["weight"] > row["weight_before"]:
-            return "upgrade"
-        if row["weight"] < row["weight_before"]:
-            return "downgrade"
-        return "changed"
-
-    merged["change"] = merged.apply(kind, axis=1) if not merged.empty else pd.Series(dtype=str)
+    # Vectorised (first matching rule wins): a plenary compares every country's every answer.
+    before, after = merged["before"], merged["after"]
+    weight, weight_before = merged["weight"], merged["weight_before"]
+    rules = [
+        before.isna().to_numpy(dtype=bool),
+        (before == after).to_numpy(dtype=bool),
+        (weight.isna() | weight_before.isna()).to_numpy(dtype=bool),
+        (weight > weight_before).to_numpy(dtype=bool),
+        (weight < weight_before).to_numpy(dtype=bool),
+    ]
+    kinds = np.select(rules, ["new", "unchanged", "changed", "upgrade", "downgrade"], default="changed")
+    merged["change"] = pd.Series(kinds, index=merged.index, dtype="str") if not merged.empty else pd.Series(dtype=str)
     merged["before"] = merged["before"].where(merged["before"].notna(), None)
     return merged.sort_values(keys).reset_index(drop=True)[columns]
 
