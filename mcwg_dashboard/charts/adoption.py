@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -118,13 +119,14 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
         hover.append(hover_row)
     figure = go.Figure(
         go.Heatmap(
-            z=z,
+            # Object arrays: plotly checks a nested list cell by cell, an array at once (same JSON either way).
+            z=np.array(z, dtype=object),
             x=list(matrix.columns),
             y=[names[c] for c in matrix.index],
-            text=text,
+            text=np.array(text, dtype=object),
             texttemplate="%{text}",
             textfont={"size": 13},
-            hovertext=hover,
+            hovertext=np.array(hover, dtype=object),
             hovertemplate="%{hovertext}<extra></extra>",
             colorscale=colorscale,
             zmin=-0.5,
