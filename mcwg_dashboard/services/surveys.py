@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from urllib.parse import urlparse
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -173,9 +173,9 @@ def save_answers(session: Session, *, actor: Actor, survey_id: int, answers: lis
     new_versions: dict[str, int] = {}
     try:
         with transaction(session):
+            changed: list[dict[str, Any]] = []
             for item in answers:
                 existing = current.get(item.element_id)
-                before = answer_values(existing) if existing else None
                 new_version = item.expected_version + 1
                 if existing is None:
                     session.add(
@@ -191,35 +191,30 @@ def save_answers(session: Session, *, actor: Actor, survey_id: int, answers: lis
                             answered_at=now,
                         )
                     )
-                    session.flush()
                 else:
-                    # Compare-and-set in SQL, so a save racing between our read and this write still loses.
-                    result = session.execute(
-                        update(Answer)
-                        .where(col(Answer.id) == existing.id, col(Answer.version) == item.expected_version)
-                        .values(
-                            status=item.status,
-                            note=item.note,
-                            evidence_url=item.evidence_url,
-                            target_date=item.target_date,
-                            version=new_version,
-                            answered_by=actor.username,
-                            answered_at=now,
-                            needs_reconfirmation=False,
-                            carried_over=False,
-                        )
-                        .execution_options(synchronize_session=False)
+                    changed.append(
+                        {
+                            "b_id": existing.id,
+                            "b_expected": item.expected_version,
+                            "b_status": item.status,
+                            "b_note": item.note,
+                            "b_evidence_url": item.evidence_url,
+                            "b_target_date": item.target_date,
+                            "b_version": new_version,
+                        }
                     )
-                    if result.rowcount != 1:  # type: ignore[attr-defined]
-                        raise _RaceLost(item.element_id)
                 new_versions[item.element_id] = new_version
+            session.flush()  # new answers: one created meanwhile by someone else raises IntegrityError
+            _compare_and_set(session, changed, answered_by=actor.username, answered_at=now)
+            for item in answers:
+                existing = current.get(item.element_id)
                 audit.record(
                     session,
                     actor=actor,
                     action="save_answer",
                     entity="answer",
                     entity_key=f"{survey_round.name}/{survey.country_code}/{item.element_id}",
-                    before=before,
+                    before=answer_values(existing) if existing else None,
                     after=item.values(),
                 )
             survey.updated_at = now
@@ -236,6 +231,42 @@ def save_answers(session: Session, *, actor: Actor, survey_id: int, answers: lis
         ) from None
     session.expire_all()
     return new_versions
+
+
+def _compare_and_set(
+    session: Session, changed: list[dict[str, Any]], *, answered_by: str, answered_at: dt.datetime
+) -> None:
+    """Update answers only where their version is still the one the respondent started from.
+
+    Compare-and-set in SQL, so a save racing between our read and this write still loses (_RaceLost). One
+    executemany when the driver reports its summed row count (SQLite, psycopg), else one statement per answer.
+    """
+    if not changed:
+        return
+    table = Answer.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_expected"))
+        .values(
+            status=bindparam("b_status"),
+            note=bindparam("b_note"),
+            evidence_url=bindparam("b_evidence_url"),
+            target_date=bindparam("b_target_date"),
+            version=bindparam("b_version"),
+            answered_by=answered_by,
+            answered_at=answered_at,
+            needs_reconfirmation=False,
+            carried_over=False,
+        )
+    )
+    connection = session.connection()
+    if connection.dialect.supports_sane_multi_rowcount:
+        if connection.execute(statement, changed).rowcount != len(changed):
+            raise _RaceLost()
+        return
+    for params in changed:
+        if connection.execute(statement, params).rowcount != 1:
+            raise _RaceLost()
 
 
 _SURVEY_CHANGED = "Not submitted: the survey was changed by someone else since you loaded it. Reload the page."
