@@ -27,6 +27,7 @@ MEASURE_FIELDS = {
     "statements",
     "statements_fewer_countries",
     "heap_peak_mb",
+    "peak_rss_mb",
     "runs",
     "floor_runs",
 }
@@ -51,8 +52,8 @@ def test_bench_writes_every_measure_as_json(
     names = [m["name"] for m in result["measures"]]
     assert names == [f"page {p}" for p in bench.PAGES] + [
         "import a country workbook",
-        "full export",
         "save a whole country survey",
+        "full export",
     ]
     for measure in result["measures"]:
         assert set(measure) == MEASURE_FIELDS
