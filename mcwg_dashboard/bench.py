@@ -525,11 +525,12 @@ WHERE s.state IN ('submitted', 'validated', 'published') {round_filter}
 """
 
 
-def page_floor(engine: Engine, round_id: int | None) -> pd.DataFrame:
-    """One raw SELECT of the same answer rows into pandas, plus one groupby."""
-    sql = FLOOR_SQL.format(round_filter="AND r.id = :round_id" if round_id is not None else "")
+def page_floor(engine: Engine, round_ids: list[int] | None) -> pd.DataFrame:
+    """One raw SELECT of the same answer rows (of these rounds, or all) into pandas, plus one groupby."""
+    ids = ", ".join(str(int(i)) for i in round_ids or [])
+    sql = FLOOR_SQL.format(round_filter=f"AND r.id IN ({ids})" if round_ids is not None else "")
     with engine.connect() as connection:
-        frame = pd.read_sql_query(text(sql), connection, params={"round_id": round_id})
+        frame = pd.read_sql_query(text(sql), connection)
     return frame.groupby(["set_code", "country_code"])["status"].value_counts().reset_index()
 
 
@@ -779,16 +780,17 @@ def run_bench(
         log(f"  built in {build:.1f} s ({dataset.answers:,} answers); not a measure")
         measures = []
         with Session(engine) as session:
-            newest = _newest_round(session).id
+            newest, previous = (r.id or 0 for r in list_rounds(session)[:2])
         for page in PAGES:
-            round_id = None if page in ALL_ROUND_PAGES else newest
+            # The rows the page loads: every round, the newest and the previous one (country), or the newest.
+            rows = None if page in ALL_ROUND_PAGES else [newest, previous] if page == "country" else [newest]
             measure = _measure(
                 f"page {page}",
                 "page",
                 engine,
                 repeats,
                 _page_run(engine, page),
-                lambda round_id=round_id: page_floor(engine, round_id),  # type: ignore[misc]
+                lambda rows=rows: page_floor(engine, rows),  # type: ignore[misc]
                 log=log,
             )
             measure.statements_fewer_countries = fewer_counts[page]

@@ -33,9 +33,13 @@ def survey_status_table(session: Session) -> pd.DataFrame:
     }
     surveys = {(s.round_id, s.country_code): s for s in session.exec(select(CountrySurvey))}
     rows = []
+    totals: dict[int, int] = {}  # elements per checklist version, looked up once each
     for survey_round in rounds:
         assert survey_round.id is not None
-        total = len(checklist_for_version(session, survey_round.checklist_version_id).elements)
+        version_id = survey_round.checklist_version_id
+        if version_id not in totals:
+            totals[version_id] = len(checklist_for_version(session, version_id).elements)
+        total = totals[version_id]
         for country in countries:
             survey = surveys.get((survey_round.id, country.code))
             answered, last = counts.get(survey.id, (0, None)) if survey else (0, None)
