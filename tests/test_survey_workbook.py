@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import random
+import re
 import zipfile
 from collections.abc import Callable
 
@@ -679,3 +680,27 @@ def test_element_id_column_is_hidden_and_locked(session: Session) -> None:
     assert sheet.cell(row=2, column=1).protection.locked
     assert sheet.protection.sheet
     assert sheet.cell(row=2, column=3).value.startswith("SPP-01 · ")
+
+
+def test_rows_beyond_a_wrong_stored_sheet_size_are_still_read(session: Session, existing: bytes) -> None:
+    # The workbook is read in read-only (streaming) mode, which trusts a sheet's stored size unless told not to.
+    book = open_book(existing)
+    last = book[ANSWERS_SHEET].cell(row=book[ANSWERS_SHEET].max_row, column=1).value
+    edited = edit_answers(existing, {last: {COL_STATUS: "Implemented"}})
+    with zipfile.ZipFile(io.BytesIO(edited)) as archive:
+        parts = {
+            name: re.sub(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:A2"/>', archive.read(name))
+            for name in archive.namelist()
+            if name.startswith("xl/worksheets/sheet")
+        }
+    assert any(b'<dimension ref="A1:A2"/>' in part for part in parts.values())
+    plan = plan_survey_import(session, actor=REP_FR, data=rezip(edited, replace=parts), filename="survey-FR.xlsx")
+    assert plan.errors == ()
+    assert [change.element_id for change in plan.changes] == [last]
+
+
+def test_an_answers_sheet_with_too_many_rows_is_refused(session: Session, existing: bytes) -> None:
+    crowded = set_cells(existing, ANSWERS_SHEET, {"A1005": "SPP-01"})
+    plan = plan_survey_import(session, actor=REP_FR, data=crowded, filename="survey-FR.xlsx")
+    assert any("more than 1000 rows" in error for error in plan.errors)
+    assert plan.changes == ()

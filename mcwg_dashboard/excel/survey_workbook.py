@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.read_only import EMPTY_CELL
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
@@ -562,21 +563,22 @@ def _read_meta(book: Any, errors: list[str]) -> WorkbookMeta | None:
             f"dashboard (or it was copied into another file). {FRESH_WORKBOOK}"
         )
         return None
-    sheet = book[META_SHEET]
-    if sheet.max_row > MAX_ANSWER_ROWS + 20:
+    sheet_rows = _sheet_rows(book[META_SHEET], max_col=3, limit=MAX_ANSWER_ROWS + 20)
+    if sheet_rows is None:
         errors.append(
-            f"{META_SHEET}: the sheet has {sheet.max_row} rows; this is not a survey workbook. {FRESH_WORKBOOK}"
+            f"{META_SHEET}: the sheet has more than {MAX_ANSWER_ROWS + 20} rows; this is not a survey workbook. "
+            f"{FRESH_WORKBOOK}"
         )
         return None
     found: dict[str, tuple[int, Any]] = {}
     table_row: int | None = None
-    for row in sheet.iter_rows(min_row=1, max_col=3):
+    for row_number, row in sheet_rows:
         key = row[0].value
         if isinstance(key, str) and key.strip() == COL_ID:
-            table_row = row[0].row
+            table_row = row_number
             break
         if isinstance(key, str) and key.strip() in _META_KEYS:
-            found[key.strip()] = (row[0].row, row[1].value)
+            found[key.strip()] = (row_number, row[1].value)
     marker = found.get("format", (1, None))
     if marker[1] != FORMAT_MARKER:
         errors.append(
@@ -624,11 +626,11 @@ def _read_meta(book: Any, errors: list[str]) -> WorkbookMeta | None:
     if table_row is None:
         errors.append(f"{META_SHEET}: the table of answer versions is missing. {FRESH_WORKBOOK}")
     else:
-        for row in sheet.iter_rows(min_row=table_row + 1, max_col=3):
+        for row_number, row in sheet_rows[table_row:]:
             element_id, version, fingerprint = (cell.value for cell in row)
             if element_id is None and version is None:
                 continue
-            where = _where(META_SHEET, row[0].row, "B")
+            where = _where(META_SHEET, row_number, "B")
             element = str(element_id or "").strip().upper()
             if isinstance(version, int) and not isinstance(version, bool) and version >= 0 and element:
                 versions[element] = version
@@ -651,8 +653,14 @@ def _read_answers(book: Any, errors: list[str]) -> list[WorkbookRow]:
     if ANSWERS_SHEET not in book.sheetnames:
         errors.append(f"{ANSWERS_SHEET}: the sheet '{ANSWERS_SHEET}' is missing. {FRESH_WORKBOOK}")
         return []
-    sheet = book[ANSWERS_SHEET]
-    header = [sheet.cell(row=1, column=number).value for number in range(1, len(COLUMNS) + 1)]
+    sheet_rows = _sheet_rows(book[ANSWERS_SHEET], max_col=len(COLUMNS), limit=MAX_ANSWER_ROWS)
+    if sheet_rows is None:
+        errors.append(
+            f"{ANSWERS_SHEET}: the sheet has more than {MAX_ANSWER_ROWS} rows; a survey workbook has one row per "
+            f"element. {FRESH_WORKBOOK}"
+        )
+        return []
+    header: list[Any] = [cell.value for cell in sheet_rows[0][1]] if sheet_rows else [None] * len(COLUMNS)
     wrong = [
         f"column {get_column_letter(number)} should be {name!r} but is {header[number - 1]!r}"
         for name, number in _INDEX.items()
@@ -664,16 +672,9 @@ def _read_answers(book: Any, errors: list[str]) -> list[WorkbookRow]:
             f"added or removed. {FRESH_WORKBOOK}"
         )
         return []
-    if sheet.max_row > MAX_ANSWER_ROWS:
-        errors.append(
-            f"{ANSWERS_SHEET}: the sheet has {sheet.max_row} rows; a survey workbook has one row per element. "
-            f"{FRESH_WORKBOOK}"
-        )
-        return []
     rows: list[WorkbookRow] = []
-    for cells in sheet.iter_rows(min_row=2, max_col=len(COLUMNS)):
+    for row_number, cells in sheet_rows[1:]:
         by_name = {name: cells[number - 1] for name, number in _INDEX.items()}
-        row_number = cells[0].row
         if all(
             cell.value is None or (isinstance(cell.value, str) and not cell.value.strip()) for cell in by_name.values()
         ):
@@ -709,6 +710,23 @@ def _read_answers(book: Any, errors: list[str]) -> list[WorkbookRow]:
     return rows
 
 
+def _sheet_rows(sheet: Any, *, max_col: int, limit: int) -> list[tuple[int, tuple[Any, ...]]] | None:
+    """(row number, the first max_col cells) of every row, or None when the sheet has more than `limit` rows.
+
+    The workbook is opened read-only (streamed, several times faster); its stored size is not trusted, every
+    row is read, and short rows are padded with empty cells.
+    """
+    if not hasattr(sheet, "iter_rows"):
+        return []  # a chart sheet under the expected name: no rows (the header check then reports it)
+    sheet.reset_dimensions()
+    rows = []
+    for row_number, cells in enumerate(sheet.iter_rows(max_col=max_col), start=1):
+        if row_number > limit:
+            return None
+        rows.append((row_number, tuple(cells) + (EMPTY_CELL,) * (max_col - len(cells))))
+    return rows
+
+
 def read_survey_workbook(data: bytes, *, filename: str) -> ParsedWorkbook:
     """Check the file, open it and read meta and Answers; raise UploadRejected for an unusable file.
 
@@ -719,7 +737,9 @@ def read_survey_workbook(data: bytes, *, filename: str) -> ParsedWorkbook:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            book = openpyxl.load_workbook(io.BytesIO(data), data_only=False, keep_links=False, keep_vba=False)
+            book = openpyxl.load_workbook(
+                io.BytesIO(data), read_only=True, data_only=False, keep_links=False, keep_vba=False
+            )
     except Exception as exc:  # openpyxl raises many kinds for a package that is not a workbook
         raise UploadRejected(
             f"{filename.strip()!r} cannot be read as an Excel workbook ({type(exc).__name__}). {FRESH_WORKBOOK}"
