@@ -369,7 +369,7 @@ def page_overview(session: Session) -> list[go.Figure]:
     checklist = _checklist_of_round(session, round_id)
     answers = load_answer_frame(session, round_ids=[round_id], states=SHARED_STATES)
     members = _countries_frame(session)
-    table = survey_status_table(session)
+    table = survey_status_table(session, round_id=round_id)
     table = table[table["Round"] == round_name].drop(columns=["Round"])
     analytics.overall_score(answers)
     set_scores = analytics.adoption_scores(answers, ["set_code"])
@@ -478,7 +478,7 @@ def page_plenary(session: Session) -> list[go.Figure]:
     since = int(rounds.sort_values("opens_on", ascending=False)["id"].iloc[1])
     checklist = _checklist_of_round(session, round_id)
     answers = load_answer_frame(session, round_ids=[round_id], states=SHARED_STATES)
-    completion = survey_status_table(session)
+    completion = survey_status_table(session, round_id=round_id)
     completion = completion[completion["Round"] == str(rounds.set_index("id").at[round_id, "name"])]
     members = _countries_frame(session)
     scores = members[["code", "name"]].rename(columns={"code": "country_code", "name": "country_name"})

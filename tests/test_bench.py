@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
@@ -114,3 +115,21 @@ def test_bench_refuses_the_apps_own_database(isolated_settings: Path, capsys: py
     assert main(["bench", "--scale", "0.05", "--database-url", url]) == 1
     assert "the app's own database" in capsys.readouterr().err
     assert not (isolated_settings / "mcwg.sqlite3").exists()
+
+
+def test_status_table_of_one_round_equals_its_rows_of_the_full_table(small_bench: None, tmp_path: Path) -> None:
+    from sqlmodel import Session
+
+    from mcwg_dashboard.services.overview import survey_status_table
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'bench.sqlite3'}")
+    dataset = bench.build_base(engine, get_settings().surveys_dir)
+    bench.add_countries(engine, dataset, 0, 4)
+    with Session(engine) as session:
+        full = survey_status_table(session)
+        for round_id, name in zip(dataset.round_ids, sorted(set(full["Round"])), strict=True):
+            one = survey_status_table(session, round_id=round_id)
+            assert set(one["Round"]) == {name}
+            expected = full[full["Round"] == name].reset_index(drop=True)
+            pd.testing.assert_frame_equal(one.reset_index(drop=True), expected)
+    engine.dispose()

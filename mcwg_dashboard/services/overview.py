@@ -13,25 +13,30 @@ from mcwg_dashboard.services.rounds import list_rounds
 COLUMNS = ["Round", "Country", "Code", "State", "Answered", "Last change"]
 
 
-def survey_status_table(session: Session) -> pd.DataFrame:
-    """One row per round and member: survey state and the share of elements answered."""
-    rounds = list_rounds(session)
+def survey_status_table(session: Session, *, round_id: int | None = None) -> pd.DataFrame:
+    """One row per round and member: survey state and the share of elements answered.
+
+    With `round_id`, that round only: the answers of the other rounds are then not even counted.
+    """
+    rounds = [r for r in list_rounds(session) if round_id is None or r.id == round_id]
     if not rounds:
         return pd.DataFrame(columns=COLUMNS)
     countries = list(session.exec(select(Country).order_by(Country.name)))
-    counts = {
-        survey_id: (answered, last)
-        for survey_id, answered, last in session.exec(
-            select(
-                col(CountrySurvey.id),
-                func.count(col(Answer.id)).filter(col(Answer.status) != "UNK"),
-                func.max(col(Answer.answered_at)),
-            )
-            .join(Answer, col(Answer.survey_id) == col(CountrySurvey.id), isouter=True)
-            .group_by(col(CountrySurvey.id))
+    count_query = (
+        select(
+            col(CountrySurvey.id),
+            func.count(col(Answer.id)).filter(col(Answer.status) != "UNK"),
+            func.max(col(Answer.answered_at)),
         )
-    }
-    surveys = {(s.round_id, s.country_code): s for s in session.exec(select(CountrySurvey))}
+        .join(Answer, col(Answer.survey_id) == col(CountrySurvey.id), isouter=True)
+        .group_by(col(CountrySurvey.id))
+    )
+    survey_query = select(CountrySurvey)
+    if round_id is not None:
+        count_query = count_query.where(col(CountrySurvey.round_id) == round_id)
+        survey_query = survey_query.where(col(CountrySurvey.round_id) == round_id)
+    counts = {survey_id: (answered, last) for survey_id, answered, last in session.exec(count_query)}
+    surveys = {(s.round_id, s.country_code): s for s in session.exec(survey_query)}
     rows = []
     totals: dict[int, int] = {}  # elements per checklist version, looked up once each
     for survey_round in rounds:

@@ -79,13 +79,14 @@ def countries_frame() -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, ttl=600)
-def _status_table(url: str) -> pd.DataFrame:
+def _status_table(url: str, round_id: int | None) -> pd.DataFrame:
     with session_scope(get_engine()) as session:
-        return survey_status_table(session)
+        return survey_status_table(session, round_id=round_id)
 
 
-def status_table() -> pd.DataFrame:
-    return _status_table(_url())
+def status_table(round_id: int | None = None) -> pd.DataFrame:
+    """Survey state and completion per member, of one round (or all)."""
+    return _status_table(_url(), round_id)
 
 
 def checklist_of_round(round_id: int | None) -> Checklist | None:

@@ -32,7 +32,7 @@ round_name = str(rounds.at[round_id, "name"])
 checklist = checklist_of_round(round_id)
 answers = answer_frame([round_id])
 members = countries_frame()
-table = status_table()
+table = status_table(round_id)
 table = table[table["Round"] == round_name].drop(columns=["Round"])
 
 submitted = int(table["State"].isin(["submitted", "validated", "published"]).sum())

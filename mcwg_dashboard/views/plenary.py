@@ -49,7 +49,7 @@ if checklist is None or answers.empty:
     empty_state(f"No submitted answers in {round_name} yet.")
     st.stop()
 scale = checklist.scale
-completion = status_table()
+completion = status_table(round_id)
 completion = completion[completion["Round"] == round_name]
 
 members = countries_frame()
