@@ -36,7 +36,7 @@ MEASURE_FIELDS = {
 
 @pytest.fixture
 def small_bench(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bench, "ELEMENTS", 30)
+    monkeypatch.setattr(bench, "ELEMENTS", 12)
     monkeypatch.setattr(bench, "ROUNDS", 3)
 
 
@@ -49,7 +49,7 @@ def test_bench_writes_every_measure_as_json(
     assert "page overview" in printed and "full export" in printed and f"Wrote {out}" in printed
     result = json.loads(out.read_text())
     assert result["countries"] == 4 and result["fewer_countries"] == 3
-    assert result["answers"] == 4 * 30 * 3
+    assert result["answers"] == 4 * 12 * 3
     names = [m["name"] for m in result["measures"]]
     assert names == [f"page {p}" for p in bench.PAGES] + [
         "import a country workbook",
