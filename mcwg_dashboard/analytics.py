@@ -87,6 +87,13 @@ def status_matrix(answers: pd.DataFrame, *, sort_by: str = "country") -> pd.Data
     return matrix.reindex(index=order)
 
 
+def status_glyphs(matrix: pd.DataFrame, scale: AnswerScale) -> pd.DataFrame:
+    """The status matrix as display text (glyph and label), empty where there is no answer."""
+    shown = {s.code: s.display for s in scale.statuses}
+    cells = [[shown.get(code, "") if isinstance(code, str) else "" for code in row] for row in matrix.to_numpy()]
+    return pd.DataFrame(cells, index=matrix.index, columns=matrix.columns, dtype=object)
+
+
 def _or_minus_one(value: object) -> float:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return -1.0

@@ -395,8 +395,7 @@ def page_matrix(session: Session) -> list[go.Figure]:
     checklist = _checklist_of_round(session, round_id)
     answers = load_answer_frame(session, round_ids=[round_id], states=SHARED_STATES)
     matrix = analytics.status_matrix(answers, sort_by="country")
-    glyphs = {s.code: s.display for s in checklist.scale.statuses}
-    matrix.apply(lambda column: column.map(lambda code: glyphs.get(code, "") if isinstance(code, str) else ""))
+    analytics.status_glyphs(matrix, checklist.scale)
     return [status_heatmap(matrix, answers, checklist.scale, title="Adoption matrix")]
 
 

@@ -150,3 +150,13 @@ def test_empty_inputs_give_empty_results() -> None:
     assert analytics.round_changes(empty, empty).empty
     assert analytics.trend_by_set(empty).empty
     assert analytics.peer_comparison(empty, "AA").empty
+
+
+def test_status_glyphs_show_each_status_and_leave_no_answer_empty() -> None:
+    scale = load_checklist().scale
+    matrix = pd.DataFrame({"E-1": ["IMPL", None], "E-2": [float("nan"), "NA"]}, index=["AA", "BB"])
+    grid = analytics.status_glyphs(matrix, scale)
+    assert grid.to_dict() == {
+        "E-1": {"AA": scale.get("IMPL").display, "BB": ""},
+        "E-2": {"AA": "", "BB": scale.get("NA").display},
+    }

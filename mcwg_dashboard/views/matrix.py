@@ -86,8 +86,7 @@ show_chart(
 st.subheader("Open a country or an element")
 st.caption("Select a row to open the country's profile, or a column to open the element.")
 names = selected.drop_duplicates("country_code").set_index("country_code")["country_name"]
-glyphs = {s.code: s.display for s in scale.statuses}
-grid = matrix.apply(lambda column: column.map(lambda code: glyphs.get(code, "") if isinstance(code, str) else ""))
+grid = analytics.status_glyphs(matrix, scale)
 grid.index = [f"{names[c]} ({c})" for c in grid.index]
 event = st.dataframe(
     grid,
