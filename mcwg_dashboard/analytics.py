@@ -208,3 +208,23 @@ def reconfirmation_progress(answers: pd.DataFrame) -> pd.DataFrame:
     progress["reconfirmed"] = progress["reconfirmed"].astype(int)
     progress["share"] = progress["reconfirmed"] / progress["flagged"]
     return progress[columns]
+
+
+def time_in_state(transitions: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
+    """Days each proposal spent in each state, from its state changes (proposal_id, at, to_state), until `now`.
+
+    One row per proposal and state visit: the last state of a proposal runs until `now` (terminal states
+    are left out: a rejected proposal does not 'wait').
+    """
+    columns = ["proposal_id", "state", "days", "current"]
+    if transitions.empty:
+        return pd.DataFrame(columns=columns)
+    data = transitions.sort_values(["proposal_id", "at"]).copy()
+    data["until"] = data.groupby("proposal_id")["at"].shift(-1)
+    data["current"] = data["until"].isna()
+    data["until"] = data["until"].fillna(now)
+    data["days"] = (data["until"] - data["at"]).dt.total_seconds() / 86400
+    data = data.rename(columns={"to_state": "state"})
+    terminal = {"rejected", "withdrawn", "closed"}
+    data = data[~(data["current"] & data["state"].isin(terminal))]
+    return data[columns].reset_index(drop=True)

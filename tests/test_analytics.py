@@ -180,3 +180,20 @@ def test_reconfirmation_progress_counts_changed_elements_only() -> None:
     assert (row["flagged"], row["reconfirmed"]) == (3, 2)
     assert row["share"] == pytest.approx(2 / 3)
     assert analytics.reconfirmation_progress(R2).empty  # no element_changed column: nothing flagged
+
+
+def test_time_in_state_runs_until_the_next_change_or_now() -> None:
+    day = pd.Timestamp("2026-01-01", tz="UTC")
+    transitions = pd.DataFrame(
+        [
+            (1, day, "submitted"),
+            (1, day + pd.Timedelta(days=3), "triaged"),
+            (1, day + pd.Timedelta(days=10), "rejected"),
+            (2, day + pd.Timedelta(days=5), "submitted"),
+        ],
+        columns=["proposal_id", "at", "to_state"],
+    )
+    spent = analytics.time_in_state(transitions, now=day + pd.Timedelta(days=20))
+    rows = [(r.proposal_id, r.state, r.days, r.current) for r in spent.itertuples()]
+    assert rows == [(1, "submitted", 3.0, False), (1, "triaged", 7.0, False), (2, "submitted", 15.0, True)]
+    assert analytics.time_in_state(transitions.iloc[0:0], now=day).empty

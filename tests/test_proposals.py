@@ -439,3 +439,31 @@ def test_starting_again_keeps_the_applied_version_newest(engine: Any, session: S
     initialise(engine, get_settings(), create_admin=False)
     newest_again = latest_version(session)
     assert newest_again is not None and newest_again.id == proposal.applied_version_id
+
+
+# --- demo ------------------------------------------------------------------------------------------------------------
+
+
+def test_demo_proposals_target_real_elements_and_go_with_clear(session: Session) -> None:
+    from mcwg_dashboard.checklist import load_checklist
+    from mcwg_dashboard.services.demo import clear_demo, load_demo
+
+    report = load_demo(session, actor=ADMIN, today=dt.date(2026, 11, 28))
+    assert report.proposals == 7
+    frame = proposals.proposal_frame(session)
+    checklist = load_checklist()
+    for row in frame.itertuples():
+        assert row.is_demo
+        assert all(e in checklist.elements and e.startswith(row.set_code + "-") for e in row.element_ids), row.number
+    real = frame.set_index("number")
+    assert (real.loc["CP-2023-001", "state"], real.loc["CP-2023-001", "external_reference"]) == (
+        "closed",
+        "XC-WADO profile (RAD-160)",
+    )
+    assert (real.loc["CP-2025-004", "external_body"], real.loc["CP-2025-004", "external_status"]) == ("DICOM", "ballot")
+    history = proposals.proposal_events(session, int(real.loc["CP-2023-001", "id"]))
+    assert list(history["to_state"].replace("", None).dropna())[-1] == "closed"
+    assert "inferred" in " ".join(history["comment"])
+    clear_demo(session, actor=ADMIN)
+    assert proposals.proposal_frame(session).empty
+    assert not list(session.exec(select(ProposalEvent)))
