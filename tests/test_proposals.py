@@ -452,16 +452,18 @@ def test_demo_proposals_target_real_elements_and_go_with_clear(session: Session)
     assert report.proposals == 7
     frame = proposals.proposal_frame(session)
     checklist = load_checklist()
-    for row in frame.itertuples():
-        assert row.is_demo
-        assert all(e in checklist.elements and e.startswith(row.set_code + "-") for e in row.element_ids), row.number
+    for record in frame.to_dict("records"):
+        assert record["is_demo"]
+        targets: list[str] = record["element_ids"]
+        assert all(e in checklist.elements and e.startswith(f"{record['set_code']}-") for e in targets), record
+
     real = frame.set_index("number")
     assert (real.loc["CP-2023-001", "state"], real.loc["CP-2023-001", "external_reference"]) == (
         "closed",
         "XC-WADO profile (RAD-160)",
     )
     assert (real.loc["CP-2025-004", "external_body"], real.loc["CP-2025-004", "external_status"]) == ("DICOM", "ballot")
-    history = proposals.proposal_events(session, int(real.loc["CP-2023-001", "id"]))
+    history = proposals.proposal_events(session, int(str(real.loc["CP-2023-001", "id"])))
     assert list(history["to_state"].replace("", None).dropna())[-1] == "closed"
     assert "inferred" in " ".join(history["comment"])
     clear_demo(session, actor=ADMIN)

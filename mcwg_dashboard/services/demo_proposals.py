@@ -240,7 +240,7 @@ def add_demo_proposals(session: Session, *, today: dt.date) -> int:
             problem=demo.problem,
             proposed_change=demo.proposed_change,
             rationale=demo.rationale,
-            state=ProposalState(last.to_state).value,
+            state=ProposalState(str(last.to_state)).value,
             focus_group=demo.focus_group if any(s.kind == "assign" for s in steps) else "",
             decision_reason=decided,
             external_body=demo.external_body if reached_forward else "",
