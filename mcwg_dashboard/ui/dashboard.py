@@ -17,7 +17,7 @@ from mcwg_dashboard.models import Country, SurveyRound
 from mcwg_dashboard.services.actors import Role
 from mcwg_dashboard.services.answer_data import PUBLISHED_STATES, SHARED_STATES, load_answer_frame
 from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
-from mcwg_dashboard.services.overview import survey_status_table
+from mcwg_dashboard.services.overview import reconfirmation_table, survey_status_table
 from mcwg_dashboard.services.proposals import proposal_frame
 from mcwg_dashboard.services.rounds import list_rounds
 from mcwg_dashboard.ui.auth import current_user
@@ -98,6 +98,17 @@ def _proposals(url: str) -> pd.DataFrame:
 def proposal_register() -> pd.DataFrame:
     """Every change proposal (members only: the pages that call it are not registered for the public)."""
     return _proposals(_url())
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def _reconfirmation(url: str, round_id: int) -> pd.DataFrame:
+    with session_scope(get_engine()) as session:
+        return reconfirmation_table(session, round_id)
+
+
+def reconfirmation_frame(round_id: int) -> pd.DataFrame:
+    """Re-confirmation progress of a round (counts only, drafts included; members and up)."""
+    return _reconfirmation(_url(), round_id)
 
 
 def checklist_of_round(round_id: int | None) -> Checklist | None:
