@@ -169,6 +169,9 @@ def _run(done: str, call: Callable[[Session], Any]) -> None:
         st.error(str(exc).replace("\n", "  \n"))
         return
     clear_caches()
+    # A done action's inputs must not carry over into the next one (a reason given for one decision).
+    for key in ("action", "reason", "focus_group", "body", "reference", "external_note", "comment_text"):
+        st.session_state.pop(key, None)
     st.session_state["proposal_flash"] = done
     st.rerun()
 

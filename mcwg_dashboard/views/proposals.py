@@ -140,7 +140,7 @@ with tab_submit:
             "triages it, discusses it in plenary and decides; you can follow and comment on it here."
         )
         set_code = st.selectbox(
-            "Recommendation set",
+            "Recommendation set it concerns",
             set_codes,
             format_func=lambda c: f"{c} · {set_titles[c]}",
             key="new_set",
