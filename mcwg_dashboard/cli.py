@@ -23,6 +23,12 @@ from mcwg_dashboard.excel import (
     plan_survey_import,
 )
 from mcwg_dashboard.excel.full_export import full_export_bytes
+from mcwg_dashboard.excel.proposal_register import (
+    apply_register_import,
+    export_register,
+    format_register_plan,
+    plan_register_import,
+)
 from mcwg_dashboard.models import User
 from mcwg_dashboard.services import users
 from mcwg_dashboard.services.actors import CLI_ACTOR
@@ -84,6 +90,21 @@ def build_parser() -> argparse.ArgumentParser:
         "a wide matrix sheet per round, the checklist and the answer scale.",
     )
     export_all.add_argument("--out", required=True, help="the .xlsx file to write")
+
+    export_proposals = commands.add_parser(
+        "export-proposals",
+        help="write the change-proposal register (with its history) to a workbook",
+        description="Write every change proposal, its history and the versions needed for a safe re-import.",
+    )
+    export_proposals.add_argument("--out", required=True, help="the .xlsx file to write")
+    import_proposals = commands.add_parser(
+        "import-proposals",
+        help="check an edited register workbook, show the changes and save them (or only check: --dry-run)",
+        description="Check an edited register workbook (new rows and edited text), print every error or the "
+        "changes, and save them in one transaction. Exits non-zero on any error; nothing is saved then.",
+    )
+    import_proposals.add_argument("file", help="the edited .xlsx register")
+    import_proposals.add_argument("--dry-run", action="store_true", help="only check and show the changes")
     _add_user_parser(commands)
     return parser
 
@@ -180,6 +201,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _import_survey(engine, Path(args.file), dry_run=args.dry_run, keep=args.keep)
         if args.command == "user":
             return _user_command(engine, args)
+        if args.command == "export-proposals":
+            with session_scope(engine) as session:
+                data = export_register(session, actor=CLI_ACTOR)
+            Path(args.out).write_bytes(data)
+            print(f"Wrote {args.out} ({len(data) // 1024} KB).")
+        if args.command == "import-proposals":
+            return _import_proposals(engine, Path(args.file), dry_run=args.dry_run)
         if args.command == "export-all":
             with session_scope(engine) as session:
                 data = full_export_bytes(session, actor=CLI_ACTOR)
@@ -271,6 +299,21 @@ def _round_id(session: Session, text: str) -> int:
             return survey_round.id
     known = "; ".join(f"{r.id}: {r.name}" for r in rounds) or "none"
     raise NotFound(f"No survey round {text!r}. Rounds: {known}.")
+
+
+def _import_proposals(engine: Engine, path: Path, *, dry_run: bool) -> int:
+    data = path.read_bytes()
+    with session_scope(engine) as session:
+        plan = plan_register_import(session, actor=CLI_ACTOR, data=data, filename=path.name)
+        print(format_register_plan(plan), file=sys.stderr if plan.errors else sys.stdout)
+        if plan.errors:
+            return 1
+        if dry_run:
+            print("Dry run: nothing was saved.")
+            return 0
+        written = apply_register_import(session, actor=CLI_ACTOR, plan=plan)
+    print(f"Saved {len(written)} proposal(s): {', '.join(written)}.")
+    return 0
 
 
 def _import_survey(engine: Engine, path: Path, *, dry_run: bool, keep: str | None) -> int:

@@ -111,3 +111,36 @@ def test_a_member_comments_but_sees_no_workflow_actions(isolated_settings: Path)
     _, events = _stored("CP-2026-002")
     assert events[-1].kind == "comment" and events[-1].actor == "member"
     assert any("Finland has regional" in str(v) for v in at.dataframe[-1].value["Comment"])
+
+
+def test_admin_imports_an_edited_register_after_a_preview(isolated_settings: Path) -> None:
+    from mcwg_dashboard.excel.proposal_register import export_register
+    from tests.helpers import ADMIN
+    from tests.test_app_pages import XLSX
+    from tests.test_proposal_register import _edit, _row_of
+
+    at = _dashboard(REGISTER, actor="admin")
+    engine = make_engine(get_settings().effective_database_url)
+    with Session(engine) as session:
+        data = export_register(session, actor=ADMIN)
+    engine.dispose()
+    row = _row_of(data, "CP-2026-002")
+    bad = _edit(data, {row: {"Elements": "KOS-01"}})
+    at.get("file_uploader")[0].set_value(("register.xlsx", bad, XLSX)).run()  # type: ignore[union-attr]
+    assert any("nothing was imported" in e.value and f"row {row}, column Elements" in e.value for e in at.error)
+    good = _edit(data, {row: {"Title": "Patient identifier: regional namespaces count when mapped"}})
+    at.get("file_uploader")[0].set_value(("register.xlsx", good, XLSX)).run()  # type: ignore[union-attr]
+    assert list(at.dataframe[-1].value["Proposal"]) == ["CP-2026-002"]
+    assert _stored("CP-2026-002")[0].title.startswith("Patient identifier: allow")  # type: ignore[union-attr]
+    at.button(key="register_import").click().run()
+    at.button(key="confirm_register").click().run()
+    assert not at.exception
+    assert any("Imported 1 proposal(s): CP-2026-002." in s.value for s in at.success)
+    assert _stored("CP-2026-002")[0].title.endswith("count when mapped")  # type: ignore[union-attr]
+
+
+def test_members_download_but_cannot_upload_the_register(isolated_settings: Path) -> None:
+    at = _dashboard(REGISTER, actor="member")
+    labels = [d.proto.label for d in at.get("download_button")]
+    assert "Download the register (Excel)" in labels
+    assert not at.get("file_uploader")

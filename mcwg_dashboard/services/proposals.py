@@ -296,6 +296,9 @@ PROPOSAL_COLUMNS = [
     "country_code",
     "submitter_name",
     "submitted_by",
+    "problem",
+    "proposed_change",
+    "rationale",
     "submitted_at",
     "state_since",
     "focus_group",
@@ -328,6 +331,9 @@ def proposal_frame(session: Session) -> pd.DataFrame:
             "country_code": p.country_code or "",
             "submitter_name": p.submitter_name,
             "submitted_by": p.submitted_by,
+            "problem": p.problem,
+            "proposed_change": p.proposed_change,
+            "rationale": p.rationale,
             "submitted_at": pd.Timestamp(p.submitted_at),
             "state_since": pd.Timestamp(p.state_since),
             "focus_group": p.focus_group,
@@ -382,6 +388,11 @@ def all_transition_events(session: Session) -> pd.DataFrame:
 # --- writes ------------------------------------------------------------------------------------------------------
 
 
+def check_proposal_input(session: Session, actor: Actor, data: ProposalInput) -> Checklist:
+    """ValidationFailed (keyed by field) unless the set, elements and country fit the newest checklist."""
+    return _checked_input(session, actor, data)
+
+
 def _checked_input(session: Session, actor: Actor, data: ProposalInput) -> Checklist:
     version = latest_version(session)
     if version is None or version.id is None:
@@ -426,67 +437,67 @@ def submit_proposal(
     data: ProposalInput | dict[str, Any],
     now: dt.datetime | None = None,
     number: str | None = None,
-    is_demo: bool = False,
 ) -> ChangeProposal:
     """Register a new proposal in state submitted, numbered CP-YYYY-NNN by its year of submission."""
     require_member(actor)
     data = data if isinstance(data, ProposalInput) else _validated(ProposalInput, data, "The proposal was not saved.")
     _checked_input(session, actor, data)
-    now = now or utcnow()
     if number is not None:
-        require_admin(actor)  # numbers given by hand only for imports of an existing register
-        if not NUMBER_PATTERN.match(number):
-            raise ValidationFailed({"number": ["must look like CP-2026-001"]}, summary="The proposal was not saved.")
+        _check_given_number(session, actor, number)
     for attempt in range(3):
         try:
             with transaction(session):
-                proposal = ChangeProposal(
-                    number=number or _next_number(session, now.year),
-                    title=data.title,
-                    submitter_name=data.submitter_name or actor.label,
-                    submitted_by=actor.username,
-                    country_code=data.country_code,
-                    set_code=data.set_code,
-                    problem=data.problem,
-                    proposed_change=data.proposed_change,
-                    rationale=data.rationale,
-                    state=ProposalState.SUBMITTED.value,
-                    submitted_at=now,
-                    state_since=now,
-                    is_demo=is_demo,
-                )
-                session.add(proposal)
-                session.flush()
-                assert proposal.id is not None
-                for element_id in data.element_ids:
-                    session.add(ProposalElement(proposal_id=proposal.id, element_id=element_id))
-                session.add(
-                    ProposalEvent(
-                        proposal_id=proposal.id,
-                        at=now,
-                        actor=actor.username,
-                        kind="submitted",
-                        to_state=ProposalState.SUBMITTED.value,
-                        comment="",
-                    )
-                )
-                audit.record(
-                    session,
-                    actor=actor,
-                    action="submit_proposal",
-                    entity="changeproposal",
-                    entity_key=proposal.number,
-                    before=None,
-                    after={**data.model_dump(mode="json"), "number": proposal.number},
-                )
-            return proposal
+                return _insert_proposal(session, actor, data, now or utcnow(), number)
         except IntegrityError:
             # Someone took the same number at the same moment: count again.
-            if number is not None:
-                raise InvalidState(f"Change proposal {number} already exists.") from None
-            if attempt == 2:
-                raise
+            if number is not None or attempt == 2:
+                raise InvalidState("The proposal number was taken at the same moment; submit again.") from None
     raise AssertionError("unreachable")
+
+
+def _check_given_number(session: Session, actor: Actor, number: str) -> None:
+    require_admin(actor)  # numbers given by hand only when importing an existing register
+    if not NUMBER_PATTERN.match(number):
+        raise ValidationFailed({"number": ["must look like CP-2026-001"]}, summary="The proposal was not saved.")
+    if session.exec(select(ChangeProposal.id).where(ChangeProposal.number == number)).first() is not None:
+        raise InvalidState(f"Change proposal {number} already exists.")
+
+
+def _insert_proposal(
+    session: Session, actor: Actor, data: ProposalInput, now: dt.datetime, number: str | None
+) -> ChangeProposal:
+    """Add a submitted proposal with its elements, first event and audit entry, inside the caller's transaction."""
+    proposal = ChangeProposal(
+        number=number or _next_number(session, now.year),
+        title=data.title,
+        submitter_name=data.submitter_name or actor.label,
+        submitted_by=actor.username,
+        country_code=data.country_code,
+        set_code=data.set_code,
+        problem=data.problem,
+        proposed_change=data.proposed_change,
+        rationale=data.rationale,
+        state=ProposalState.SUBMITTED.value,
+        submitted_at=now,
+        state_since=now,
+    )
+    session.add(proposal)
+    session.flush()
+    assert proposal.id is not None
+    for element_id in data.element_ids:
+        session.add(ProposalElement(proposal_id=proposal.id, element_id=element_id))
+    _add_event(session, actor, proposal, kind="submitted", comment="", to_state=ProposalState.SUBMITTED, at=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="submit_proposal",
+        entity="changeproposal",
+        entity_key=proposal.number,
+        before=None,
+        after={**data.model_dump(mode="json"), "number": proposal.number},
+    )
+    session.flush()
+    return proposal
 
 
 def update_proposal(
@@ -496,6 +507,17 @@ def update_proposal(
     require_member(actor)
     data = data if isinstance(data, ProposalInput) else _validated(ProposalInput, data, "The proposal was not saved.")
     proposal = get_proposal(session, proposal_id)
+    _check_editable(actor, proposal)
+    _checked_input(session, actor, data)
+    try:
+        with transaction(session):
+            _apply_update(session, actor, proposal, expected_version, data)
+    except _Stale:
+        raise _stale_error(get_proposal(session, proposal_id)) from None
+    return get_proposal(session, proposal_id)
+
+
+def _check_editable(actor: Actor, proposal: ChangeProposal) -> None:
     if actor.role is not Role.ADMIN:
         if proposal.submitted_by != actor.username:
             raise PermissionDenied(f"{actor.label} may not edit {proposal.number}: only its submitter or an admin.")
@@ -503,30 +525,72 @@ def update_proposal(
             raise InvalidState(f"{proposal.number} is {proposal.state}: its submitter can edit it only until triage.")
     if proposal.state in TERMINAL_STATES:
         raise InvalidState(f"{proposal.number} is {proposal.state}: it can no longer be edited.")
-    _checked_input(session, actor, data)
+
+
+def _apply_update(
+    session: Session, actor: Actor, proposal: ChangeProposal, expected_version: int, data: ProposalInput
+) -> None:
+    """Write an edit with its event and audit entry, inside the caller's transaction (_Stale on a version clash)."""
     before = _snapshot(session, proposal)
     values = data.model_dump(exclude={"element_ids"})
     values["submitter_name"] = values["submitter_name"] or proposal.submitter_name
-    with transaction(session):
-        _compare_and_set(session, proposal, expected_version, values)
-        old_links = session.exec(select(ProposalElement).where(ProposalElement.proposal_id == proposal.id))
-        for link in old_links:
-            session.delete(link)
-        session.flush()
-        for element_id in data.element_ids:
-            session.add(ProposalElement(proposal_id=proposal.id or 0, element_id=element_id))
-        _add_event(session, actor, proposal, kind="edited", comment="")
-        after = {**before, **values, "element_ids": data.element_ids}
-        audit.record(
-            session,
-            actor=actor,
-            action="edit_proposal",
-            entity="changeproposal",
-            entity_key=proposal.number,
-            before=before,
-            after=after,
-        )
-    return get_proposal(session, proposal_id)
+    _compare_and_set(session, proposal, expected_version, values)
+    for link in session.exec(select(ProposalElement).where(ProposalElement.proposal_id == proposal.id)):
+        session.delete(link)
+    session.flush()
+    for element_id in data.element_ids:
+        session.add(ProposalElement(proposal_id=proposal.id or 0, element_id=element_id))
+    _add_event(session, actor, proposal, kind="edited", comment="")
+    audit.record(
+        session,
+        actor=actor,
+        action="edit_proposal",
+        entity="changeproposal",
+        entity_key=proposal.number,
+        before=before,
+        after={**before, **values, "element_ids": data.element_ids},
+    )
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    """One row of an imported register: a new proposal (proposal_id None) or an edit of an existing one."""
+
+    data: ProposalInput
+    proposal_id: int | None = None
+    expected_version: int = 0
+    number: str | None = None
+
+
+def import_register(
+    session: Session, *, actor: Actor, rows: list[RegisterRow], now: dt.datetime | None = None
+) -> list[str]:
+    """New proposals and edits from an imported register, all in one transaction or none (focus group only).
+
+    The rows are checked before (the Excel reader does, with sheet, row and column); a version clash or a
+    number taken meanwhile rolls everything back. Returns the numbers written.
+    """
+    require_admin(actor)
+    now = now or utcnow()
+    written: list[str] = []
+    try:
+        with transaction(session):
+            for row in rows:
+                _checked_input(session, actor, row.data)
+                if row.proposal_id is None:
+                    if row.number is not None:
+                        _check_given_number(session, actor, row.number)
+                    written.append(_insert_proposal(session, actor, row.data, now, row.number).number)
+                else:
+                    proposal = get_proposal(session, row.proposal_id)
+                    _check_editable(actor, proposal)
+                    _apply_update(session, actor, proposal, row.expected_version, row.data)
+                    written.append(proposal.number)
+    except _Stale:
+        raise ConflictError(
+            [], "Nothing was imported: a proposal was changed in the app meanwhile. Export again."
+        ) from None
+    return written
 
 
 def add_comment(
