@@ -23,6 +23,7 @@ from mcwg_dashboard.excel import (
     plan_survey_import,
 )
 from mcwg_dashboard.excel.full_export import full_export_bytes
+from mcwg_dashboard.exports import ChartExportUnavailable, csv_bytes, xlsx_bytes
 from mcwg_dashboard.models import User
 from mcwg_dashboard.services import users
 from mcwg_dashboard.services.actors import CLI_ACTOR
@@ -84,8 +85,22 @@ def build_parser() -> argparse.ArgumentParser:
         "a wide matrix sheet per round, the checklist and the answer scale.",
     )
     export_all.add_argument("--out", required=True, help="the .xlsx file to write")
+    _add_report_parsers(commands)
     _add_user_parser(commands)
     return parser
+
+
+def _add_report_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    deck = commands.add_parser(
+        "deck",
+        help="write the plenary slide deck (.pptx) of a round; needs Chromium for the charts",
+        description="Write the plenary slide deck of a round: key figures, map, matrices, scores, changes, "
+        "change proposals, most and least adopted elements per set and the generated agenda.",
+    )
+    deck.add_argument("--round", required=True, help="round name or ID")
+    deck.add_argument("--since", help="an earlier round (name or ID) or meeting snapshot ('snapshot:NAME') to compare")
+    deck.add_argument("--out", required=True, help="the .pptx file to write")
+    deck.add_argument("--agenda", help="also write the agenda as .csv or .xlsx to this file")
 
 
 def _add_user_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -179,11 +194,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _import_survey(engine, Path(args.file), dry_run=args.dry_run, keep=args.keep)
         if args.command == "user":
             return _user_command(engine, args)
+        if args.command == "deck":
+            return _deck(engine, args)
         if args.command == "export-all":
             with session_scope(engine) as session:
                 data = full_export_bytes(session, actor=CLI_ACTOR)
             Path(args.out).write_bytes(data)
             print(f"Wrote {args.out} ({len(data) // 1024} KB).")
+    except ChartExportUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
         return 1
@@ -290,4 +310,50 @@ def _import_survey(engine: Engine, path: Path, *, dry_run: bool, keep: str | Non
         }
         saved = apply_survey_import(session, actor=CLI_ACTOR, plan=plan, resolutions=resolutions)
     print(f"Saved {len(saved)} answer(s)." if saved else "Nothing to save: the workbook matches the database.")
+    return 0
+
+
+def _checked_out(path: str, suffixes: tuple[str, ...]) -> Path:
+    out = Path(path)
+    if out.suffix.lower() not in suffixes:
+        raise ValueError(f"{path}: the file name must end with {' or '.join(suffixes)}.")
+    if not out.parent.is_dir():
+        raise ValueError(f"{path}: the folder {out.parent} does not exist.")
+    return out
+
+
+def _deck(engine: Engine, args: argparse.Namespace) -> int:
+    from mcwg_dashboard.reports.data import load_plenary_data, round_answers
+    from mcwg_dashboard.reports.deck import build_deck, deck_charts, render_charts
+
+    out = _checked_out(args.out, (".pptx",))
+    agenda_out = _checked_out(args.agenda, (".csv", ".xlsx")) if args.agenda else None
+    if not has_schema(engine):
+        raise InvalidState("The database is not set up yet: run `python -m mcwg_dashboard init` first.")
+    with session_scope(engine) as session:
+        round_id = _round_id(session, args.round)
+        earlier, label = None, None
+        if args.since:
+            since_id = _round_id(session, args.since)
+            earlier, label = (
+                round_answers(session, since_id),
+                next(r.name for r in list_rounds(session) if r.id == since_id),
+            )
+        data = load_plenary_data(session, round_id=round_id, earlier=earlier, earlier_label=label)
+    charts = deck_charts(data)
+    print(f"Rendering {len(charts)} charts with Chromium (kaleido)…", flush=True)
+
+    def progress(done: int, total: int) -> None:
+        if done:
+            print(f"  chart {done}/{total}: {charts[done - 1].title}", flush=True)
+
+    images = render_charts(charts, progress)
+    deck = build_deck(data, charts, images)
+    out.write_bytes(deck)
+    print(f"Wrote {out} ({len(deck) // 1024} KB).")
+    if agenda_out is not None:
+        agenda = data.agenda()
+        is_csv = agenda_out.suffix.lower() == ".csv"
+        agenda_out.write_bytes(csv_bytes(agenda) if is_csv else xlsx_bytes(agenda, "agenda"))
+        print(f"Wrote {agenda_out} ({len(agenda)} elements ranked).")
     return 0

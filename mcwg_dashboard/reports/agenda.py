@@ -102,6 +102,8 @@ def discussion_agenda(
     weighted = signals[list(WEIGHTS)].mul(pd.Series(WEIGHTS)).sum(axis=1)
     table["discussion_score"] = (weighted * 100).round(1)
     table["reasons"] = [_reasons(row) for _, row in table.iterrows()]
+    for column in ("adoption", "partial_variant", "disagreement", "stale"):
+        table[column] = table[column].round(3)
     table = table.reset_index(names="element_id")
     table = table.sort_values(["discussion_score", "position"], ascending=[False, True]).reset_index(drop=True)
     table["rank"] = range(1, len(table) + 1)
