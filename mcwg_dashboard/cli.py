@@ -101,6 +101,14 @@ def _add_report_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPa
     deck.add_argument("--since", help="an earlier round (name or ID) or meeting snapshot ('snapshot:NAME') to compare")
     deck.add_argument("--out", required=True, help="the .pptx file to write")
     deck.add_argument("--agenda", help="also write the agenda as .csv or .xlsx to this file")
+    publish = commands.add_parser(
+        "publish",
+        help="write the published report of a round: a static HTML site plus open data (CSV, JSON)",
+        description="Write a self-contained static HTML site of a round's published answers (no notes or evidence "
+        "links), with the answers and the checklist as CSV and JSON and a README of the files.",
+    )
+    publish.add_argument("--round", required=True, help="round name or ID")
+    publish.add_argument("--out", required=True, help="a new or empty folder (or one written by publish before)")
 
 
 def _add_user_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -196,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _user_command(engine, args)
         if args.command == "deck":
             return _deck(engine, args)
+        if args.command == "publish":
+            return _publish(engine, args)
         if args.command == "export-all":
             with session_scope(engine) as session:
                 data = full_export_bytes(session, actor=CLI_ACTOR)
@@ -356,4 +366,19 @@ def _deck(engine: Engine, args: argparse.Namespace) -> int:
         is_csv = agenda_out.suffix.lower() == ".csv"
         agenda_out.write_bytes(csv_bytes(agenda) if is_csv else xlsx_bytes(agenda, "agenda"))
         print(f"Wrote {agenda_out} ({len(agenda)} elements ranked).")
+    return 0
+
+
+def _publish(engine: Engine, args: argparse.Namespace) -> int:
+    from mcwg_dashboard.reports.publish import load_publish_data, prepare_folder, write_site
+
+    if not has_schema(engine):
+        raise InvalidState("The database is not set up yet: run `python -m mcwg_dashboard init` first.")
+    out = Path(args.out)
+    with session_scope(engine) as session:
+        data = load_publish_data(session, round_id=_round_id(session, args.round))
+    prepare_folder(out)
+    written = write_site(data, out)
+    members = data.answers["country_code"].nunique()
+    print(f"Wrote {len(written)} files to {out} ({members} members' published answers); open {out / 'index.html'}.")
     return 0
