@@ -181,7 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     demo = load_demo(session, actor=CLI_ACTOR)
                     print(
                         f"Demo data loaded: {demo.answers} synthetic answers in {demo.surveys} surveys "
-                        f"(rounds: {', '.join(demo.rounds)} and the open round). It is labelled as demo in the app."
+                        f"(rounds: {', '.join(demo.rounds)} and the open round), and {demo.proposals} change "
+                        "proposals. It is labelled as demo in the app."
                     )
                     if demo.accounts:
                         print(

@@ -48,7 +48,7 @@ def answers() -> pd.DataFrame:
 def proposals() -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "number": [4, 5, 6],
+            "number": ["2025-004", "2025-005", "2025-006"],
             "title": ["Open one", "Closed one", "Open, other element"],
             "state": ["submitted", "rejected", "in_review"],
             "element_ids": [["Y-01"], ["Y-01", "X-02"], []],
@@ -70,7 +70,7 @@ def test_agenda_ranks_elements_as_computed_by_hand() -> None:
     reasons = dict(zip(agenda["element_id"], agenda["reasons"], strict=True))
     assert reasons["Y-01"] == (
         "answers differ widely between members (spread 0.50); 2 answers carried over or to re-confirm; "
-        "1 open change proposal (#4)"
+        "1 open change proposal (2025-004)"
     )
     assert reasons["Y-02"] == "low adoption (8%)"
     assert reasons["X-02"] == "3 of 4 answers partial or variant"

@@ -56,7 +56,7 @@ def _titles(deck: bytes) -> tuple[list[str], list[int]]:
 def test_deck_has_every_slide_with_its_title_and_pictures(session: Session) -> None:
     proposals = pd.DataFrame(
         {
-            "number": [1, 2],
+            "number": ["2025-001", "2025-002"],
             "title": ["Add series-level descriptors", "Old idea"],
             "state": ["submitted", "rejected"],
             "set_code": ["KOS", "META"],
@@ -96,7 +96,7 @@ def test_deck_has_every_slide_with_its_title_and_pictures(session: Session) -> N
     proposal_slide = presentation.slides[titles.index("Change proposals")]
     tables = [s.table for s in proposal_slide.shapes if s.has_table]
     assert [tables[0].cell(1, c).text for c in range(5)] == [
-        "#1",
+        "2025-001",
         "Add series-level descriptors",
         "KOS-11",
         "FR",

@@ -39,9 +39,9 @@ AGENDA_COLUMNS = [
 ]
 
 
-def open_proposals_per_element(proposals: pd.DataFrame | None, open_states: Iterable[str]) -> dict[str, list[int]]:
+def open_proposals_per_element(proposals: pd.DataFrame | None, open_states: Iterable[str]) -> dict[str, list[str]]:
     """Element ID -> numbers of the open change proposals naming it."""
-    result: dict[str, list[int]] = {}
+    result: dict[str, list[str]] = {}
     if proposals is None or proposals.empty:
         return result
     states = set(open_states)
@@ -49,7 +49,7 @@ def open_proposals_per_element(proposals: pd.DataFrame | None, open_states: Iter
         if state not in states:
             continue
         for element_id in elements or ():
-            result.setdefault(str(element_id), []).append(int(number))
+            result.setdefault(str(element_id), []).append(str(number))
     return {element: sorted(numbers) for element, numbers in result.items()}
 
 
@@ -123,7 +123,7 @@ def _reasons(row: pd.Series) -> str:
     if row["stale_count"] and row["stale"] >= 0.3:
         reasons.append(f"{int(row['stale_count'])} answers carried over or to re-confirm")
     if row["open_proposals"]:
-        numbers = ", ".join(f"#{n}" for n in row["proposal_numbers"])
+        numbers = ", ".join(row["proposal_numbers"])
         plural = "s" if row["open_proposals"] > 1 else ""
         reasons.append(f"{int(row['open_proposals'])} open change proposal{plural} ({numbers})")
     return "; ".join(reasons) or "no strong signal"

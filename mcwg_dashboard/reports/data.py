@@ -11,24 +11,11 @@ from mcwg_dashboard import analytics
 from mcwg_dashboard.checklist import Checklist
 from mcwg_dashboard.models import Country, SurveyRound
 from mcwg_dashboard.reports.agenda import discussion_agenda
+from mcwg_dashboard.services import proposals
 from mcwg_dashboard.services.answer_data import SHARED_STATES, load_answer_frame
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.demo import is_demo_loaded
 from mcwg_dashboard.services.errors import NotFound
-
-PROPOSAL_COLUMNS = [
-    "number",
-    "title",
-    "state",
-    "set_code",
-    "element_ids",
-    "country_code",
-    "submitted_at",
-    "state_since",
-    "focus_group",
-    "external_body",
-    "external_status",
-]
 
 
 @dataclass(frozen=True)
@@ -42,7 +29,7 @@ class PlenaryData:
     is_demo: bool = False
     earlier: pd.DataFrame | None = None  # an earlier round's or a meeting snapshot's answers
     earlier_label: str | None = None
-    proposals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROPOSAL_COLUMNS))
+    proposals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=proposals.PROPOSAL_COLUMNS))
     open_states: frozenset[str] = frozenset()
 
     def country_scores(self) -> pd.DataFrame:
@@ -61,15 +48,8 @@ class PlenaryData:
 
 
 def load_proposals(session: Session) -> tuple[pd.DataFrame, frozenset[str]]:
-    """The change proposals and their open states, or an empty frame where the proposals service is not there yet.
-
-    The fallback exists only while issue 6 (services/proposals.py) is being merged; remove it once it is on main.
-    """
-    try:
-        from mcwg_dashboard.services import proposals  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return pd.DataFrame(columns=PROPOSAL_COLUMNS), frozenset()
-    return proposals.proposal_frame(session), frozenset(proposals.OPEN_STATES)
+    """The change proposals (services.proposals.proposal_frame) and the states that count as open."""
+    return proposals.proposal_frame(session), frozenset(str(state) for state in proposals.OPEN_STATES)
 
 
 def members_frame(session: Session) -> pd.DataFrame:
@@ -90,7 +70,7 @@ def load_plenary_data(
     survey_round = session.get(SurveyRound, round_id)
     if survey_round is None:
         raise NotFound(f"Survey round {round_id} does not exist.")
-    proposals, open_states = load_proposals(session)
+    proposal_rows, open_states = load_proposals(session)
     return PlenaryData(
         round_name=survey_round.name,
         answers=load_answer_frame(session, round_ids=[round_id], states=states),
@@ -99,7 +79,7 @@ def load_plenary_data(
         is_demo=survey_round.is_demo or is_demo_loaded(session),
         earlier=earlier,
         earlier_label=earlier_label,
-        proposals=proposals,
+        proposals=proposal_rows,
         open_states=open_states,
     )
 

@@ -244,17 +244,18 @@ def _proposals_slide(deck: PresentationType, data: PlenaryData) -> None:
     if proposals.empty:
         _text(slide, "No change proposals yet.", Inches(0.6), Inches(1.4), Inches(12), Inches(0.6), size=22)
         return
-    counts = proposals["state"].value_counts()
+    state_column = "state_label" if "state_label" in proposals.columns else "state"
+    counts = proposals[state_column].value_counts()
     summary = " · ".join(f"{state}: {int(n)}" for state, n in counts.items())
     _text(slide, f"{len(proposals)} proposals — {summary}", Inches(0.4), Inches(1.15), Inches(12.5), Inches(0.5))
     open_ones = proposals[proposals["state"].isin(data.open_states)].sort_values("number").head(10)
     rows = [
         [
-            f"#{int(p['number'])}",
+            str(p["number"]),
             str(p["title"])[:70],
             ", ".join(p["element_ids"] or []) or str(p["set_code"] or ""),
             str(p["country_code"] or ""),
-            str(p["state"]),
+            str(p[state_column]),
         ]
         for _, p in open_ones.iterrows()
     ]
