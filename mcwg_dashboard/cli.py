@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -109,6 +110,18 @@ def _add_report_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPa
     )
     publish.add_argument("--round", required=True, help="round name or ID")
     publish.add_argument("--out", required=True, help="a new or empty folder (or one written by publish before)")
+    snapshot = commands.add_parser(
+        "snapshot",
+        help="meeting snapshots: freeze a round's validated and published answers at a plenary, or list them",
+        description="Meeting snapshots are read-only copies of a round's validated and published answers, named "
+        "after the plenary; `deck --since snapshot:NAME` and the Plenary page compare against them.",
+    )
+    snapshot_actions = snapshot.add_subparsers(dest="snapshot_command", metavar="ACTION", required=True)
+    create = snapshot_actions.add_parser("create", help="freeze a round", description="Create a meeting snapshot.")
+    create.add_argument("--round", required=True, help="round name or ID")
+    create.add_argument("--name", required=True, help="e.g. 'Plenary Lisbon 2025'")
+    create.add_argument("--date", required=True, help="meeting date, YYYY-MM-DD")
+    snapshot_actions.add_parser("list", help="list the snapshots", description="List the meeting snapshots.")
 
 
 def _add_user_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -207,6 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _deck(engine, args)
         if args.command == "publish":
             return _publish(engine, args)
+        if args.command == "snapshot":
+            return _snapshot(engine, args)
         if args.command == "export-all":
             with session_scope(engine) as session:
                 data = full_export_bytes(session, actor=CLI_ACTOR)
@@ -334,7 +349,7 @@ def _checked_out(path: str, suffixes: tuple[str, ...]) -> Path:
 
 
 def _deck(engine: Engine, args: argparse.Namespace) -> int:
-    from mcwg_dashboard.reports.data import load_plenary_data, round_answers
+    from mcwg_dashboard.reports.data import load_plenary_data
     from mcwg_dashboard.reports.deck import build_deck, deck_charts, render_charts
 
     out = _checked_out(args.out, (".pptx",))
@@ -343,13 +358,7 @@ def _deck(engine: Engine, args: argparse.Namespace) -> int:
         raise InvalidState("The database is not set up yet: run `python -m mcwg_dashboard init` first.")
     with session_scope(engine) as session:
         round_id = _round_id(session, args.round)
-        earlier, label = None, None
-        if args.since:
-            since_id = _round_id(session, args.since)
-            earlier, label = (
-                round_answers(session, since_id),
-                next(r.name for r in list_rounds(session) if r.id == since_id),
-            )
+        earlier, label = _earlier(session, args.since) if args.since else (None, None)
         data = load_plenary_data(session, round_id=round_id, earlier=earlier, earlier_label=label)
     charts = deck_charts(data)
     print(f"Rendering {len(charts)} charts with Chromium (kaleido)…", flush=True)
@@ -382,4 +391,53 @@ def _publish(engine: Engine, args: argparse.Namespace) -> int:
     written = write_site(data, out)
     members = data.answers["country_code"].nunique()
     print(f"Wrote {len(written)} files to {out} ({members} members' published answers); open {out / 'index.html'}.")
+    return 0
+
+
+def _earlier(session: Session, text: str) -> tuple[pd.DataFrame, str]:
+    """--since: a round (name or ID) or a meeting snapshot ('snapshot:NAME' or 'snapshot:ID')."""
+    from mcwg_dashboard.reports.data import round_answers
+    from mcwg_dashboard.services.snapshots import get_snapshot, snapshot_frame
+
+    if text.startswith("snapshot:"):
+        snapshot = get_snapshot(session, text.removeprefix("snapshot:"))
+        return snapshot_frame(snapshot), f"{snapshot.name} ({snapshot.meeting_date:%d %b %Y})"
+    round_id = _round_id(session, text)
+    return round_answers(session, round_id), next(r.name for r in list_rounds(session) if r.id == round_id)
+
+
+def _snapshot(engine: Engine, args: argparse.Namespace) -> int:
+    from mcwg_dashboard.services.snapshots import create_snapshot, list_snapshots
+
+    if not has_schema(engine):
+        raise InvalidState("The database is not set up yet: run `python -m mcwg_dashboard init` first.")
+    with session_scope(engine) as session:
+        if args.snapshot_command == "create":
+            try:
+                meeting_date = dt.date.fromisoformat(args.date)
+            except ValueError:
+                raise ValueError(f"--date {args.date!r} is not a date like 2025-06-12; nothing was saved.") from None
+            try:
+                snapshot = create_snapshot(
+                    session,
+                    actor=CLI_ACTOR,
+                    name=args.name,
+                    meeting_date=meeting_date,
+                    round_id=_round_id(session, args.round),
+                )
+            except ValidationFailed as exc:
+                problems = "; ".join(f"{key}: {msg}" for key, msgs in exc.problems.items() for msg in msgs)
+                print(f"error: {problems}. {str(exc).splitlines()[0]}", file=sys.stderr)
+                return 1
+            print(
+                f"Snapshot {snapshot.name!r} (ID {snapshot.id}) frozen: {snapshot.answer_count} validated and "
+                f"published answers of {snapshot.round_name}."
+            )
+        else:
+            frame = list_snapshots(session)
+            if frame.empty:
+                print("No meeting snapshots yet.")
+            for row in frame.itertuples():
+                demo = " (demo)" if row.is_demo else ""
+                print(f"{row.id}  {row.meeting_date}  {row.name}{demo}  [{row.round_name}, {row.answer_count} answers]")
     return 0

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from sqlmodel import Session, select
 
 from mcwg_dashboard import analytics
+from mcwg_dashboard.cli import main
 from mcwg_dashboard.models import Answer, AuditEntry, CountrySurvey, MeetingSnapshot, ReadOnlyRecord, SurveyRound
 from mcwg_dashboard.services import snapshots
 from mcwg_dashboard.services.answer_data import load_answer_frame
@@ -105,3 +107,23 @@ def test_snapshots_are_read_only(demo: Session) -> None:
     # And the service offers no way to change or delete one.
     functions = [name for name, _ in inspect.getmembers(snapshots, inspect.isfunction)]
     assert not [f for f in functions if any(w in f for w in ("update", "delete", "edit", "rename", "remove", "set_"))]
+
+
+def test_cli_snapshot_create_list_and_compare(isolated_settings: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    capsys.readouterr()
+    create = ["snapshot", "create", "--round", "2025 adoption survey (demo)", "--name", "Plenary 2025"]
+    assert main([*create, "--date", "2025-06-12"]) == 0
+    assert "frozen: 740 validated and published answers" in capsys.readouterr().out
+    assert main([*create, "--date", "2025-06-12"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "error: name: a snapshot named 'Plenary 2025' exists already. Choose another name."
+    )
+    assert main([*create[:-1], "Other", "--date", "12/06/2025"]) == 1
+    assert "is not a date like 2025-06-12" in capsys.readouterr().err
+    assert main(["snapshot", "list"]) == 0
+    assert "2025-06-12  Plenary 2025 (demo)  [2025 adoption survey (demo), 740 answers]" in capsys.readouterr().out
+    out = isolated_settings / "deck.pptx"
+    since = ["--since", "snapshot:no such"]
+    assert main(["deck", "--round", "2026 adoption survey", *since, "--out", str(out)]) == 1
+    assert "No meeting snapshot 'no such'. Snapshots: Plenary 2025." in capsys.readouterr().err
