@@ -157,7 +157,9 @@ def _picture(slide: Slide, image: bytes) -> None:
     slide.shapes.add_picture(io.BytesIO(image), Emu(left), Emu(box_top), Emu(width), Emu(height))
 
 
-def _table(slide: Slide, header: list[str], rows: list[list[str]], widths: list[float], *, top: float = 1.2) -> None:
+def _table(
+    slide: Slide, header: list[str], rows: list[list[str]], widths: list[float], *, top: float = 1.2, size: int = 14
+) -> None:
     shape = slide.shapes.add_table(
         len(rows) + 1, len(header), Inches(0.4), Inches(top), Inches(sum(widths)), Inches(0.4 * (len(rows) + 1))
     )
@@ -169,7 +171,7 @@ def _table(slide: Slide, header: list[str], rows: list[list[str]], widths: list[
             cell = table.cell(r, c)
             cell.text = value
             for paragraph in cell.text_frame.paragraphs:
-                paragraph.font.size = Pt(14 if r else 15)
+                paragraph.font.size = Pt(size if r else size + 1)
                 paragraph.font.bold = r == 0
 
 
@@ -260,7 +262,7 @@ def _proposals_slide(deck: PresentationType, data: PlenaryData) -> None:
         for _, p in open_ones.iterrows()
     ]
     if rows:
-        _table(slide, ["No.", "Open proposal", "Elements", "From", "State"], rows, [0.8, 6.4, 2.5, 1.0, 1.8], top=1.8)
+        _table(slide, ["No.", "Open proposal", "Elements", "From", "State"], rows, [1.6, 5.6, 2.5, 1.0, 1.8], top=1.8)
 
 
 def _set_extremes_slide(deck: PresentationType, data: PlenaryData, set_code: str, set_title: str) -> None:
@@ -278,10 +280,10 @@ def _set_extremes_slide(deck: PresentationType, data: PlenaryData, set_code: str
     def rows(frame: pd.DataFrame) -> list[list[str]]:
         return [[str(r["element_id"]), str(r["element_title"])[:80], percent(r["score"])] for _, r in frame.iterrows()]
 
-    _text(slide, "Most adopted", Inches(0.4), Inches(1.15), Inches(6), Inches(0.5), size=20, bold=True)
-    _table(slide, ["Element", "Title", "Score"], rows(most), [1.4, 9.6, 1.4], top=1.65)
-    _text(slide, "Least adopted", Inches(0.4), Inches(3.75), Inches(6), Inches(0.5), size=20, bold=True)
-    _table(slide, ["Element", "Title", "Score"], rows(least), [1.4, 9.6, 1.4], top=4.25)
+    _text(slide, "Most adopted", Inches(0.4), Inches(1.4), Inches(6), Inches(0.5), size=20, bold=True)
+    _table(slide, ["Element", "Title", "Score"], rows(most), [1.4, 9.6, 1.4], top=1.9)
+    _text(slide, "Least adopted", Inches(0.4), Inches(3.9), Inches(6), Inches(0.5), size=20, bold=True)
+    _table(slide, ["Element", "Title", "Score"], rows(least), [1.4, 9.6, 1.4], top=4.4)
 
 
 def _agenda_slides(deck: PresentationType, data: PlenaryData) -> None:
@@ -299,10 +301,14 @@ def _agenda_slides(deck: PresentationType, data: PlenaryData) -> None:
         rows = [
             [
                 str(r["rank"]),
-                f"{r['element_id']} {str(r['element_title'])[:45]}",
+                f"{r['element_id']} {_short(str(r['element_title']), 60)}",
                 f"{r['discussion_score']:.0f}",
                 str(r["reasons"]),
             ]
             for _, r in part.iterrows()
         ]
-        _table(slide, ["#", "Element", "Score", "Why"], rows, [0.6, 5.0, 1.0, 5.9])
+        _table(slide, ["#", "Element", "Score", "Why"], rows, [0.6, 4.6, 1.0, 6.3], size=12)
+
+
+def _short(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
