@@ -15,7 +15,7 @@ from mcwg_dashboard.cli import main
 from mcwg_dashboard.models import Answer, AuditEntry, CountrySurvey, MeetingSnapshot, ReadOnlyRecord, SurveyRound
 from mcwg_dashboard.services import snapshots
 from mcwg_dashboard.services.answer_data import load_answer_frame
-from mcwg_dashboard.services.demo import load_demo
+from mcwg_dashboard.services.demo import clear_demo, load_demo
 from mcwg_dashboard.services.errors import InvalidState, PermissionDenied, ValidationFailed
 from mcwg_dashboard.services.snapshots import SNAPSHOT_STATES, create_snapshot, get_snapshot, snapshot_frame
 from tests.helpers import ADMIN, MEMBER, REP_FR
@@ -127,3 +127,10 @@ def test_cli_snapshot_create_list_and_compare(isolated_settings: Path, capsys: p
     since = ["--since", "snapshot:no such"]
     assert main(["deck", "--round", "2026 adoption survey", *since, "--out", str(out)]) == 1
     assert "No meeting snapshot 'no such'. Snapshots: Plenary 2025." in capsys.readouterr().err
+
+
+def test_clearing_the_demo_removes_its_snapshots(demo: Session) -> None:
+    round_id = _round(demo, "2025 adoption survey (demo)")
+    create_snapshot(demo, actor=ADMIN, name="Demo plenary", meeting_date=MEETING, round_id=round_id)
+    clear_demo(demo, actor=ADMIN)
+    assert demo.exec(select(MeetingSnapshot)).first() is None
