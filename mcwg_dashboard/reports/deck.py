@@ -262,7 +262,7 @@ def _proposals_slide(deck: PresentationType, data: PlenaryData) -> None:
         for _, p in open_ones.iterrows()
     ]
     if rows:
-        _table(slide, ["No.", "Open proposal", "Elements", "From", "State"], rows, [1.6, 5.6, 2.5, 1.0, 1.8], top=1.8)
+        _table(slide, ["No.", "Open proposal", "Elements", "From", "State"], rows, [1.6, 5.6, 2.5, 1.0, 1.8], top=2.0)
 
 
 def _set_extremes_slide(deck: PresentationType, data: PlenaryData, set_code: str, set_title: str) -> None:
