@@ -360,6 +360,8 @@ def _deck(engine: Engine, args: argparse.Namespace) -> int:
         round_id = _round_id(session, args.round)
         earlier, label = _earlier(session, args.since) if args.since else (None, None)
         data = load_plenary_data(session, round_id=round_id, earlier=earlier, earlier_label=label)
+    if data.answers.empty:
+        raise InvalidState(f"No submitted answers in {data.round_name} yet: there is nothing to put in a deck.")
     charts = deck_charts(data)
     print(f"Rendering {len(charts)} charts with Chromium (kaleido)…", flush=True)
 

@@ -137,6 +137,9 @@ def test_cli_deck_refuses_a_wrong_file_name_or_round(
     assert "must end with .pptx" in capsys.readouterr().err
     assert main(["deck", "--round", "no such round", "--out", str(isolated_settings / "deck.pptx")]) == 1
     assert "No survey round 'no such round'" in capsys.readouterr().err
+    assert main(["deck", "--round", "2026 adoption survey", "--out", str(isolated_settings / "deck.pptx")]) == 1
+    assert "No submitted answers in 2026 adoption survey yet" in capsys.readouterr().err
+    assert not (isolated_settings / "deck.pptx").exists()
 
 
 @pytest.mark.skipif(not chromium_available(), reason="the deck's charts need Chromium (apt-get install chromium)")
