@@ -13,6 +13,7 @@ from mcwg_dashboard.models import Answer, AuditEntry, ChangeProposal, CountrySur
 from mcwg_dashboard.services import proposals, rounds, surveys
 from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version, store_checklist
 from mcwg_dashboard.services.errors import ConflictError, InvalidState, NotFound, PermissionDenied, ValidationFailed
+from mcwg_dashboard.services.overview import reconfirmation_table
 from mcwg_dashboard.services.proposals import TRANSITIONS, ProposalState
 from mcwg_dashboard.services.setup import initialise
 from mcwg_dashboard.services.surveys import AnswerInput
@@ -427,6 +428,15 @@ def test_the_next_round_asks_those_who_answered_the_element_to_reconfirm(session
     fr = session.exec(select(Answer).where(Answer.survey_id == survey.id, Answer.element_id == "KOS-16")).one()
     session.refresh(fr)
     assert (fr.needs_reconfirmation, fr.element_changed) == (False, True)
+    progress = reconfirmation_table(session, next_round.id or 0)
+    assert progress.to_dict("records") == [
+        {
+            "Element": "KOS-16",
+            "Carried onto a changed element": 2,
+            "Re-confirmed": 1,
+            "Share re-confirmed": 0.5,
+        }
+    ]
 
 
 def test_starting_again_keeps_the_applied_version_newest(engine: Any, session: Session, isolated_settings: Any) -> None:

@@ -17,7 +17,8 @@ from mcwg_dashboard.models import Country, SurveyRound
 from mcwg_dashboard.services.actors import Role
 from mcwg_dashboard.services.answer_data import PUBLISHED_STATES, SHARED_STATES, load_answer_frame
 from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
-from mcwg_dashboard.services.overview import survey_status_table
+from mcwg_dashboard.services.overview import reconfirmation_table, survey_status_table
+from mcwg_dashboard.services.proposals import proposal_frame
 from mcwg_dashboard.services.rounds import list_rounds
 from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import get_engine
@@ -86,6 +87,28 @@ def _status_table(url: str) -> pd.DataFrame:
 
 def status_table() -> pd.DataFrame:
     return _status_table(_url())
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def _proposals(url: str) -> pd.DataFrame:
+    with session_scope(get_engine()) as session:
+        return proposal_frame(session)
+
+
+def proposal_register() -> pd.DataFrame:
+    """Every change proposal (members only: the pages that call it are not registered for the public)."""
+    return _proposals(_url())
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def _reconfirmation(url: str, round_id: int) -> pd.DataFrame:
+    with session_scope(get_engine()) as session:
+        return reconfirmation_table(session, round_id)
+
+
+def reconfirmation_frame(round_id: int) -> pd.DataFrame:
+    """Re-confirmation progress of a round (counts only, drafts included; members and up)."""
+    return _reconfirmation(_url(), round_id)
 
 
 def checklist_of_round(round_id: int | None) -> Checklist | None:
@@ -163,3 +186,19 @@ def downloads(*, name: str, data: pd.DataFrame | None = None, figure: go.Figure 
 
 def empty_state(message: str) -> None:
     st.info(message, icon=":material/info:")
+
+
+def proposal_list(frame: pd.DataFrame, *, empty_message: str) -> None:
+    """A short list of change proposals, each a link to its page (for the element and set pages)."""
+    st.subheader("Change proposals", anchor=False)
+    if frame.empty:
+        st.caption(empty_message)
+        return
+    for row in frame.to_dict("records"):
+        demo = " (demo)" if row["is_demo"] else ""
+        st.page_link(
+            "mcwg_dashboard/views/proposal.py",
+            label=f"{row['number']} · {row['title']}{demo} — {row['state_label']} · {', '.join(row['element_ids'])}",
+            query_params={"proposal": row["number"]},
+            icon=":material/description:",
+        )

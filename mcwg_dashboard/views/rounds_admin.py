@@ -4,13 +4,12 @@ import datetime as dt
 
 import pandas as pd
 import streamlit as st
-from sqlmodel import select
+from sqlmodel import col, select
 
 from mcwg_dashboard.db import session_scope
 from mcwg_dashboard.excel.full_export import full_export_bytes
-from mcwg_dashboard.models import Country, CountrySurvey, SurveyState
+from mcwg_dashboard.models import ChecklistVersion, Country, CountrySurvey, SurveyState
 from mcwg_dashboard.services import lifecycle, rounds, snapshots
-from mcwg_dashboard.services.checklist_store import latest_version
 from mcwg_dashboard.services.errors import ServiceError
 from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import demo_banner, get_engine
@@ -57,7 +56,7 @@ if flash:
 
 with session_scope(engine) as session:
     all_rounds = rounds.list_rounds(session)
-    version = latest_version(session)
+    versions = {v.id: v.label for v in session.exec(select(ChecklistVersion).order_by(col(ChecklistVersion.id).desc()))}
     countries = {c.code: c.name for c in session.exec(select(Country))}
 
 
@@ -98,14 +97,21 @@ if all_rounds:
 with st.expander("Open a new round", icon=":material/add:"):
     st.caption(
         "Each member's survey is pre-filled from its answers in the previous round, marked as carried over until "
-        "the country confirms or changes them."
+        "the country confirms or changes them. On a newer checklist version, answers to elements that changed are "
+        "flagged for re-confirmation, and answers to retired elements are not carried."
     )
     with st.form("open_round"):
         name = st.text_input("Name", placeholder=f"{dt.date.today().year + 1} adoption survey")
         opens_on = st.date_input("Opens on", value=dt.date.today())
         closes_on = st.date_input("Closes on", value=dt.date.today() + dt.timedelta(days=90))
-        if st.form_submit_button("Open the round", type="primary") and version is not None and version.id:
-            version_id = version.id
+        version_id = st.selectbox(
+            "Checklist version",
+            list(versions),
+            format_func=lambda v: versions[v],
+            key="round_checklist_version",
+            help="The newest first; a version created by applying a change proposal appears here.",
+        )
+        if st.form_submit_button("Open the round", type="primary") and version_id is not None:
             _run(
                 f"Round {name!r} opened.",
                 lambda s: rounds.open_round(
