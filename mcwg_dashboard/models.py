@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 
@@ -191,3 +191,37 @@ class ProposalEvent(SQLModel, table=True):
     from_state: str | None = Field(default=None, max_length=20)
     to_state: str | None = Field(default=None, max_length=20)
     comment: str = Field(default="", max_length=8000)
+
+
+class MeetingSnapshot(SQLModel, table=True):
+    """The validated and published answers of a round, frozen at a plenary: read-only once written.
+
+    The round is copied by ID and name rather than referenced, so a snapshot outlives its round (demo data can be
+    cleared) and always shows what the meeting saw.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True)
+    meeting_date: dt.date
+    round_id: int
+    round_name: str = Field(max_length=80)
+    # The survey states frozen (comma-separated), and how many answers.
+    states: str = Field(max_length=60)
+    answer_count: int
+    is_demo: bool = False
+    created_by: str = Field(max_length=80)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    # One record per answer: the columns of services.answer_data.load_answer_frame, dates as ISO text.
+    answers: list = Field(sa_column=Column(JSON, nullable=False))
+
+
+class ReadOnlyRecord(RuntimeError):
+    """A meeting snapshot was about to be changed or deleted."""
+
+
+def _refuse_change(mapper: object, connection: object, target: MeetingSnapshot) -> None:
+    raise ReadOnlyRecord(f"Meeting snapshot {target.name!r} is read-only: it cannot be changed or deleted.")
+
+
+event.listen(MeetingSnapshot, "before_update", _refuse_change)
+event.listen(MeetingSnapshot, "before_delete", _refuse_change)

@@ -16,6 +16,7 @@ from mcwg_dashboard.models import (
     AppSetting,
     Country,
     CountrySurvey,
+    MeetingSnapshot,
     RoundState,
     SurveyRound,
     SurveyState,
@@ -272,6 +273,8 @@ def clear_demo(session: Session, *, actor: Actor) -> int:
             session.execute(delete(Answer).where(col(Answer.survey_id).in_(demo_surveys)))
             session.execute(delete(CountrySurvey).where(col(CountrySurvey.id).in_(demo_surveys)))
         proposals = clear_demo_proposals(session)
+        # Demo data only: a meeting snapshot is otherwise never deleted (a bulk delete, past the model's guard).
+        session.execute(delete(MeetingSnapshot).where(col(MeetingSnapshot.is_demo) == True))  # noqa: E712
         session.execute(delete(SurveyRound).where(col(SurveyRound.is_demo) == True))  # noqa: E712
         session.execute(delete(User).where(col(User.is_demo) == True))  # noqa: E712
         for country in session.exec(select(Country).where(Country.architectures_are_demo == True)):  # noqa: E712

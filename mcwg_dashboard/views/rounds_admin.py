@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from mcwg_dashboard.db import session_scope
 from mcwg_dashboard.excel.full_export import full_export_bytes
 from mcwg_dashboard.models import ChecklistVersion, Country, CountrySurvey, SurveyState
-from mcwg_dashboard.services import lifecycle, rounds
+from mcwg_dashboard.services import lifecycle, rounds, snapshots
 from mcwg_dashboard.services.errors import ServiceError
 from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import demo_banner, get_engine
@@ -150,6 +150,42 @@ with right:
                 lambda s: rounds.reopen_round(s, actor=user, round_id=chosen_id, reason=reason),
             )
             st.rerun()
+
+with st.expander("Freeze as a meeting snapshot", icon=":material/photo_camera:"):
+    st.caption(
+        f"Copies the validated and published answers of {chosen.name} as they are now, under the meeting's name. "
+        'A snapshot is read-only: later changes do not touch it, and the Plenary page\'s "What changed since" '
+        "and `python -m mcwg_dashboard deck --since snapshot:NAME` compare against it."
+    )
+    with st.form(f"snapshot:{chosen_id}"):
+        meeting_name = st.text_input("Meeting name", placeholder="Plenary Lisbon 2025", key="snapshot_name")
+        meeting_date = st.date_input("Meeting date", value=dt.date.today(), key="snapshot_date")
+        if st.form_submit_button("Freeze snapshot"):
+            _run(
+                f"Snapshot {meeting_name.strip()!r} frozen.",
+                lambda s: snapshots.create_snapshot(
+                    s, actor=user, name=meeting_name, meeting_date=meeting_date, round_id=chosen_id
+                ),
+            )
+            st.rerun()
+with session_scope(engine) as session:
+    frozen = snapshots.list_snapshots(session)
+if not frozen.empty:
+    st.dataframe(
+        frozen.assign(
+            link=[f"plenary?since=s{i}" for i in frozen["id"]], is_demo=frozen["is_demo"].map({True: "demo", False: ""})
+        )[["name", "meeting_date", "round_name", "answer_count", "is_demo", "created_by", "link"]],
+        hide_index=True,
+        column_config={
+            "name": "Meeting snapshot",
+            "meeting_date": "Meeting",
+            "round_name": "Round",
+            "answer_count": "Answers",
+            "is_demo": "Demo",
+            "created_by": "Frozen by",
+            "link": st.column_config.LinkColumn("Compare on the Plenary page", display_text="What changed since"),
+        },
+    )
 
 st.subheader(f"Country surveys · {chosen.name}")
 with session_scope(engine) as session:
