@@ -133,9 +133,9 @@ def _add_report_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPa
     publish.add_argument("--out", required=True, help="a new or empty folder (or one written by publish before)")
     snapshot = commands.add_parser(
         "snapshot",
-        help="meeting snapshots: freeze a round's validated and published answers at a plenary, or list them",
-        description="Meeting snapshots are read-only copies of a round's validated and published answers, named "
-        "after the plenary; `deck --since snapshot:NAME` and the Plenary page compare against them.",
+        help="meeting snapshots: freeze a round's shared answers at a plenary, or list them",
+        description="Meeting snapshots are read-only copies of a round's submitted, validated and published "
+        "answers, named after the plenary; `deck --since snapshot:NAME` and the Plenary page compare against them.",
     )
     snapshot_actions = snapshot.add_subparsers(dest="snapshot_command", metavar="ACTION", required=True)
     create = snapshot_actions.add_parser("create", help="freeze a round", description="Create a meeting snapshot.")

@@ -194,7 +194,7 @@ class ProposalEvent(SQLModel, table=True):
 
 
 class MeetingSnapshot(SQLModel, table=True):
-    """The validated and published answers of a round, frozen at a plenary: read-only once written.
+    """The shared (submitted, validated, published) answers of a round, frozen at a plenary: read-only once written.
 
     The round is copied by ID and name rather than referenced, so a snapshot outlives its round (demo data can be
     cleared) and always shows what the meeting saw.

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from mcwg_dashboard import analytics
 from mcwg_dashboard.cli import main
 from mcwg_dashboard.models import Answer, AuditEntry, CountrySurvey, MeetingSnapshot, ReadOnlyRecord, SurveyRound
-from mcwg_dashboard.services import snapshots
+from mcwg_dashboard.services import rounds, snapshots
 from mcwg_dashboard.services.answer_data import load_answer_frame
 from mcwg_dashboard.services.demo import clear_demo, load_demo
 from mcwg_dashboard.services.errors import InvalidState, PermissionDenied, ValidationFailed
@@ -73,12 +73,22 @@ def test_snapshot_input_is_checked(demo: Session) -> None:
         create_snapshot(demo, actor=ADMIN, name="Plenary", meeting_date=MEETING, round_id=round_id)
     with pytest.raises(ValidationFailed, match="name"):
         create_snapshot(demo, actor=ADMIN, name="  ", meeting_date=MEETING, round_id=round_id)
-    # The open demo round has drafts and submissions, nothing validated yet.
+    # A round with nothing handed in yet (drafts only, or no survey at all) has nothing to freeze.
+    empty = rounds.create_round(
+        demo,
+        actor=ADMIN,
+        name="Empty round",
+        opens_on=MEETING,
+        closes_on=None,
+        checklist_version_id=demo.exec(select(SurveyRound)).first().checklist_version_id,  # type: ignore[union-attr]
+    )
     with pytest.raises(InvalidState, match="nothing to freeze"):
-        create_snapshot(
-            demo, actor=ADMIN, name="Too early", meeting_date=MEETING, round_id=_round(demo, "2026 adoption survey")
-        )
-    assert len(demo.exec(select(MeetingSnapshot)).all()) == 1
+        create_snapshot(demo, actor=ADMIN, name="Too early", meeting_date=MEETING, round_id=empty.id or 0)
+    # The open round: submitted answers are frozen (what the plenary sees), drafts are not.
+    open_round = _round(demo, "2026 adoption survey")
+    during = create_snapshot(demo, actor=ADMIN, name="Mid-round plenary", meeting_date=MEETING, round_id=open_round)
+    assert set(snapshot_frame(during)["survey_state"]) == {"submitted"}
+    assert len(demo.exec(select(MeetingSnapshot)).all()) == 2
 
 
 def test_snapshots_are_read_only(demo: Session) -> None:

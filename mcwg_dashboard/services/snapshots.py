@@ -1,4 +1,4 @@
-"""Meeting snapshots: the validated and published answers of a round, frozen at a plenary (name, meeting date).
+"""Meeting snapshots: the shared answers of a round as a plenary saw them, frozen (name, meeting date).
 
 Only the focus group (admin) creates one; nothing changes or deletes it afterwards: this module has no such function,
 and the model refuses updates and deletes (models.MeetingSnapshot). "What changed since" compares against it.
@@ -15,16 +15,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from mcwg_dashboard.models import MeetingSnapshot, SurveyRound, SurveyState
+from mcwg_dashboard.models import MeetingSnapshot, SurveyRound
 from mcwg_dashboard.services import audit
 from mcwg_dashboard.services.actors import Actor, require_admin
-from mcwg_dashboard.services.answer_data import ANSWER_COLUMNS, load_answer_frame
+from mcwg_dashboard.services.answer_data import ANSWER_COLUMNS, SHARED_STATES, load_answer_frame
 from mcwg_dashboard.services.demo import is_demo_loaded
 from mcwg_dashboard.services.errors import InvalidState, NotFound, ValidationFailed
 from mcwg_dashboard.services.transaction import transaction
 
-# What a plenary looks at and the focus group has checked: drafts and mere submissions are not frozen.
-SNAPSHOT_STATES = (SurveyState.VALIDATED.value, SurveyState.PUBLISHED.value)
+# What the plenary looks at (the Plenary page and the deck): submitted, validated and published answers.
+# Drafts stay the country's own business and are never frozen.
+SNAPSHOT_STATES = SHARED_STATES
 SNAPSHOT_COLUMNS = ["id", "name", "meeting_date", "round_name", "answer_count", "is_demo", "created_by", "created_at"]
 
 
@@ -39,7 +40,7 @@ class SnapshotInput(BaseModel):
 def create_snapshot(
     session: Session, *, actor: Actor, name: str, meeting_date: dt.date, round_id: int
 ) -> MeetingSnapshot:
-    """Freeze the round's validated and published answers under `name`. Admin only; audited."""
+    """Freeze the round's submitted, validated and published answers under `name`. Admin only; audited."""
     require_admin(actor)
     try:
         data = SnapshotInput(name=name, meeting_date=meeting_date, round_id=round_id)
@@ -55,9 +56,7 @@ def create_snapshot(
         raise ValidationFailed({"name": [f"a snapshot named {data.name!r} exists already"]}, "Choose another name.")
     frame = load_answer_frame(session, round_ids=[data.round_id], states=SNAPSHOT_STATES)
     if frame.empty:
-        raise InvalidState(
-            f"{survey_round.name} has no validated or published answers yet: there is nothing to freeze."
-        )
+        raise InvalidState(f"{survey_round.name} has no submitted answers yet: there is nothing to freeze.")
     with transaction(session):
         snapshot = MeetingSnapshot(
             name=data.name,

@@ -153,7 +153,8 @@ with right:
 
 with st.expander("Freeze as a meeting snapshot", icon=":material/photo_camera:"):
     st.caption(
-        f"Copies the validated and published answers of {chosen.name} as they are now, under the meeting's name. "
+        f"Copies the submitted, validated and published answers of {chosen.name} as they are now, under the "
+        "meeting's name. "
         'A snapshot is read-only: later changes do not touch it, and the Plenary page\'s "What changed since" '
         "and `python -m mcwg_dashboard deck --since snapshot:NAME` compare against it."
     )
