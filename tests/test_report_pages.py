@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -41,11 +42,12 @@ def test_a_frozen_snapshot_is_offered_and_linkable_on_the_plenary_page(isolated_
 
 def test_plenary_shows_the_ranked_agenda(isolated_settings: Path) -> None:
     at = _dashboard(PLENARY, actor="member")
-    agenda = at.dataframe[0].value
-    assert list(agenda.columns) == ["rank", "element_id", "element_title", "discussion_score", "reasons"]
-    assert agenda["rank"].tolist() == list(range(1, 16))
-    assert agenda["discussion_score"].is_monotonic_decreasing
-    assert agenda["reasons"].str.len().gt(0).all()
+    listing = next(m.value for m in at.markdown if m.value.startswith("1. **"))
+    items = re.findall(r"^(\d+)\. \*\*([A-Z]+-\d+)\*\* .* · score (\d+)  \n   (.+)$", listing, flags=re.M)
+    assert [int(i[0]) for i in items] == list(range(1, 16))
+    scores = [int(i[2]) for i in items]
+    assert scores == sorted(scores, reverse=True)
+    assert all(reason.strip() for *_, reason in items)
 
 
 def test_plenary_without_chromium_says_so_instead_of_a_deck_button(

@@ -27,6 +27,7 @@ from mcwg_dashboard.ui.dashboard import (
     slug,
     status_table,
 )
+from mcwg_dashboard.ui.text import escape_markdown
 from mcwg_dashboard.ui.url_state import url_selectbox
 
 
@@ -174,16 +175,15 @@ st.caption(
 )
 proposal_rows, open_states = _proposals(URL)
 agenda = discussion_agenda(answers, proposal_rows, open_states=open_states)
-st.dataframe(
-    agenda[["rank", "element_id", "element_title", "discussion_score", "reasons"]].head(15),
-    hide_index=True,
-    column_config={
-        "rank": "#",
-        "element_id": "Element",
-        "element_title": "Title",
-        "discussion_score": st.column_config.NumberColumn("Score", format="%.0f"),
-        "reasons": st.column_config.TextColumn("Why", width="large"),
-    },
+# A numbered list rather than a grid: the reasons are sentences, read out in the meeting.
+st.markdown(
+    "\n".join(
+        f"{row.rank}. **{row.element_id}** {escape_markdown(str(row.element_title))} "
+        f"· score {row.discussion_score:.0f}  \n   {escape_markdown(str(row.reasons))}"
+        for row in agenda.head(15).itertuples()
+    )
+    if not agenda.empty
+    else "Nothing to rank yet."
 )
 downloads(name=f"agenda {round_name}", data=agenda)
 
