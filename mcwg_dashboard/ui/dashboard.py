@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from mcwg_dashboard.checklist import Checklist
 from mcwg_dashboard.config import get_settings
@@ -52,63 +54,52 @@ def answer_frame(round_ids: list[int] | None = None) -> pd.DataFrame:
     return _answer_frame(_url(), tuple(sorted(round_ids)) if round_ids is not None else None, states, public)
 
 
+def _rounds_table(session: Session) -> pd.DataFrame:
+    return pd.DataFrame([r.model_dump() for r in list_rounds(session)], columns=list(SurveyRound.model_fields))
+
+
+def _countries_table(session: Session) -> pd.DataFrame:
+    countries = session.exec(select(Country).order_by(Country.name))
+    return pd.DataFrame([c.model_dump() for c in countries], columns=list(Country.model_fields))
+
+
+# Read-only frames the pages share, by name; cached per database until the next write (clear_caches).
+_FRAMES: dict[str, Callable[..., pd.DataFrame]] = {
+    "rounds": _rounds_table,
+    "countries": _countries_table,
+    "status": survey_status_table,
+    "proposals": proposal_frame,
+    "reconfirmation": reconfirmation_table,
+}
+
+
 @st.cache_data(show_spinner=False, ttl=600)
-def _rounds(url: str) -> pd.DataFrame:
+def _frame(url: str, name: str, *args: Any) -> pd.DataFrame:
     with session_scope(get_engine()) as session:
-        return pd.DataFrame(
-            [r.model_dump() for r in list_rounds(session)],
-            columns=list(SurveyRound.model_fields),
-        )
+        return _FRAMES[name](session, *args)
 
 
 def rounds_frame() -> pd.DataFrame:
     """All rounds, newest first."""
-    return _rounds(_url())
-
-
-@st.cache_data(show_spinner=False, ttl=600)
-def _countries(url: str) -> pd.DataFrame:
-    with session_scope(get_engine()) as session:
-        return pd.DataFrame(
-            [c.model_dump() for c in session.exec(select(Country).order_by(Country.name))],
-            columns=list(Country.model_fields),
-        )
+    return _frame(_url(), "rounds")
 
 
 def countries_frame() -> pd.DataFrame:
-    return _countries(_url())
-
-
-@st.cache_data(show_spinner=False, ttl=600)
-def _status_table(url: str) -> pd.DataFrame:
-    with session_scope(get_engine()) as session:
-        return survey_status_table(session)
+    return _frame(_url(), "countries")
 
 
 def status_table() -> pd.DataFrame:
-    return _status_table(_url())
-
-
-@st.cache_data(show_spinner=False, ttl=600)
-def _proposals(url: str) -> pd.DataFrame:
-    with session_scope(get_engine()) as session:
-        return proposal_frame(session)
+    return _frame(_url(), "status")
 
 
 def proposal_register() -> pd.DataFrame:
     """Every change proposal (members only: the pages that call it are not registered for the public)."""
-    return _proposals(_url())
-
-
-@st.cache_data(show_spinner=False, ttl=600)
-def _reconfirmation(url: str, round_id: int) -> pd.DataFrame:
-    with session_scope(get_engine()) as session:
-        return reconfirmation_table(session, round_id)
+    return _frame(_url(), "proposals")
 
 
 def reconfirmation_frame(round_id: int) -> pd.DataFrame:
     """Re-confirmation progress of a round (counts only, drafts included; members and up)."""
-    return _reconfirmation(_url(), round_id)
+    return _frame(_url(), "reconfirmation", round_id)
 
 
 def checklist_of_round(round_id: int | None) -> Checklist | None:

@@ -11,8 +11,9 @@ from mcwg_dashboard.config import get_settings
 from mcwg_dashboard.db import session_scope
 from mcwg_dashboard.exports import PNG_UNAVAILABLE, ChartExportUnavailable, chromium_available
 from mcwg_dashboard.reports.agenda import discussion_agenda
-from mcwg_dashboard.reports.data import load_plenary_data, load_proposals
+from mcwg_dashboard.reports.data import load_plenary_data
 from mcwg_dashboard.reports.deck import make_deck
+from mcwg_dashboard.services.proposals import OPEN_STATES
 from mcwg_dashboard.services.snapshots import get_snapshot, list_snapshots, snapshot_frame
 from mcwg_dashboard.ui.context import demo_banner, get_engine
 from mcwg_dashboard.ui.dashboard import (
@@ -22,6 +23,7 @@ from mcwg_dashboard.ui.dashboard import (
     countries_frame,
     downloads,
     empty_state,
+    proposal_register,
     round_picker,
     rounds_frame,
     slug,
@@ -41,12 +43,6 @@ def _snapshots(url: str) -> pd.DataFrame:
 def _snapshot_answers(url: str, snapshot_id: int) -> pd.DataFrame:
     with session_scope(get_engine()) as session:
         return snapshot_frame(get_snapshot(session, snapshot_id))
-
-
-@st.cache_data(show_spinner=False, ttl=600)
-def _proposals(url: str) -> tuple[pd.DataFrame, frozenset[str]]:
-    with session_scope(get_engine()) as session:
-        return load_proposals(session)
 
 
 URL = get_settings().effective_database_url
@@ -173,7 +169,8 @@ st.caption(
     "Ranked by a discussion score (0-100) from low adoption, partial or variant answers, disagreement between "
     "members, answers carried over or to re-confirm, and open change proposals; the reasons say which."
 )
-proposal_rows, open_states = _proposals(URL)
+proposal_rows = proposal_register()
+open_states = frozenset(str(state) for state in OPEN_STATES)
 agenda = discussion_agenda(answers, proposal_rows, open_states=open_states)
 # A numbered list rather than a grid: the reasons are sentences, read out in the meeting.
 st.markdown(
