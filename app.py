@@ -46,6 +46,10 @@ else:
             page("trends", "Trends", "trending_up"),
             page("plenary", "Plenary mode", "co_present"),
         ],
+        "Change proposals": [
+            page("proposals", "Register", "rule"),
+            page("proposal", "Proposal", "description"),
+        ],
     }
     if user.role is Role.ADMIN:
         pages["Administration"] = [

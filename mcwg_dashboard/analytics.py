@@ -182,3 +182,55 @@ def stale_answers(answers: pd.DataFrame) -> pd.DataFrame:
     answered = pd.to_datetime(answers["answered_at"], utc=True)
     stale = (answered < opened) | answers["needs_reconfirmation"].astype(bool)
     return answers.assign(stale=stale).groupby("country_code")["stale"].sum().astype(int).reset_index()
+
+
+def latest_statuses(answers: pd.DataFrame, element_ids: list[str]) -> pd.DataFrame:
+    """For each country and element: the status from the most recent round in which the country answered it.
+
+    The impact of a change proposal: who reports what today on the elements it would change.
+    """
+    columns = ["country_code", "country_name", "element_id", "status", "round_name", "needs_reconfirmation"]
+    if answers.empty:
+        return pd.DataFrame(columns=columns)
+    data = answers[answers["element_id"].isin(element_ids)]
+    data = data.sort_values(["round_opens_on", "round_id"]).drop_duplicates(["country_code", "element_id"], keep="last")
+    return data.sort_values(["country_code", "element_id"]).reset_index(drop=True)[columns]
+
+
+def reconfirmation_progress(answers: pd.DataFrame) -> pd.DataFrame:
+    """Per round and element changed in the checklist: answers carried onto it, re-confirmed so far, and the share."""
+    columns = ["round_id", "round_name", "element_id", "flagged", "reconfirmed", "share"]
+    if answers.empty or "element_changed" not in answers:
+        return pd.DataFrame(columns=columns)
+    changed = answers[answers["element_changed"].astype(bool)]
+    if changed.empty:
+        return pd.DataFrame(columns=columns)
+    progress = (
+        changed.assign(reconfirmed=~changed["needs_reconfirmation"].astype(bool))
+        .groupby(["round_id", "round_name", "element_id"], sort=True)
+        .agg(flagged=("country_code", "size"), reconfirmed=("reconfirmed", "sum"))
+        .reset_index()
+    )
+    progress["reconfirmed"] = progress["reconfirmed"].astype(int)
+    progress["share"] = progress["reconfirmed"] / progress["flagged"]
+    return progress[columns]
+
+
+def time_in_state(transitions: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
+    """Days each proposal spent in each state, from its state changes (proposal_id, at, to_state), until `now`.
+
+    One row per proposal and state visit: the last state of a proposal runs until `now` (terminal states
+    are left out: a rejected proposal does not 'wait').
+    """
+    columns = ["proposal_id", "state", "days", "current"]
+    if transitions.empty:
+        return pd.DataFrame(columns=columns)
+    data = transitions.sort_values(["proposal_id", "at"]).copy()
+    data["until"] = data.groupby("proposal_id")["at"].shift(-1)
+    data["current"] = data["until"].isna()
+    data["until"] = data["until"].fillna(now)
+    data["days"] = (data["until"] - data["at"]).dt.total_seconds() / 86400
+    data = data.rename(columns={"to_state": "state"})
+    terminal = {"rejected", "withdrawn", "closed"}
+    data = data[~(data["current"] & data["state"].isin(terminal))]
+    return data[columns].reset_index(drop=True)

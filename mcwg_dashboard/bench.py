@@ -56,11 +56,14 @@ from mcwg_dashboard.excel import apply_survey_import, export_survey_workbook, pl
 from mcwg_dashboard.excel.full_export import LONG_COLUMNS, full_export_bytes
 from mcwg_dashboard.excel.survey_workbook import ANSWERS_SHEET, COL_DATE, COL_NOTE, COL_STATUS
 from mcwg_dashboard.models import Country, CountrySurvey, RoundState, SurveyRound, SurveyState
+from mcwg_dashboard.reports.agenda import discussion_agenda
 from mcwg_dashboard.services.actors import Actor, Role
 from mcwg_dashboard.services.answer_data import SHARED_STATES, load_answer_frame
 from mcwg_dashboard.services.checklist_store import checklist_for_version, store_checklist
-from mcwg_dashboard.services.overview import survey_status_table
+from mcwg_dashboard.services.overview import reconfirmation_table, survey_status_table
+from mcwg_dashboard.services.proposals import OPEN_STATES, proposal_frame, proposals_touching
 from mcwg_dashboard.services.rounds import list_rounds
+from mcwg_dashboard.services.snapshots import list_snapshots
 from mcwg_dashboard.services.surveys import AnswerInput, load_answers, save_answers
 
 BENCH_ACTOR = Actor(username="bench", role=Role.ADMIN, display_name="benchmark")
@@ -275,6 +278,7 @@ def add_countries(engine: Engine, dataset: Dataset, start: int, stop: int) -> No
                         "answered_at": answered_at,
                         "needs_reconfirmation": False,
                         "carried_over": False,
+                        "element_changed": False,
                     }
                 )
             connection.execute(insert(tables["answer"]), batch)
@@ -383,6 +387,7 @@ def page_overview(session: Session) -> list[go.Figure]:
     scores["detail"] = [f"{int(s)} scored answers" if pd.notna(s) else "no submitted survey" for s in scores["scored"]]
     stale = analytics.stale_answers(answers)
     table = table.merge(stale.rename(columns={"country_code": "Code", "stale": "Old answers"}), on="Code", how="left")
+    reconfirmation_table(session, round_id)
     return [
         score_bars(set_scores, label="set_code", hover="title", title="Adoption score per recommendation set"),
         _map(scores, f"Adoption score by member · {round_name}"),
@@ -427,6 +432,7 @@ def page_element(session: Session) -> list[go.Figure]:
     round_id = _newest_round(session).id or 0
     checklist = _checklist_of_round(session, round_id)
     element_id = next(iter(checklist.elements))
+    proposals_touching(proposal_frame(session), [element_id])
     answers = load_answer_frame(session, round_ids=[round_id], states=SHARED_STATES)
     here = answers[answers["element_id"] == element_id]
     distribution = analytics.status_distribution(here, checklist.scale)
@@ -450,6 +456,8 @@ def page_recommendation_set(session: Session) -> list[go.Figure]:
     round_id = _newest_round(session).id or 0
     checklist = _checklist_of_round(session, round_id)
     set_code = checklist.sets[0].code
+    register = proposal_frame(session)
+    register[register["set_code"] == set_code] if not register.empty else register
     answers = load_answer_frame(session, round_ids=[round_id], states=SHARED_STATES)
     in_set = answers[answers["set_code"] == set_code]
     per_country = analytics.adoption_scores(in_set, ["country_name"])
@@ -474,7 +482,9 @@ def page_trends(session: Session) -> list[go.Figure]:
 
 
 def page_plenary(session: Session) -> list[go.Figure]:
-    """Every slide, as the plenary clicks through them, with what changed since the previous round."""
+    """Every slide, as the plenary clicks through them, what changed since the previous round, and the agenda.
+
+    The slide deck (.pptx, built on request through Chromium) is not part of the data path."""
     rounds = _rounds_frame(session)
     round_id = _newest_round(session).id or 0
     since = int(rounds.sort_values("opens_on", ascending=False)["id"].iloc[1])
@@ -488,7 +498,9 @@ def page_plenary(session: Session) -> list[go.Figure]:
     scores["detail"] = ""
     set_scores = analytics.adoption_scores(answers, ["set_code"])
     history = load_answer_frame(session, states=SHARED_STATES)
+    list_snapshots(session)
     changes = analytics.round_changes(load_answer_frame(session, round_ids=[since], states=SHARED_STATES), answers)
+    discussion_agenda(answers, proposal_frame(session), open_states=frozenset(str(s) for s in OPEN_STATES))
     return [
         _map(scores, "Adoption score by member"),
         score_bars(set_scores, label="set_code", title="Adoption per set"),

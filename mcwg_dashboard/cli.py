@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -24,6 +25,13 @@ from mcwg_dashboard.excel import (
     plan_survey_import,
 )
 from mcwg_dashboard.excel.full_export import full_export_bytes
+from mcwg_dashboard.excel.proposal_register import (
+    apply_register_import,
+    export_register,
+    format_register_plan,
+    plan_register_import,
+)
+from mcwg_dashboard.exports import ChartExportUnavailable, csv_bytes, xlsx_bytes
 from mcwg_dashboard.models import User
 from mcwg_dashboard.services import users
 from mcwg_dashboard.services.actors import CLI_ACTOR
@@ -85,9 +93,58 @@ def build_parser() -> argparse.ArgumentParser:
         "a wide matrix sheet per round, the checklist and the answer scale.",
     )
     export_all.add_argument("--out", required=True, help="the .xlsx file to write")
+
+    export_proposals = commands.add_parser(
+        "export-proposals",
+        help="write the change-proposal register (with its history) to a workbook",
+        description="Write every change proposal, its history and the versions needed for a safe re-import.",
+    )
+    export_proposals.add_argument("--out", required=True, help="the .xlsx file to write")
+    import_proposals = commands.add_parser(
+        "import-proposals",
+        help="check an edited register workbook, show the changes and save them (or only check: --dry-run)",
+        description="Check an edited register workbook (new rows and edited text), print every error or the "
+        "changes, and save them in one transaction. Exits non-zero on any error; nothing is saved then.",
+    )
+    import_proposals.add_argument("file", help="the edited .xlsx register")
+    import_proposals.add_argument("--dry-run", action="store_true", help="only check and show the changes")
+    _add_report_parsers(commands)
     _add_user_parser(commands)
     _add_bench_parser(commands)
     return parser
+
+
+def _add_report_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    deck = commands.add_parser(
+        "deck",
+        help="write the plenary slide deck (.pptx) of a round; needs Chromium for the charts",
+        description="Write the plenary slide deck of a round: key figures, map, matrices, scores, changes, "
+        "change proposals, most and least adopted elements per set and the generated agenda.",
+    )
+    deck.add_argument("--round", required=True, help="round name or ID")
+    deck.add_argument("--since", help="an earlier round (name or ID) or meeting snapshot ('snapshot:NAME') to compare")
+    deck.add_argument("--out", required=True, help="the .pptx file to write")
+    deck.add_argument("--agenda", help="also write the agenda as .csv or .xlsx to this file")
+    publish = commands.add_parser(
+        "publish",
+        help="write the published report of a round: a static HTML site plus open data (CSV, JSON)",
+        description="Write a self-contained static HTML site of a round's published answers (no notes or evidence "
+        "links), with the answers and the checklist as CSV and JSON and a README of the files.",
+    )
+    publish.add_argument("--round", required=True, help="round name or ID")
+    publish.add_argument("--out", required=True, help="a new or empty folder (or one written by publish before)")
+    snapshot = commands.add_parser(
+        "snapshot",
+        help="meeting snapshots: freeze a round's shared answers at a plenary, or list them",
+        description="Meeting snapshots are read-only copies of a round's submitted, validated and published "
+        "answers, named after the plenary; `deck --since snapshot:NAME` and the Plenary page compare against them.",
+    )
+    snapshot_actions = snapshot.add_subparsers(dest="snapshot_command", metavar="ACTION", required=True)
+    create = snapshot_actions.add_parser("create", help="freeze a round", description="Create a meeting snapshot.")
+    create.add_argument("--round", required=True, help="round name or ID")
+    create.add_argument("--name", required=True, help="e.g. 'Plenary Lisbon 2025'")
+    create.add_argument("--date", required=True, help="meeting date, YYYY-MM-DD")
+    snapshot_actions.add_parser("list", help="list the snapshots", description="List the meeting snapshots.")
 
 
 def _add_user_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -215,7 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     demo = load_demo(session, actor=CLI_ACTOR)
                     print(
                         f"Demo data loaded: {demo.answers} synthetic answers in {demo.surveys} surveys "
-                        f"(rounds: {', '.join(demo.rounds)} and the open round). It is labelled as demo in the app."
+                        f"(rounds: {', '.join(demo.rounds)} and the open round), and {demo.proposals} change "
+                        "proposals. It is labelled as demo in the app."
                     )
                     if demo.accounts:
                         print(
@@ -236,11 +294,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _import_survey(engine, Path(args.file), dry_run=args.dry_run, keep=args.keep)
         if args.command == "user":
             return _user_command(engine, args)
+        if args.command == "export-proposals":
+            with session_scope(engine) as session:
+                data = export_register(session, actor=CLI_ACTOR)
+            Path(args.out).write_bytes(data)
+            print(f"Wrote {args.out} ({len(data) // 1024} KB).")
+        if args.command == "import-proposals":
+            return _import_proposals(engine, Path(args.file), dry_run=args.dry_run)
+        if args.command == "deck":
+            return _deck(engine, args)
+        if args.command == "publish":
+            return _publish(engine, args)
+        if args.command == "snapshot":
+            return _snapshot(engine, args)
         if args.command == "export-all":
             with session_scope(engine) as session:
                 data = full_export_bytes(session, actor=CLI_ACTOR)
             Path(args.out).write_bytes(data)
             print(f"Wrote {args.out} ({len(data) // 1024} KB).")
+    except ChartExportUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
         return 1
@@ -329,6 +403,21 @@ def _round_id(session: Session, text: str) -> int:
     raise NotFound(f"No survey round {text!r}. Rounds: {known}.")
 
 
+def _import_proposals(engine: Engine, path: Path, *, dry_run: bool) -> int:
+    data = path.read_bytes()
+    with session_scope(engine) as session:
+        plan = plan_register_import(session, actor=CLI_ACTOR, data=data, filename=path.name)
+        print(format_register_plan(plan), file=sys.stderr if plan.errors else sys.stdout)
+        if plan.errors:
+            return 1
+        if dry_run:
+            print("Dry run: nothing was saved.")
+            return 0
+        written = apply_register_import(session, actor=CLI_ACTOR, plan=plan)
+    print(f"Saved {len(written)} proposal(s): {', '.join(written)}.")
+    return 0
+
+
 def _import_survey(engine: Engine, path: Path, *, dry_run: bool, keep: str | None) -> int:
     data = path.read_bytes()
     with session_scope(engine) as session:
@@ -347,4 +436,110 @@ def _import_survey(engine: Engine, path: Path, *, dry_run: bool, keep: str | Non
         }
         saved = apply_survey_import(session, actor=CLI_ACTOR, plan=plan, resolutions=resolutions)
     print(f"Saved {len(saved)} answer(s)." if saved else "Nothing to save: the workbook matches the database.")
+    return 0
+
+
+def _checked_out(path: str, suffixes: tuple[str, ...]) -> Path:
+    out = Path(path)
+    if out.suffix.lower() not in suffixes:
+        raise ValueError(f"{path}: the file name must end with {' or '.join(suffixes)}.")
+    if not out.parent.is_dir():
+        raise ValueError(f"{path}: the folder {out.parent} does not exist.")
+    return out
+
+
+def _deck(engine: Engine, args: argparse.Namespace) -> int:
+    from mcwg_dashboard.reports.data import load_plenary_data
+    from mcwg_dashboard.reports.deck import build_deck, deck_charts, render_charts
+
+    out = _checked_out(args.out, (".pptx",))
+    agenda_out = _checked_out(args.agenda, (".csv", ".xlsx")) if args.agenda else None
+    if not has_schema(engine):
+        raise InvalidState("The database is not set up yet: run `python -m mcwg_dashboard init` first.")
+    with session_scope(engine) as session:
+        round_id = _round_id(session, args.round)
+        earlier, label = _earlier(session, args.since) if args.since else (None, None)
+        data = load_plenary_data(session, round_id=round_id, earlier=earlier, earlier_label=label)
+    if data.answers.empty:
+        raise InvalidState(f"No submitted answers in {data.round_name} yet: there is nothing to put in a deck.")
+    charts = deck_charts(data)
+    print(f"Rendering {len(charts)} charts with Chromium (kaleido)…", flush=True)
+
+    def progress(done: int, total: int) -> None:
+        if done:
+            print(f"  chart {done}/{total}: {charts[done - 1].title}", flush=True)
+
+    images = render_charts(charts, progress)
+    deck = build_deck(data, charts, images)
+    out.write_bytes(deck)
+    print(f"Wrote {out} ({len(deck) // 1024} KB).")
+    if agenda_out is not None:
+        agenda = data.agenda()
+        is_csv = agenda_out.suffix.lower() == ".csv"
+        agenda_out.write_bytes(csv_bytes(agenda) if is_csv else xlsx_bytes(agenda, "agenda"))
+        print(f"Wrote {agenda_out} ({len(agenda)} elements ranked).")
+    return 0
+
+
+def _publish(engine: Engine, args: argparse.Namespace) -> int:
+    from mcwg_dashboard.reports.publish import load_publish_data, prepare_folder, write_site
+
+    if not has_schema(engine):
+        raise InvalidState("The database is not set up yet: run `python -m mcwg_dashboard init` first.")
+    out = Path(args.out)
+    with session_scope(engine) as session:
+        data = load_publish_data(session, round_id=_round_id(session, args.round))
+    prepare_folder(out)
+    written = write_site(data, out)
+    members = data.answers["country_code"].nunique()
+    print(f"Wrote {len(written)} files to {out} ({members} members' published answers); open {out / 'index.html'}.")
+    return 0
+
+
+def _earlier(session: Session, text: str) -> tuple[pd.DataFrame, str]:
+    """--since: a round (name or ID) or a meeting snapshot ('snapshot:NAME' or 'snapshot:ID')."""
+    from mcwg_dashboard.reports.data import round_answers
+    from mcwg_dashboard.services.snapshots import get_snapshot, snapshot_frame
+
+    if text.startswith("snapshot:"):
+        snapshot = get_snapshot(session, text.removeprefix("snapshot:"))
+        return snapshot_frame(snapshot), f"{snapshot.name} ({snapshot.meeting_date:%d %b %Y})"
+    round_id = _round_id(session, text)
+    return round_answers(session, round_id), next(r.name for r in list_rounds(session) if r.id == round_id)
+
+
+def _snapshot(engine: Engine, args: argparse.Namespace) -> int:
+    from mcwg_dashboard.services.snapshots import create_snapshot, list_snapshots
+
+    if not has_schema(engine):
+        raise InvalidState("The database is not set up yet: run `python -m mcwg_dashboard init` first.")
+    with session_scope(engine) as session:
+        if args.snapshot_command == "create":
+            try:
+                meeting_date = dt.date.fromisoformat(args.date)
+            except ValueError:
+                raise ValueError(f"--date {args.date!r} is not a date like 2025-06-12; nothing was saved.") from None
+            try:
+                snapshot = create_snapshot(
+                    session,
+                    actor=CLI_ACTOR,
+                    name=args.name,
+                    meeting_date=meeting_date,
+                    round_id=_round_id(session, args.round),
+                )
+            except ValidationFailed as exc:
+                problems = "; ".join(f"{key}: {msg}" for key, msgs in exc.problems.items() for msg in msgs)
+                print(f"error: {problems}. {str(exc).splitlines()[0]}", file=sys.stderr)
+                return 1
+            print(
+                f"Snapshot {snapshot.name!r} (ID {snapshot.id}) frozen: {snapshot.answer_count} validated and "
+                f"published answers of {snapshot.round_name}."
+            )
+        else:
+            frame = list_snapshots(session)
+            if frame.empty:
+                print("No meeting snapshots yet.")
+            for row in frame.itertuples():
+                demo = " (demo)" if row.is_demo else ""
+                print(f"{row.id}  {row.meeting_date}  {row.name}{demo}  [{row.round_name}, {row.answer_count} answers]")
     return 0

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import shutil
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import openpyxl
@@ -111,3 +113,38 @@ def png_bytes(figure: go.Figure, *, width: int = 1400, height: int | None = None
     )
     assert isinstance(image, bytes)
     return image
+
+
+def png_batch(
+    figures: Sequence[tuple[go.Figure, int, int]],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[bytes]:
+    """PNGs of several (figure, width, height) in one kaleido session: one browser start for all of them.
+
+    `progress(done, total)` is called before the first image and after each one, in the caller's thread.
+    """
+    if not chromium_available():
+        raise ChartExportUnavailable(PNG_UNAVAILABLE)
+    import kaleido
+
+    async def render() -> list[bytes]:
+        images: list[bytes] = []
+        # mathjax=False: kaleido's default page would load MathJax from a CDN; runtime never needs the internet.
+        async with kaleido.Kaleido(n=1, mathjax=False) as session:
+            for figure, width, height in figures:
+                opts = {"format": "png", "width": width, "height": height, "scale": 1}
+                image = await session.calc_fig(figure.to_dict(), opts=opts)
+                images.append(image)
+                if progress is not None:
+                    progress(len(images), len(figures))
+        return images
+
+    if progress is not None:
+        progress(0, len(figures))
+    try:
+        return asyncio.run(render())
+    except ChartExportUnavailable:
+        raise
+    except Exception as exc:  # kaleido or choreographer: the browser would not start or render
+        raise ChartExportUnavailable(f"Chart images could not be made with Chromium: {exc}") from exc

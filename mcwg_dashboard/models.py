@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 
@@ -104,6 +104,9 @@ class Answer(SQLModel, table=True):
     needs_reconfirmation: bool = False
     # Copied from the country's previous round when a round opens; cleared when the country confirms or edits it.
     carried_over: bool = False
+    # Set when carried over onto a changed element and kept after re-confirmation, so the re-confirmed share
+    # of changed elements can be shown (needs_reconfirmation alone forgets that an answer was ever flagged).
+    element_changed: bool = False
 
 
 class User(SQLModel, table=True):
@@ -138,3 +141,87 @@ class AuditEntry(SQLModel, table=True):
 class AppSetting(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=60)
     value: str = Field(max_length=400)
+
+
+class ChangeProposal(SQLModel, table=True):
+    """A change proposal against the recommendations; its states are in services/proposals.py."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    # CP-YYYY-NNN, numbered per year of submission.
+    number: str = Field(max_length=12, unique=True, index=True)
+    title: str = Field(max_length=200)
+    submitter_name: str = Field(max_length=120)
+    submitted_by: str = Field(max_length=80)
+    country_code: str | None = Field(default=None, foreign_key="country.code", max_length=6)
+    set_code: str = Field(max_length=6)
+    problem: str = Field(max_length=8000)
+    proposed_change: str = Field(max_length=8000)
+    rationale: str = Field(default="", max_length=8000)
+    state: str = Field(max_length=20, index=True)
+    focus_group: str = Field(default="", max_length=60)
+    # Why it reached its latest decision (accepted, rejected, deferred, withdrawn, closed).
+    decision_reason: str = Field(default="", max_length=4000)
+    applied_version_id: int | None = Field(default=None, foreign_key="checklistversion.id")
+    # The proposal it became at the body that owns the standard, and that body's status.
+    external_body: str = Field(default="", max_length=60)
+    external_reference: str = Field(default="", max_length=200)
+    external_status: str = Field(default="", max_length=20)
+    submitted_at: dt.datetime = Field(default_factory=utcnow)
+    state_since: dt.datetime = Field(default_factory=utcnow)
+    # Optimistic lock, as for surveys: every change names the version it started from.
+    version: int = 1
+    is_demo: bool = False
+
+
+class ProposalElement(SQLModel, table=True):
+    """The checklist elements a proposal targets (stable element IDs)."""
+
+    proposal_id: int = Field(foreign_key="changeproposal.id", primary_key=True)
+    element_id: str = Field(max_length=12, primary_key=True, index=True)
+
+
+class ProposalEvent(SQLModel, table=True):
+    """The proposal's history: every transition, comment and external status change."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="changeproposal.id", index=True)
+    at: dt.datetime = Field(default_factory=utcnow)
+    actor: str = Field(max_length=80)
+    kind: str = Field(max_length=20)
+    from_state: str | None = Field(default=None, max_length=20)
+    to_state: str | None = Field(default=None, max_length=20)
+    comment: str = Field(default="", max_length=8000)
+
+
+class MeetingSnapshot(SQLModel, table=True):
+    """The shared (submitted, validated, published) answers of a round, frozen at a plenary: read-only once written.
+
+    The round is copied by ID and name rather than referenced, so a snapshot outlives its round (demo data can be
+    cleared) and always shows what the meeting saw.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True)
+    meeting_date: dt.date
+    round_id: int
+    round_name: str = Field(max_length=80)
+    # The survey states frozen (comma-separated), and how many answers.
+    states: str = Field(max_length=60)
+    answer_count: int
+    is_demo: bool = False
+    created_by: str = Field(max_length=80)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    # One record per answer: the columns of services.answer_data.load_answer_frame, dates as ISO text.
+    answers: list = Field(sa_column=Column(JSON, nullable=False))
+
+
+class ReadOnlyRecord(RuntimeError):
+    """A meeting snapshot was about to be changed or deleted."""
+
+
+def _refuse_change(mapper: object, connection: object, target: MeetingSnapshot) -> None:
+    raise ReadOnlyRecord(f"Meeting snapshot {target.name!r} is read-only: it cannot be changed or deleted.")
+
+
+event.listen(MeetingSnapshot, "before_update", _refuse_change)
+event.listen(MeetingSnapshot, "before_delete", _refuse_change)

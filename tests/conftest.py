@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, MetaData, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from mcwg_dashboard.config import Settings, get_settings
@@ -35,18 +38,97 @@ def database_url(backend: str, tmp_path: Path) -> str:
 
 
 @pytest.fixture(params=BACKENDS)
-def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def empty_engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
     """A database with no schema at all."""
-    engine = make_engine(database_url(request.param, tmp_path))
+    engine = make_engine(database_url(backend, tmp_path))
     yield engine
     engine.dispose()
 
 
+class _Initialised:
+    """The state right after `init`, built once per test session and restored before each test.
+
+    Running the migrations and `initialise` takes most of a second; copying a SQLite file or reloading a
+    few hundred PostgreSQL rows takes milliseconds, and gives every test the same starting point.
+    """
+
+    sqlite_file: Path | None = None
+    postgres_rows: dict[str, list[dict[str, Any]]] | None = None
+    postgres_revision: str | None = None
+    postgres_tables: MetaData | None = None
+
+
+def _initialise(engine: Engine) -> None:
+    initialise(engine, Settings(database_url=str(engine.url.render_as_string(hide_password=False))))
+
+
+def _sqlite_engine(tmp_path: Path, factory: pytest.TempPathFactory) -> Engine:
+    if _Initialised.sqlite_file is None:
+        template = factory.mktemp("initialised") / "template.sqlite3"
+        built = make_engine(f"sqlite:///{template}")
+        _initialise(built)
+        built.dispose()  # the last connection closing checkpoints the WAL into the file
+        _Initialised.sqlite_file = template
+    target = tmp_path / "test.sqlite3"
+    shutil.copyfile(_Initialised.sqlite_file, target)
+    return make_engine(f"sqlite:///{target}")
+
+
+def _postgres_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DBAPIError:
+        return None
+
+
+def _postgres_engine() -> Engine:
+    assert POSTGRES_URL
+    engine = make_engine(POSTGRES_URL)
+    if _Initialised.postgres_rows is None or _postgres_revision(engine) != _Initialised.postgres_revision:
+        reset_postgres(POSTGRES_URL)
+        _initialise(engine)
+        tables = MetaData()
+        tables.reflect(engine)
+        with engine.connect() as connection:
+            _Initialised.postgres_rows = {
+                table.name: [dict(row) for row in connection.execute(table.select()).mappings()]
+                for table in tables.sorted_tables
+            }
+        _Initialised.postgres_revision = _postgres_revision(engine)
+        _Initialised.postgres_tables = tables
+        return engine
+    reflected = _Initialised.postgres_tables
+    assert reflected is not None
+    with engine.begin() as connection:
+        # DELETE beats TRUNCATE on tables this small (no new files, no fsync per table).
+        for table in reversed(reflected.sorted_tables):
+            connection.execute(table.delete())
+        for table in reflected.sorted_tables:
+            rows = _Initialised.postgres_rows.get(table.name, [])
+            if rows:
+                connection.execute(table.insert(), rows)
+            if "id" in table.c and table.c["id"].autoincrement and table.c["id"].primary_key:
+                connection.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                        f'COALESCE((SELECT MAX(id) FROM "{table.name}"), 0) + 1, false)'
+                    )
+                )
+    return engine
+
+
 @pytest.fixture
-def engine(empty_engine: Engine) -> Engine:
+def engine(backend: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """A database after `init`: schema, checklist, members and one open round."""
-    initialise(empty_engine, Settings(database_url=str(empty_engine.url.render_as_string(hide_password=False))))
-    return empty_engine
+    built = _sqlite_engine(tmp_path, tmp_path_factory) if backend == "sqlite" else _postgres_engine()
+    yield built
+    built.dispose()
 
 
 @pytest.fixture

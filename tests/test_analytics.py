@@ -152,6 +152,53 @@ def test_empty_inputs_give_empty_results() -> None:
     assert analytics.peer_comparison(empty, "AA").empty
 
 
+def test_latest_statuses_take_each_countrys_most_recent_round() -> None:
+    """Impact of a proposal on X-01 and X-02: AA and BB from R2, CC only answered X-01 (in R2)."""
+    answers = pd.concat([R1, R2], ignore_index=True)
+    impact = analytics.latest_statuses(answers, ["X-01", "X-02"])
+    assert [
+        tuple(r) for r in impact[["country_code", "element_id", "status", "round_name"]].itertuples(index=False)
+    ] == [
+        ("AA", "X-01", "VAR", "R2"),
+        ("AA", "X-02", "IMPL", "R2"),
+        ("BB", "X-01", "PLAN", "R2"),
+        ("BB", "X-02", "NA", "R2"),
+        ("CC", "X-01", "IMPL", "R2"),
+    ]
+    only_r1 = analytics.latest_statuses(pd.concat([R1, R2[R2["country_code"] != "AA"]]), ["X-02"])
+    assert only_r1.set_index("country_code").loc["AA", "round_name"] == "R1"
+    assert analytics.latest_statuses(R1.iloc[0:0], ["X-01"]).empty
+
+
+def test_reconfirmation_progress_counts_changed_elements_only() -> None:
+    data = R2.copy()
+    data["element_changed"] = data["element_id"] == "X-01"
+    data["needs_reconfirmation"] = data["element_changed"] & data["country_code"].isin(["BB"])
+    progress = analytics.reconfirmation_progress(data)
+    assert list(progress["element_id"]) == ["X-01"]
+    row = progress.iloc[0]
+    assert (row["flagged"], row["reconfirmed"]) == (3, 2)
+    assert row["share"] == pytest.approx(2 / 3)
+    assert analytics.reconfirmation_progress(R2).empty  # no element_changed column: nothing flagged
+
+
+def test_time_in_state_runs_until_the_next_change_or_now() -> None:
+    day = pd.Timestamp("2026-01-01", tz="UTC")
+    transitions = pd.DataFrame(
+        [
+            (1, day, "submitted"),
+            (1, day + pd.Timedelta(days=3), "triaged"),
+            (1, day + pd.Timedelta(days=10), "rejected"),
+            (2, day + pd.Timedelta(days=5), "submitted"),
+        ],
+        columns=["proposal_id", "at", "to_state"],
+    )
+    spent = analytics.time_in_state(transitions, now=day + pd.Timedelta(days=20))
+    rows = [(r.proposal_id, r.state, r.days, r.current) for r in spent.itertuples()]
+    assert rows == [(1, "submitted", 3.0, False), (1, "triaged", 7.0, False), (2, "submitted", 15.0, True)]
+    assert analytics.time_in_state(transitions.iloc[0:0], now=day).empty
+
+
 def test_status_glyphs_show_each_status_and_leave_no_answer_empty() -> None:
     scale = load_checklist().scale
     matrix = pd.DataFrame({"E-1": ["IMPL", None], "E-2": [float("nan"), "NA"]}, index=["AA", "BB"])

@@ -342,6 +342,8 @@ ROLE_PAGES = {
         "recommendation_set",
         "trends",
         "plenary",
+        "proposals",
+        "proposal",
         "account",
     },
     "country_rep": {
@@ -355,6 +357,8 @@ ROLE_PAGES = {
         "recommendation_set",
         "trends",
         "plenary",
+        "proposals",
+        "proposal",
         "account",
     },
 }

@@ -48,6 +48,7 @@ ANSWER_COLUMNS = [
     "target_date",
     "answered_at",
     "needs_reconfirmation",
+    "element_changed",
     "weight",
     "answered",
 ]
@@ -79,6 +80,7 @@ def load_answer_frame(
         col(Answer.target_date).label("target_date"),
         col(Answer.answered_at).label("answered_at"),
         col(Answer.needs_reconfirmation).label("needs_reconfirmation"),
+        col(Answer.element_changed).label("element_changed"),
     ]
     query = (
         select(*columns)

@@ -25,49 +25,62 @@ def latest_version(session: Session) -> ChecklistVersion | None:
 
 
 def store_checklist(session: Session, *, actor: Actor, checklist: Checklist) -> ChecklistVersion:
-    """Store the checklist as a new version unless the newest stored one is identical."""
+    """Store the checklist as a new version unless a stored version has exactly this content.
+
+    A version created in the app (by applying a change proposal) can be newer than the files in surveys/;
+    starting the app again then finds the files' version already stored and leaves the newer one in place.
+    """
     require_admin(actor)
     digest = checklist_hash(checklist)
-    newest = latest_version(session)
-    if newest is not None and newest.content_hash == digest:
-        return newest
+    same = session.exec(
+        select(ChecklistVersion).where(ChecklistVersion.content_hash == digest).order_by(col(ChecklistVersion.id))
+    ).first()
+    if same is not None:
+        return same
+    with transaction(session):
+        version = add_checklist_version(session, actor=actor, checklist=checklist)
+    return version
+
+
+def add_checklist_version(session: Session, *, actor: Actor, checklist: Checklist) -> ChecklistVersion:
+    """Add a checklist version with its elements and audit entry, inside the caller's transaction."""
+    require_admin(actor)
     existing = session.exec(select(ChecklistVersion).where(ChecklistVersion.label == checklist.version)).first()
     if existing is not None:
         raise InvalidState(
-            f"The checklist in surveys/ changed but still says version {checklist.version!r}, which is already "
-            "stored with other content. Give surveys/checklist.yaml a new version."
+            f"Checklist version {checklist.version!r} is already stored with other content. "
+            "Give the new checklist a new version (in surveys/checklist.yaml, or when applying a proposal)."
         )
-    with transaction(session):
-        version = ChecklistVersion(
-            label=checklist.version, content_hash=digest, definition=checklist.model_dump(mode="json")
-        )
-        session.add(version)
-        session.flush()
-        assert version.id is not None
-        position = 0
-        for rec_set in checklist.sets:
-            for element in rec_set.elements:
-                position += 1
-                session.add(
-                    ChecklistElement(
-                        checklist_version_id=version.id,
-                        element_id=element.id,
-                        set_code=rec_set.code,
-                        position=position,
-                        title=element.title,
-                        metadata_level=element.metadata_level,
-                        content_hash=element.content_hash(),
-                    )
+    version = ChecklistVersion(
+        label=checklist.version, content_hash=checklist_hash(checklist), definition=checklist.model_dump(mode="json")
+    )
+    session.add(version)
+    session.flush()
+    assert version.id is not None
+    position = 0
+    for rec_set in checklist.sets:
+        for element in rec_set.elements:
+            position += 1
+            session.add(
+                ChecklistElement(
+                    checklist_version_id=version.id,
+                    element_id=element.id,
+                    set_code=rec_set.code,
+                    position=position,
+                    title=element.title,
+                    metadata_level=element.metadata_level,
+                    content_hash=element.content_hash(),
                 )
-        audit.record(
-            session,
-            actor=actor,
-            action="load_checklist",
-            entity="checklistversion",
-            entity_key=checklist.version,
-            before=None,
-            after={"label": checklist.version, "elements": position},
-        )
+            )
+    audit.record(
+        session,
+        actor=actor,
+        action="load_checklist",
+        entity="checklistversion",
+        entity_key=checklist.version,
+        before=None,
+        after={"label": checklist.version, "elements": position},
+    )
     return version
 
 

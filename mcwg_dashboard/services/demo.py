@@ -16,6 +16,7 @@ from mcwg_dashboard.models import (
     AppSetting,
     Country,
     CountrySurvey,
+    MeetingSnapshot,
     RoundState,
     SurveyRound,
     SurveyState,
@@ -24,6 +25,7 @@ from mcwg_dashboard.models import (
 from mcwg_dashboard.services import audit
 from mcwg_dashboard.services.actors import Actor, require_admin
 from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
+from mcwg_dashboard.services.demo_proposals import add_demo_proposals, clear_demo_proposals
 from mcwg_dashboard.services.errors import InvalidState
 from mcwg_dashboard.services.rounds import open_rounds
 from mcwg_dashboard.services.transaction import transaction
@@ -88,6 +90,7 @@ class DemoReport:
     # Demo accounts created (all with the password "demo"), and what differs from the usual set.
     accounts: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    proposals: int = 0
 
 
 def _status_for(rng: random.Random, level: float, applicable: bool) -> str:
@@ -174,6 +177,7 @@ def load_demo(session: Session, *, actor: Actor, today: dt.date | None = None, s
                     session.add(_demo_answer(rng, checklist, survey, element_id, status, answered_at))
                     report.answers += 1
         _add_demo_accounts(session, actor=actor, report=report)
+        report.proposals = add_demo_proposals(session, today=today)
         session.add(AppSetting(key=DEMO_FLAG, value=today.isoformat()))
         audit.record(
             session,
@@ -187,6 +191,7 @@ def load_demo(session: Session, *, actor: Actor, today: dt.date | None = None, s
                 "surveys": report.surveys,
                 "answers": report.answers,
                 "accounts": report.accounts,
+                "proposals": report.proposals,
             },
         )
     return report
@@ -267,6 +272,9 @@ def clear_demo(session: Session, *, actor: Actor) -> int:
         if demo_surveys:
             session.execute(delete(Answer).where(col(Answer.survey_id).in_(demo_surveys)))
             session.execute(delete(CountrySurvey).where(col(CountrySurvey.id).in_(demo_surveys)))
+        proposals = clear_demo_proposals(session)
+        # Demo data only: a meeting snapshot is otherwise never deleted (a bulk delete, past the model's guard).
+        session.execute(delete(MeetingSnapshot).where(col(MeetingSnapshot.is_demo) == True))  # noqa: E712
         session.execute(delete(SurveyRound).where(col(SurveyRound.is_demo) == True))  # noqa: E712
         session.execute(delete(User).where(col(User.is_demo) == True))  # noqa: E712
         for country in session.exec(select(Country).where(Country.architectures_are_demo == True)):  # noqa: E712
@@ -282,7 +290,7 @@ def clear_demo(session: Session, *, actor: Actor) -> int:
             action="clear_demo",
             entity="demo",
             entity_key="demo",
-            before={"surveys": len(demo_surveys), "accounts": demo_users},
+            before={"surveys": len(demo_surveys), "accounts": demo_users, "proposals": proposals},
             after=None,
         )
     return len(demo_surveys)

@@ -59,3 +59,29 @@ def survey_status_table(session: Session, *, round_id: int | None = None) -> pd.
                 }
             )
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+RECONFIRMATION_COLUMNS = ["Element", "Carried onto a changed element", "Re-confirmed", "Share re-confirmed"]
+
+
+def reconfirmation_table(session: Session, round_id: int) -> pd.DataFrame:
+    """Per element that changed in the checklist: answers carried onto it in this round, and how many are confirmed.
+
+    Counts every survey of the round, drafts included: it says how far the countries are, not what they answered.
+    """
+    rows = session.exec(
+        select(
+            col(Answer.element_id),
+            func.count(col(Answer.id)),
+            func.count(col(Answer.id)).filter(col(Answer.needs_reconfirmation) == False),  # noqa: E712
+        )
+        .join(CountrySurvey, col(CountrySurvey.id) == col(Answer.survey_id))
+        .where(col(CountrySurvey.round_id) == round_id, col(Answer.element_changed) == True)  # noqa: E712
+        .group_by(col(Answer.element_id))
+        .order_by(col(Answer.element_id))
+    ).all()
+    table = pd.DataFrame(
+        [(element_id, int(flagged), int(done), done / flagged) for element_id, flagged, done in rows],
+        columns=RECONFIRMATION_COLUMNS,
+    )
+    return table

@@ -227,6 +227,7 @@ def open_round(
                             answered_by=old.answered_by,
                             answered_at=old.answered_at,
                             needs_reconfirmation=needs,
+                            element_changed=needs,
                             carried_over=True,
                         )
                     )

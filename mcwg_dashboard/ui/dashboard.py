@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from mcwg_dashboard.checklist import Checklist
 from mcwg_dashboard.config import get_settings
@@ -17,7 +19,8 @@ from mcwg_dashboard.models import Country, SurveyRound
 from mcwg_dashboard.services.actors import Role
 from mcwg_dashboard.services.answer_data import PUBLISHED_STATES, SHARED_STATES, load_answer_frame
 from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
-from mcwg_dashboard.services.overview import survey_status_table
+from mcwg_dashboard.services.overview import reconfirmation_table, survey_status_table
+from mcwg_dashboard.services.proposals import proposal_frame
 from mcwg_dashboard.services.rounds import list_rounds
 from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import get_engine
@@ -51,42 +54,53 @@ def answer_frame(round_ids: list[int] | None = None) -> pd.DataFrame:
     return _answer_frame(_url(), tuple(sorted(round_ids)) if round_ids is not None else None, states, public)
 
 
+def _rounds_table(session: Session) -> pd.DataFrame:
+    return pd.DataFrame([r.model_dump() for r in list_rounds(session)], columns=list(SurveyRound.model_fields))
+
+
+def _countries_table(session: Session) -> pd.DataFrame:
+    countries = session.exec(select(Country).order_by(Country.name))
+    return pd.DataFrame([c.model_dump() for c in countries], columns=list(Country.model_fields))
+
+
+# Read-only frames the pages share, by name; cached per database until the next write (clear_caches).
+_FRAMES: dict[str, Callable[..., pd.DataFrame]] = {
+    "rounds": _rounds_table,
+    "countries": _countries_table,
+    "status": lambda session, round_id=None: survey_status_table(session, round_id=round_id),
+    "proposals": proposal_frame,
+    "reconfirmation": reconfirmation_table,
+}
+
+
 @st.cache_data(show_spinner=False, ttl=600)
-def _rounds(url: str) -> pd.DataFrame:
+def _frame(url: str, name: str, *args: Any) -> pd.DataFrame:
     with session_scope(get_engine()) as session:
-        return pd.DataFrame(
-            [r.model_dump() for r in list_rounds(session)],
-            columns=list(SurveyRound.model_fields),
-        )
+        return _FRAMES[name](session, *args)
 
 
 def rounds_frame() -> pd.DataFrame:
     """All rounds, newest first."""
-    return _rounds(_url())
-
-
-@st.cache_data(show_spinner=False, ttl=600)
-def _countries(url: str) -> pd.DataFrame:
-    with session_scope(get_engine()) as session:
-        return pd.DataFrame(
-            [c.model_dump() for c in session.exec(select(Country).order_by(Country.name))],
-            columns=list(Country.model_fields),
-        )
+    return _frame(_url(), "rounds")
 
 
 def countries_frame() -> pd.DataFrame:
-    return _countries(_url())
-
-
-@st.cache_data(show_spinner=False, ttl=600)
-def _status_table(url: str, round_id: int | None) -> pd.DataFrame:
-    with session_scope(get_engine()) as session:
-        return survey_status_table(session, round_id=round_id)
+    return _frame(_url(), "countries")
 
 
 def status_table(round_id: int | None = None) -> pd.DataFrame:
     """Survey state and completion per member, of one round (or all)."""
-    return _status_table(_url(), round_id)
+    return _frame(_url(), "status", round_id)
+
+
+def proposal_register() -> pd.DataFrame:
+    """Every change proposal (members only: the pages that call it are not registered for the public)."""
+    return _frame(_url(), "proposals")
+
+
+def reconfirmation_frame(round_id: int) -> pd.DataFrame:
+    """Re-confirmation progress of a round (counts only, drafts included; members and up)."""
+    return _frame(_url(), "reconfirmation", round_id)
 
 
 def checklist_of_round(round_id: int | None) -> Checklist | None:
@@ -164,3 +178,19 @@ def downloads(*, name: str, data: pd.DataFrame | None = None, figure: go.Figure 
 
 def empty_state(message: str) -> None:
     st.info(message, icon=":material/info:")
+
+
+def proposal_list(frame: pd.DataFrame, *, empty_message: str) -> None:
+    """A short list of change proposals, each a link to its page (for the element and set pages)."""
+    st.subheader("Change proposals", anchor=False)
+    if frame.empty:
+        st.caption(empty_message)
+        return
+    for row in frame.to_dict("records"):
+        demo = " (demo)" if row["is_demo"] else ""
+        st.page_link(
+            "mcwg_dashboard/views/proposal.py",
+            label=f"{row['number']} · {row['title']}{demo} — {row['state_label']} · {', '.join(row['element_ids'])}",
+            query_params={"proposal": row["number"]},
+            icon=":material/description:",
+        )

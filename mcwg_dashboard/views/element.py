@@ -4,12 +4,15 @@ import streamlit as st
 
 from mcwg_dashboard import analytics
 from mcwg_dashboard.charts.adoption import status_by_round_bars, status_distribution_bars
+from mcwg_dashboard.services.proposals import proposals_touching
 from mcwg_dashboard.ui.context import demo_banner
 from mcwg_dashboard.ui.dashboard import (
     answer_frame,
     checklist_of_round,
     downloads,
     empty_state,
+    proposal_list,
+    proposal_register,
     round_picker,
     rounds_frame,
     show_chart,
@@ -51,6 +54,10 @@ facts.append("Architectures: " + ", ".join(element.architectures))
 if element.inferred:
     facts.append("Inferred from secondary sources; the focus group may refine it.")
 st.caption("  \n".join(facts))
+proposal_list(
+    proposals_touching(proposal_register(), [element_id]),
+    empty_message=f"No change proposal targets {element_id}.",
+)
 
 answers = answer_frame([round_id])
 here = answers[answers["element_id"] == element_id]

@@ -14,6 +14,7 @@ from mcwg_dashboard.ui.dashboard import (
     downloads,
     empty_state,
     is_public_view,
+    reconfirmation_frame,
     round_picker,
     rounds_frame,
     show_chart,
@@ -102,5 +103,24 @@ with right:
             "Old answers": st.column_config.NumberColumn(
                 "Old answers", help="Answers given before this round opened, or flagged for re-confirmation"
             ),
+        },
+    )
+
+reconfirmation = reconfirmation_frame(round_id)
+if not reconfirmation.empty:
+    st.subheader("Re-confirmation after checklist changes")
+    flagged = int(reconfirmation["Carried onto a changed element"].sum())
+    done = int(reconfirmation["Re-confirmed"].sum())
+    st.caption(
+        f"{done} of {flagged} answers carried onto elements that changed in the checklist have been re-confirmed "
+        f"({done / flagged:.0%}). Until then they count with their old status."
+    )
+    st.dataframe(
+        reconfirmation,
+        hide_index=True,
+        column_config={
+            "Share re-confirmed": st.column_config.ProgressColumn(
+                "Share re-confirmed", min_value=0, max_value=1, format="percent"
+            )
         },
     )

@@ -9,6 +9,8 @@ from mcwg_dashboard.ui.dashboard import (
     answer_frame,
     checklist_of_round,
     empty_state,
+    proposal_list,
+    proposal_register,
     round_picker,
     rounds_frame,
     show_chart,
@@ -32,6 +34,11 @@ assert set_code is not None
 rec_set = next(s for s in checklist.sets if s.code == set_code)
 round_name = str(rounds_frame().set_index("id").at[round_id, "name"])
 st.caption(f"Version {rec_set.version}, {rec_set.date:%B %Y}, {rec_set.status.replace('_', ' ')}. {rec_set.summary}")
+register = proposal_register()
+proposal_list(
+    register[register["set_code"] == set_code] if not register.empty else register,
+    empty_message=f"No change proposal targets the {set_code} set.",
+)
 
 answers = answer_frame([round_id])
 in_set = answers[answers["set_code"] == set_code]

@@ -4,13 +4,12 @@ import datetime as dt
 
 import pandas as pd
 import streamlit as st
-from sqlmodel import select
+from sqlmodel import col, select
 
 from mcwg_dashboard.db import session_scope
 from mcwg_dashboard.excel.full_export import full_export_bytes
-from mcwg_dashboard.models import Country, CountrySurvey, SurveyState
-from mcwg_dashboard.services import lifecycle, rounds
-from mcwg_dashboard.services.checklist_store import latest_version
+from mcwg_dashboard.models import ChecklistVersion, Country, CountrySurvey, SurveyState
+from mcwg_dashboard.services import lifecycle, rounds, snapshots
 from mcwg_dashboard.services.errors import ServiceError
 from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import demo_banner, get_engine
@@ -57,7 +56,7 @@ if flash:
 
 with session_scope(engine) as session:
     all_rounds = rounds.list_rounds(session)
-    version = latest_version(session)
+    versions = {v.id: v.label for v in session.exec(select(ChecklistVersion).order_by(col(ChecklistVersion.id).desc()))}
     countries = {c.code: c.name for c in session.exec(select(Country))}
 
 
@@ -98,14 +97,21 @@ if all_rounds:
 with st.expander("Open a new round", icon=":material/add:"):
     st.caption(
         "Each member's survey is pre-filled from its answers in the previous round, marked as carried over until "
-        "the country confirms or changes them."
+        "the country confirms or changes them. On a newer checklist version, answers to elements that changed are "
+        "flagged for re-confirmation, and answers to retired elements are not carried."
     )
     with st.form("open_round"):
         name = st.text_input("Name", placeholder=f"{dt.date.today().year + 1} adoption survey")
         opens_on = st.date_input("Opens on", value=dt.date.today())
         closes_on = st.date_input("Closes on", value=dt.date.today() + dt.timedelta(days=90))
-        if st.form_submit_button("Open the round", type="primary") and version is not None and version.id:
-            version_id = version.id
+        version_id = st.selectbox(
+            "Checklist version",
+            list(versions),
+            format_func=lambda v: versions[v],
+            key="round_checklist_version",
+            help="The newest first; a version created by applying a change proposal appears here.",
+        )
+        if st.form_submit_button("Open the round", type="primary") and version_id is not None:
             _run(
                 f"Round {name!r} opened.",
                 lambda s: rounds.open_round(
@@ -144,6 +150,43 @@ with right:
                 lambda s: rounds.reopen_round(s, actor=user, round_id=chosen_id, reason=reason),
             )
             st.rerun()
+
+with st.expander("Freeze as a meeting snapshot", icon=":material/photo_camera:"):
+    st.caption(
+        f"Copies the submitted, validated and published answers of {chosen.name} as they are now, under the "
+        "meeting's name. "
+        'A snapshot is read-only: later changes do not touch it, and the Plenary page\'s "What changed since" '
+        "and `python -m mcwg_dashboard deck --since snapshot:NAME` compare against it."
+    )
+    with st.form(f"snapshot:{chosen_id}"):
+        meeting_name = st.text_input("Meeting name", placeholder="Plenary Lisbon 2025", key="snapshot_name")
+        meeting_date = st.date_input("Meeting date", value=dt.date.today(), key="snapshot_date")
+        if st.form_submit_button("Freeze snapshot"):
+            _run(
+                f"Snapshot {meeting_name.strip()!r} frozen.",
+                lambda s: snapshots.create_snapshot(
+                    s, actor=user, name=meeting_name, meeting_date=meeting_date, round_id=chosen_id
+                ),
+            )
+            st.rerun()
+with session_scope(engine) as session:
+    frozen = snapshots.list_snapshots(session)
+if not frozen.empty:
+    st.dataframe(
+        frozen.assign(
+            link=[f"plenary?since=s{i}" for i in frozen["id"]], is_demo=frozen["is_demo"].map({True: "demo", False: ""})
+        )[["name", "meeting_date", "round_name", "answer_count", "is_demo", "created_by", "link"]],
+        hide_index=True,
+        column_config={
+            "name": "Meeting snapshot",
+            "meeting_date": "Meeting",
+            "round_name": "Round",
+            "answer_count": "Answers",
+            "is_demo": "Demo",
+            "created_by": "Frozen by",
+            "link": st.column_config.LinkColumn("Compare on the Plenary page", display_text="What changed since"),
+        },
+    )
 
 st.subheader(f"Country surveys · {chosen.name}")
 with session_scope(engine) as session:

@@ -222,6 +222,13 @@ def _confirm_carried() -> None:
 
 
 carried = [a for a in answers.values() if a.carried_over or a.needs_reconfirmation]
+to_reconfirm = sorted(a.element_id for a in answers.values() if a.needs_reconfirmation)
+if to_reconfirm and not locked:
+    st.warning(
+        f"Please re-confirm {len(to_reconfirm)} answer(s): the checklist changed these elements since you answered "
+        f"them: {', '.join(to_reconfirm)}. Read the new wording, then confirm or change each answer.",
+        icon=":material/published_with_changes:",
+    )
 if carried and not locked:
     unsaved_now = _unsaved_sets()
     st.info(

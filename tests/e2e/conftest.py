@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -46,12 +47,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app on the embedded database of a fresh temporary folder, so it loads the demo data itself."""
+@contextmanager
+def running_app(data_dir: Path) -> Iterator[str]:
+    """The app on the embedded database in `data_dir` (which loads the demo data itself); yields its URL."""
     if CHROMIUM is None or sync_playwright is None:
         pytest.skip("browser tests need Chromium (apt-get install chromium) and Playwright")
-    data_dir = tmp_path_factory.mktemp("e2e-data")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MCWG_")}
     env["MCWG_DATA_DIR"] = str(data_dir)
@@ -89,10 +89,26 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     else:
         process.terminate()
         pytest.fail(f"the app did not start; see {data_dir / 'streamlit.log'}")
-    yield url
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One app for the tests that only read, or write in ways the others do not see."""
+    with running_app(tmp_path_factory.mktemp("e2e-data")) as url:
+        yield url
+
+
+@pytest.fixture
+def own_app_url(tmp_path: Path) -> Iterator[str]:
+    """An app of this test's own, for journeys that change what every page shows (a new round, a new checklist)."""
+    with running_app(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,88 @@
+"""What the plenary outputs are built from, read in one place: a round's answers, an earlier state, the proposals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlmodel import Session, select
+
+from mcwg_dashboard import analytics
+from mcwg_dashboard.checklist import Checklist
+from mcwg_dashboard.models import Country, SurveyRound
+from mcwg_dashboard.reports.agenda import discussion_agenda
+from mcwg_dashboard.services import proposals
+from mcwg_dashboard.services.answer_data import SHARED_STATES, load_answer_frame
+from mcwg_dashboard.services.checklist_store import checklist_for_version
+from mcwg_dashboard.services.demo import is_demo_loaded
+from mcwg_dashboard.services.errors import NotFound
+
+
+@dataclass(frozen=True)
+class PlenaryData:
+    """One round's answers and everything the deck, the agenda and the page show next to them."""
+
+    round_name: str
+    answers: pd.DataFrame
+    checklist: Checklist
+    members: pd.DataFrame  # country_code, country_name: every member, answered or not
+    is_demo: bool = False
+    earlier: pd.DataFrame | None = None  # an earlier round's or a meeting snapshot's answers
+    earlier_label: str | None = None
+    proposals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=proposals.PROPOSAL_COLUMNS))
+    open_states: frozenset[str] = frozenset()
+
+    def country_scores(self) -> pd.DataFrame:
+        scores = self.members.merge(
+            analytics.adoption_scores(self.answers, ["country_code", "country_name"]), how="left"
+        )
+        return scores.assign(detail="")
+
+    def changes(self) -> pd.DataFrame | None:
+        if self.earlier is None:
+            return None
+        return analytics.round_changes(self.earlier, self.answers)
+
+    def agenda(self) -> pd.DataFrame:
+        return discussion_agenda(self.answers, self.proposals, open_states=self.open_states)
+
+
+def load_proposals(session: Session) -> tuple[pd.DataFrame, frozenset[str]]:
+    """The change proposals (services.proposals.proposal_frame) and the states that count as open."""
+    return proposals.proposal_frame(session), frozenset(str(state) for state in proposals.OPEN_STATES)
+
+
+def members_frame(session: Session) -> pd.DataFrame:
+    countries = session.exec(select(Country).order_by(Country.name)).all()
+    return pd.DataFrame(
+        {"country_code": [c.code for c in countries], "country_name": [c.name for c in countries]},
+    )
+
+
+def load_plenary_data(
+    session: Session,
+    *,
+    round_id: int,
+    earlier: pd.DataFrame | None = None,
+    earlier_label: str | None = None,
+    states: tuple[str, ...] = SHARED_STATES,
+) -> PlenaryData:
+    survey_round = session.get(SurveyRound, round_id)
+    if survey_round is None:
+        raise NotFound(f"Survey round {round_id} does not exist.")
+    proposal_rows, open_states = load_proposals(session)
+    return PlenaryData(
+        round_name=survey_round.name,
+        answers=load_answer_frame(session, round_ids=[round_id], states=states),
+        checklist=checklist_for_version(session, survey_round.checklist_version_id),
+        members=members_frame(session),
+        is_demo=survey_round.is_demo or is_demo_loaded(session),
+        earlier=earlier,
+        earlier_label=earlier_label,
+        proposals=proposal_rows,
+        open_states=open_states,
+    )
+
+
+def round_answers(session: Session, round_id: int, states: tuple[str, ...] = SHARED_STATES) -> pd.DataFrame:
+    return load_answer_frame(session, round_ids=[round_id], states=states)

@@ -1,0 +1,295 @@
+"""The published report: a self-contained static site of one round's published answers, plus open data files.
+
+Only published surveys go in, and without notes or evidence links (as on the public pages). Nothing refers to
+another host: the charts are Plotly divs drawn by a local copy of plotly.min.js, the style sheet is local, and the
+map is drawn from shapes in the repository (charts/map.py), so the folder works opened from disk with no network.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import plotly
+import plotly.graph_objects as go
+from sqlmodel import Session
+
+from mcwg_dashboard import analytics
+from mcwg_dashboard.charts.adoption import percent, score_bars, status_heatmap
+from mcwg_dashboard.charts.map import adoption_map
+from mcwg_dashboard.checklist import Checklist
+from mcwg_dashboard.exports import csv_bytes
+from mcwg_dashboard.models import SurveyRound
+from mcwg_dashboard.reports.data import members_frame
+from mcwg_dashboard.services.answer_data import PUBLISHED_STATES, load_answer_frame
+from mcwg_dashboard.services.checklist_store import checklist_for_version
+from mcwg_dashboard.services.demo import is_demo_loaded
+from mcwg_dashboard.services.errors import InvalidState, NotFound
+
+MARKER = ".mcwg-published"
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+CHART_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "png", "scale": 2}}
+DEMO_NOTICE = (
+    "Demo data: these answers are synthetic, made up to demonstrate the tool; they are not real survey results."
+)
+ANSWER_FIELDS = [
+    "round_name",
+    "checklist_version",
+    "country_code",
+    "country_name",
+    "element_id",
+    "set_code",
+    "element_title",
+    "status",
+    "status_label",
+    "target_date",
+    "answered_at",
+]
+
+STYLE = """
+body { font-family: "Source Sans Pro", Arial, sans-serif; color: #262730; margin: 0 auto; max-width: 1200px;
+       padding: 1rem 1.5rem 3rem; line-height: 1.45; }
+h1 { color: #08519C; margin-bottom: .2rem; }
+nav a { margin-right: 1rem; }
+.demo { background: #FFF4E5; border: 2px solid #B35900; padding: .6rem 1rem; font-weight: bold; }
+.figures { display: flex; flex-wrap: wrap; gap: 1rem; margin: 1rem 0; }
+.figure { border: 1px solid #D0D7E1; border-radius: 6px; padding: .6rem 1rem; min-width: 11rem; }
+.figure b { display: block; font-size: 1.6rem; color: #08519C; }
+table { border-collapse: collapse; margin: 1rem 0; }
+th, td { border: 1px solid #D0D7E1; padding: .3rem .6rem; text-align: left; vertical-align: top; }
+th { background: #EEF3F9; }
+.chart { margin: 1.5rem 0; }
+footer { margin-top: 3rem; color: #595959; font-size: .9rem; }
+"""
+
+
+@dataclass(frozen=True)
+class PublishData:
+    round_name: str
+    answers: pd.DataFrame  # published answers only, notes and evidence blanked
+    checklist: Checklist
+    members: pd.DataFrame
+    is_demo: bool
+
+
+def load_publish_data(session: Session, *, round_id: int) -> PublishData:
+    survey_round = session.get(SurveyRound, round_id)
+    if survey_round is None:
+        raise NotFound(f"Survey round {round_id} does not exist.")
+    answers = load_answer_frame(session, round_ids=[round_id], states=PUBLISHED_STATES)
+    if answers.empty:
+        raise InvalidState(f"No published answers in {survey_round.name}: publish surveys on the Review page first.")
+    return PublishData(
+        round_name=survey_round.name,
+        # Notes and evidence links stay internal, as on the public pages.
+        answers=answers.assign(note="", evidence_url=""),
+        checklist=checklist_for_version(session, survey_round.checklist_version_id),
+        members=members_frame(session),
+        is_demo=survey_round.is_demo or is_demo_loaded(session),
+    )
+
+
+def prepare_folder(out: Path) -> None:
+    """Create the folder, or reuse one this command wrote before; never write into another non-empty folder."""
+    if out.exists() and not out.is_dir():
+        raise InvalidState(f"{out} is a file, not a folder.")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise InvalidState(f"{out} is not empty and was not written by `publish`: choose a new or empty folder.")
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def write_site(data: PublishData, out: Path, *, now: dt.datetime | None = None) -> list[Path]:
+    """Write the site and the open data into `out` (see prepare_folder); returns the files written."""
+    prepare_folder(out)
+    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
+    (out / "data").mkdir(exist_ok=True)
+    written: list[Path] = []
+
+    def write(name: str, content: str | bytes) -> None:
+        path = out / name
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            path.write_bytes(content)
+        written.append(path)
+
+    write(MARKER, "Written by python -m mcwg_dashboard publish; the next publish into this folder replaces it.\n")
+    shutil.copyfile(PLOTLY_JS, out / "plotly.min.js")
+    written.append(out / "plotly.min.js")
+    write("style.css", STYLE)
+    sets = [s for s in data.checklist.sets if (data.answers["set_code"] == s.code).any()]
+    write("index.html", _index_page(data, sets, stamp))
+    for rec_set in sets:
+        write(f"set-{rec_set.code.lower()}.html", _set_page(data, rec_set.code, sets, stamp))
+    answers = open_answers(data)
+    checklist = open_checklist(data.checklist)
+    meta = {"round": data.round_name, "published_at": stamp, "demo_data": data.is_demo}
+    write("data/answers.csv", csv_bytes(answers))
+    write("data/answers.json", _json({**meta, "answers": answers.to_dict(orient="records")}))
+    write("data/checklist.csv", csv_bytes(checklist))
+    write("data/checklist.json", _json({**meta, "checklist": data.checklist.model_dump(mode="json")}))
+    write("README.md", _readme(data, sets, stamp))
+    return written
+
+
+def open_answers(data: PublishData) -> pd.DataFrame:
+    scale = data.checklist.scale
+    answers = data.answers.assign(
+        status_label=data.answers["status"].map(lambda code: scale.get(code).label),
+        target_date=data.answers["target_date"].map(lambda d: d.isoformat() if isinstance(d, dt.date) else ""),
+        answered_at=pd.to_datetime(data.answers["answered_at"], utc=True).dt.strftime("%Y-%m-%d"),
+    )
+    return answers[ANSWER_FIELDS].reset_index(drop=True)
+
+
+def open_checklist(checklist: Checklist) -> pd.DataFrame:
+    rows = [
+        {
+            "element_id": element.id,
+            "set_code": rec_set.code,
+            "set_title": rec_set.title,
+            "title": element.title,
+            "explanation": element.explanation,
+            "standards": "; ".join(element.standards),
+            "metadata_level": element.metadata_level or "",
+            "architectures": ",".join(element.architectures),
+        }
+        for rec_set in checklist.sets
+        for element in rec_set.elements
+    ]
+    return pd.DataFrame(rows)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=1, default=str) + "\n"
+
+
+def _chart(figure: go.Figure, div_id: str) -> str:
+    div = figure.to_html(full_html=False, include_plotlyjs=False, config=CHART_CONFIG, div_id=div_id)
+    return f'<div class="chart">{div}</div>'
+
+
+def _page(data: PublishData, title: str, body: str, sets: list[Any], stamp: str) -> str:
+    links = ['<a href="index.html">Overview</a>'] + [
+        f'<a href="set-{s.code.lower()}.html">{html.escape(s.code)}</a>' for s in sets
+    ]
+    demo = f'<p class="demo">{html.escape(DEMO_NOTICE)}</p>' if data.is_demo else ""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)} · MCWG adoption survey</title>
+<link rel="stylesheet" href="style.css">
+<script src="plotly.min.js"></script>
+</head>
+<body>
+<nav>{" ".join(links)}</nav>
+<h1>{html.escape(title)}</h1>
+<p>MCWG adoption survey · {html.escape(data.round_name)} · published answers only</p>
+{demo}
+{body}
+<footer>Published {html.escape(stamp)} by the MCWG focus group. Open data: <a href="data/answers.csv">answers.csv</a>,
+<a href="data/answers.json">answers.json</a>, <a href="data/checklist.csv">checklist.csv</a>,
+<a href="data/checklist.json">checklist.json</a> (see README.md).</footer>
+</body>
+</html>
+"""
+
+
+def _index_page(data: PublishData, sets: list[Any], stamp: str) -> str:
+    answers = data.answers
+    scores = data.members.merge(analytics.adoption_scores(answers, ["country_code", "country_name"]), how="left")
+    set_scores = analytics.adoption_scores(answers, ["set_code"])
+    figures = [
+        ("Members published", f"{answers['country_code'].nunique()} of {len(data.members)}"),
+        ("Overall adoption score", percent(analytics.overall_score(answers))),
+        ("Elements", str(answers["element_id"].nunique())),
+    ]
+    cards = "".join(
+        f'<div class="figure">{html.escape(label)}<b>{html.escape(value)}</b></div>' for label, value in figures
+    )
+    set_rows = "".join(
+        f'<tr><td><a href="set-{s.code.lower()}.html">{html.escape(s.code)}</a></td><td>{html.escape(s.title)}</td>'
+        f"<td>{percent(_score_of(set_scores, 'set_code', s.code))}</td></tr>"
+        for s in sets
+    )
+    body = (
+        f'<div class="figures">{cards}</div>'
+        + _chart(adoption_map(scores.assign(detail=""), title="Adoption score by member"), "chart-map")
+        + _chart(score_bars(set_scores, label="set_code", title="Adoption per recommendation set"), "chart-sets")
+        + _chart(score_bars(scores, label="country_name", title="Adoption per member"), "chart-members")
+        + "<h2>Recommendation sets</h2><table><tr><th>Set</th><th>Title</th><th>Adoption score</th></tr>"
+        + set_rows
+        + "</table>"
+    )
+    return _page(data, "Adoption of the MCWG recommendations", body, sets, stamp)
+
+
+def _score_of(scores: pd.DataFrame, column: str, key: str) -> float | None:
+    match = scores[scores[column] == key]
+    return None if match.empty else float(match["score"].iloc[0])
+
+
+def _set_page(data: PublishData, set_code: str, sets: list[Any], stamp: str) -> str:
+    rec_set = next(s for s in data.checklist.sets if s.code == set_code)
+    subset = data.answers[data.answers["set_code"] == set_code]
+    scale = data.checklist.scale
+    matrix = analytics.status_matrix(subset, sort_by="adoption")
+    heatmap = status_heatmap(matrix, subset, scale, title=f"{set_code}: status per member and element")
+    scored = analytics.adoption_scores(subset, ["element_id"])
+    element_scores = {str(e): float(v) for e, v in zip(scored["element_id"], scored["score"], strict=True)}
+    counts = subset.groupby(["element_id", "status"]).size()
+    rows = []
+    for element in rec_set.elements:
+        if element.id not in element_scores:
+            continue
+        per_status = ", ".join(
+            f"{scale.get(code).display}: {int(counts[(element.id, code)])}"
+            for code in scale.codes
+            if (element.id, code) in counts.index
+        )
+        rows.append(
+            f"<tr><td>{html.escape(element.id)}</td><td>{html.escape(element.title)}</td>"
+            f"<td>{percent(element_scores[element.id])}</td><td>{html.escape(per_status)}</td></tr>"
+        )
+    summary = f"<p>{html.escape(rec_set.summary)}</p>" if rec_set.summary else ""
+    body = (
+        summary
+        + _chart(heatmap, f"chart-matrix-{set_code.lower()}")
+        + "<h2>Elements</h2><table><tr><th>Element</th><th>Title</th><th>Adoption score</th><th>Answers</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+    return _page(data, f"{set_code} {rec_set.title}", body, sets, stamp)
+
+
+def _readme(data: PublishData, sets: list[Any], stamp: str) -> str:
+    pages = "\n".join(f"- `set-{s.code.lower()}.html`: {s.code} {s.title}: status matrix and elements" for s in sets)
+    demo = f"\n**{DEMO_NOTICE}**\n" if data.is_demo else ""
+    return f"""# MCWG adoption survey: {data.round_name}
+
+Published {stamp}. Only the answers of surveys the focus group published; notes and evidence links are not
+included. Open `index.html` in a browser: everything is in this folder, nothing is loaded from the internet.
+{demo}
+## Files
+
+- `index.html`: key figures, the adoption map, adoption per recommendation set and per member
+{pages}
+- `plotly.min.js`, `style.css`: the chart library (Plotly, MIT licence) and the style sheet, used by the pages
+- `data/answers.csv`, `data/answers.json`: one row per member and element: round, checklist version, member code
+  and name, element ID, set, element title, status code and label, target date (for planned elements), date
+  answered. The JSON also names the round, the publication time and whether the data is synthetic demo data.
+- `data/checklist.csv`, `data/checklist.json`: the checklist the round was answered against: every element with
+  its set, title, explanation, standards, metadata level and architectures; the JSON also holds the answer scale
+  (status codes, labels and score weights).
+
+The adoption score of a group of answers is the mean score weight of its statuses (Implemented 1, ...,
+Not planned 0; Not applicable and Unknown carry no weight), as listed in `data/checklist.json` under `scale`.
+"""

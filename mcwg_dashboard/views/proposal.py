@@ -1,0 +1,334 @@
+"""One change proposal: its text, the adoption of the elements it targets, its history, comments and workflow."""
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+from sqlmodel import Session
+
+from mcwg_dashboard import analytics
+from mcwg_dashboard.db import session_scope
+from mcwg_dashboard.models import ChecklistVersion
+from mcwg_dashboard.services import proposals
+from mcwg_dashboard.services.actors import Role
+from mcwg_dashboard.services.checklist_store import latest_version
+from mcwg_dashboard.services.errors import NotFound, ServiceError
+from mcwg_dashboard.services.proposals import (
+    EXTERNAL_BODIES,
+    EXTERNAL_STATUSES,
+    FOCUS_GROUPS,
+    STATE_LABELS,
+    TERMINAL_STATES,
+    TRANSITIONS,
+    ProposalState,
+)
+from mcwg_dashboard.ui.auth import current_user
+from mcwg_dashboard.ui.context import demo_banner, get_engine
+from mcwg_dashboard.ui.dashboard import (
+    answer_frame,
+    checklist_of_round,
+    clear_caches,
+    countries_frame,
+    downloads,
+    empty_state,
+    proposal_register,
+)
+from mcwg_dashboard.ui.text import escape_markdown
+from mcwg_dashboard.ui.url_state import url_selectbox
+
+user = current_user()
+engine = get_engine()
+st.title("Change proposal")
+demo_banner()
+
+register = proposal_register()
+if register.empty:
+    empty_state("No change proposals yet.")
+    st.page_link("mcwg_dashboard/views/proposals.py", label="Submit one", icon=":material/add:")
+    st.stop()
+titles = dict(zip(register["number"], register["title"], strict=True))
+number = url_selectbox("Proposal", list(register["number"]), key="proposal", format_func=lambda n: f"{n} · {titles[n]}")
+assert number is not None
+flash = st.session_state.pop("proposal_flash", None)
+if flash:
+    st.success(flash)
+
+with session_scope(engine) as session:
+    try:
+        proposal = proposals.get_proposal(session, number)
+    except NotFound:
+        empty_state(f"{number} does not exist (any more).")
+        st.stop()
+    session.expunge(proposal)
+    element_ids = proposals.elements_of(session, proposal.id or 0)
+    history = proposals.proposal_events(session, proposal.id or 0)
+    newest = latest_version(session)
+    applied_label = ""
+    if proposal.applied_version_id:
+        applied = session.get(ChecklistVersion, proposal.applied_version_id)
+        applied_label = applied.label if applied else ""
+    actions = proposals.allowed_actions(user, proposal)
+
+checklist = checklist_of_round(None)
+names = dict(zip(countries_frame()["code"], countries_frame()["name"], strict=True))
+state = ProposalState(proposal.state)
+
+st.header(f"{proposal.number} · {proposal.title}", anchor=False)
+badges = [f":blue-badge[{STATE_LABELS[state]}]"]
+if proposal.is_demo:
+    badges.append(":orange-badge[demo]")
+st.markdown(" ".join(badges))
+
+facts = [
+    f"**Set** {proposal.set_code} · **Elements** {', '.join(element_ids)}",
+    f"**Submitted** {proposal.submitted_at:%Y-%m-%d} by {escape_markdown(proposal.submitter_name)}"
+    + (f" ({names.get(proposal.country_code, proposal.country_code)})" if proposal.country_code else ""),
+    f"**In this state since** {proposal.state_since:%Y-%m-%d}",
+]
+if proposal.focus_group:
+    facts.append(f"**Focus group** {escape_markdown(proposal.focus_group)}")
+if proposal.decision_reason:
+    facts.append(f"**Reason** {escape_markdown(proposal.decision_reason)}")
+if applied_label:
+    facts.append(f"**Applied in checklist version** {applied_label}")
+if proposal.external_body:
+    facts.append(
+        f"**Forwarded to** {escape_markdown(proposal.external_body)} "
+        f"{escape_markdown(proposal.external_reference)} · status **{proposal.external_status}**"
+    )
+st.markdown("  \n".join(facts))
+
+links = st.columns(min(len(element_ids), 6) or 1)
+for index, element_id in enumerate(element_ids[:6]):
+    links[index].page_link(
+        "mcwg_dashboard/views/element.py",
+        label=f"Element {element_id}",
+        query_params={"element": element_id},
+        icon=":material/label:",
+    )
+
+text_columns = st.columns(2)
+with text_columns[0]:
+    st.subheader("Problem", anchor=False)
+    st.markdown(escape_markdown(proposal.problem))
+    if proposal.rationale:
+        st.subheader("Rationale", anchor=False)
+        st.markdown(escape_markdown(proposal.rationale))
+with text_columns[1]:
+    st.subheader("Proposed change", anchor=False)
+    st.markdown(escape_markdown(proposal.proposed_change))
+
+# --- impact ---------------------------------------------------------------------------------------------------------
+st.subheader("Impact: where the countries stand on these elements", anchor=False)
+impact = analytics.latest_statuses(answer_frame(), element_ids)
+if impact.empty or checklist is None:
+    empty_state("No country has shared an answer on these elements yet.")
+else:
+    scale = checklist.scale
+
+    def display(code: str) -> str:
+        try:
+            return scale.get(code).display
+        except KeyError:
+            return code
+
+    table = impact.assign(
+        Country=impact["country_name"],
+        status_text=impact["status"].map(display)
+        + impact["needs_reconfirmation"].map({True: " (to re-confirm)", False: ""}),
+    ).pivot(index="Country", columns="element_id", values="status_text")
+    rounds_used = impact.groupby("country_name")["round_name"].first()
+    table.insert(0, "From round", rounds_used.reindex(table.index))
+    st.caption(
+        "Each country's latest shared answer (submitted, validated or published) on the targeted elements, "
+        "and the round it comes from."
+    )
+    st.dataframe(table, width="stretch")
+    totals = impact["status"].map(display).value_counts().rename_axis("Status").reset_index(name="Countries")
+    st.dataframe(totals, hide_index=True)
+    downloads(name=f"{proposal.number} impact", data=table.reset_index())
+
+# --- history and comments ---------------------------------------------------------------------------------------------
+st.subheader("History", anchor=False)
+events = history.assign(
+    When=history["at"].dt.strftime("%Y-%m-%d %H:%M"),
+    Who=history["actor"],
+    What=history["kind"],
+    From=history["from_state"],
+    To=history["to_state"],
+    Comment=history["comment"],
+)[["When", "Who", "What", "From", "To", "Comment"]]
+st.dataframe(events, hide_index=True, width="stretch")
+
+
+def _run(done: str, call: Callable[[Session], Any]) -> None:
+    try:
+        with session_scope(engine) as session:
+            call(session)
+    except ServiceError as exc:
+        st.error(str(exc).replace("\n", "  \n"))
+        return
+    clear_caches()
+    # A done action's inputs must not carry over into the next one (a reason given for one decision).
+    for key in ("action", "reason", "focus_group", "body", "reference", "external_note", "comment_text"):
+        st.session_state.pop(key, None)
+    st.session_state["proposal_flash"] = done
+    st.rerun()
+
+
+if user.role is not Role.PUBLIC:
+    with st.form("comment", clear_on_submit=True):
+        comment = st.text_area("Add a comment", key="comment_text")
+        if st.form_submit_button("Post comment"):
+            _run(
+                "Comment posted.",
+                lambda s: proposals.add_comment(s, actor=user, proposal_id=proposal.id or 0, text=comment),
+            )
+
+# --- workflow -------------------------------------------------------------------------------------------------------
+moves = [a for a in actions if a != "apply"]
+if moves:
+    st.subheader("Move it on", anchor=False)
+    with st.form("transition"):
+        action = st.radio(
+            "Action",
+            moves,
+            format_func=lambda a: (
+                f"{TRANSITIONS[a].label} → {STATE_LABELS[TRANSITIONS[a].target]}"
+                + (" (reason required)" if TRANSITIONS[a].needs_reason else "")
+            ),
+            key="action",
+        )
+        reason = st.text_area("Reason or note (kept in the history)", key="reason")
+        extra = st.columns(3)
+        focus_group = extra[0].selectbox(
+            "Focus group (for Assign)", FOCUS_GROUPS, index=None, placeholder="Choose…", key="focus_group"
+        )
+        body = extra[1].selectbox(
+            "External body (for Forward)", EXTERNAL_BODIES, index=None, placeholder="Choose…", key="body"
+        )
+        reference = extra[2].text_input("Their reference (for Forward)", key="reference")
+        if st.form_submit_button("Apply action", type="primary"):
+            chosen = str(action)
+            _run(
+                f"{proposal.number}: {TRANSITIONS[chosen].label.lower()} done.",
+                lambda s: proposals.transition(
+                    s,
+                    actor=user,
+                    proposal_id=proposal.id or 0,
+                    expected_version=proposal.version,
+                    action=chosen,
+                    reason=reason,
+                    focus_group=focus_group or "",
+                    external_body=body or "",
+                    external_reference=reference,
+                ),
+            )
+
+if user.role is Role.ADMIN and proposal.external_body:
+    with st.expander(f"Update the status at {proposal.external_body}"), st.form("external"):
+        current = (
+            EXTERNAL_STATUSES.index(proposal.external_status) if proposal.external_status in EXTERNAL_STATUSES else 0
+        )
+        status = st.selectbox("Status", EXTERNAL_STATUSES, index=current, key="external_status")
+        new_reference = st.text_input("Reference", value=proposal.external_reference, key="external_reference")
+        note = st.text_input("Note", key="external_note")
+        if st.form_submit_button("Save status"):
+            _run(
+                f"{proposal.number}: status at {proposal.external_body} saved.",
+                lambda s: proposals.set_external_status(
+                    s,
+                    actor=user,
+                    proposal_id=proposal.id or 0,
+                    expected_version=proposal.version,
+                    status=status,
+                    reference=new_reference,
+                    comment=note,
+                ),
+            )
+
+if "apply" in actions and checklist is not None and newest is not None:
+    st.subheader("Apply to the checklist", anchor=False)
+    st.write(
+        f"Applying creates a new checklist version from {newest.label}. Answers are kept: when the next round "
+        "opens on the new version, answers to changed elements are carried over and flagged for re-confirmation, "
+        "answers to retired elements are not carried, and new elements start unanswered."
+    )
+    with st.form("apply"):
+        label = st.text_input("New checklist version", value=f"{newest.label}+{proposal.number}", max_chars=40)
+        edits = []
+        retire = []
+        for element_id in element_ids:
+            if element_id not in checklist.elements:
+                continue
+            element = checklist.elements[element_id]
+            st.markdown(f"**{element_id}**")
+            new_title = st.text_input("Title", value=element.title, key=f"title_{element_id}")
+            new_explanation = st.text_area("Explanation", value=element.explanation, key=f"expl_{element_id}")
+            new_standards = st.text_area(
+                "Standards (one per line)", value="\n".join(element.standards), key=f"std_{element_id}"
+            )
+            if st.checkbox(f"Retire {element_id}", key=f"retire_{element_id}"):
+                retire.append(element_id)
+            edit: dict[str, Any] = {"element_id": element_id}
+            if new_title.strip() != element.title:
+                edit["title"] = new_title
+            if new_explanation.strip() != element.explanation.strip():
+                edit["explanation"] = new_explanation
+            if [s.strip() for s in new_standards.splitlines() if s.strip()] != list(element.standards):
+                edit["standards"] = new_standards.splitlines()
+            if len(edit) > 1 and element_id not in retire:
+                edits.append(edit)
+        st.markdown("**Add a new element** (optional)")
+        add = st.columns([1, 3])
+        new_id = add[0].text_input("ID", placeholder=f"{proposal.set_code}-99", key="new_id").strip().upper()
+        new_element_title = add[1].text_input("Title", key="new_element_title")
+        new_element_explanation = st.text_area("Explanation", key="new_element_explanation")
+        if st.form_submit_button("Create the new checklist version", type="primary"):
+            additions = (
+                [{"element_id": new_id, "title": new_element_title, "explanation": new_element_explanation}]
+                if new_id
+                else []
+            )
+            changes = {"version_label": label, "edits": edits, "additions": additions, "retirements": retire}
+            _run(
+                f"{proposal.number} applied: checklist version {label} created. Open the next round on it from "
+                "Rounds and review.",
+                lambda s: proposals.apply_proposal(
+                    s, actor=user, proposal_id=proposal.id or 0, expected_version=proposal.version, changes=changes
+                ),
+            )
+
+may_edit = state not in TERMINAL_STATES and (
+    user.role is Role.ADMIN or (proposal.submitted_by == user.username and state == ProposalState.SUBMITTED)
+)
+if may_edit and checklist is not None:
+    with st.expander("Edit the proposal"):
+        in_set = [e for e in checklist.elements if e.startswith(f"{proposal.set_code}-")]
+        with st.form("edit"):
+            edit_title = st.text_input("Title", value=proposal.title, max_chars=200)
+            edit_elements = st.multiselect(
+                "Elements", in_set, default=[e for e in element_ids if e in in_set], key="edit_elements"
+            )
+            edit_problem = st.text_area("Problem", value=proposal.problem)
+            edit_change = st.text_area("Proposed change", value=proposal.proposed_change)
+            edit_rationale = st.text_area("Rationale", value=proposal.rationale)
+            if st.form_submit_button("Save changes"):
+                data = {
+                    "title": edit_title,
+                    "submitter_name": proposal.submitter_name,
+                    "country_code": proposal.country_code,
+                    "set_code": proposal.set_code,
+                    "element_ids": edit_elements,
+                    "problem": edit_problem,
+                    "proposed_change": edit_change,
+                    "rationale": edit_rationale,
+                }
+                _run(
+                    f"{proposal.number} saved.",
+                    lambda s: proposals.update_proposal(
+                        s, actor=user, proposal_id=proposal.id or 0, expected_version=proposal.version, data=data
+                    ),
+                )
+
+st.page_link("mcwg_dashboard/views/proposals.py", label="Back to the register", icon=":material/arrow_back:")

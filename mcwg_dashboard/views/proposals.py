@@ -1,0 +1,315 @@
+"""Change proposals: the register with filters and counts, submission, plenary figures, Excel in and out."""
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from mcwg_dashboard import analytics
+from mcwg_dashboard.charts.proposals import proposals_by_set_bars, proposals_by_state_bars, time_in_state_bars
+from mcwg_dashboard.db import session_scope
+from mcwg_dashboard.excel.proposal_register import (
+    RegisterPlan,
+    apply_register_import,
+    export_register,
+    plan_register_import,
+)
+from mcwg_dashboard.models import utcnow
+from mcwg_dashboard.services import proposals
+from mcwg_dashboard.services.actors import Role
+from mcwg_dashboard.services.errors import ServiceError, ValidationFailed
+from mcwg_dashboard.services.proposals import OPEN_STATES, STATE_LABELS, ProposalState
+from mcwg_dashboard.ui.auth import current_user
+from mcwg_dashboard.ui.context import demo_banner, get_engine
+from mcwg_dashboard.ui.dashboard import (
+    checklist_of_round,
+    clear_caches,
+    countries_frame,
+    downloads,
+    empty_state,
+    proposal_register,
+    show_chart,
+)
+from mcwg_dashboard.ui.text import escape_markdown
+from mcwg_dashboard.ui.url_state import url_multiselect, url_selectbox
+
+user = current_user()
+st.title("Change proposals")
+demo_banner()
+flash = st.session_state.pop("proposals_flash", None)
+if flash:
+    st.success(flash)
+
+register = proposal_register()
+checklist = checklist_of_round(None)
+if checklist is None:
+    empty_state("No checklist is loaded yet.")
+    st.stop()
+set_codes = [s.code for s in checklist.sets]
+set_titles = {s.code: s.title for s in checklist.sets}
+elements = checklist.elements
+members = countries_frame()
+country_names = dict(zip(members["code"], members["name"], strict=True))
+if not register.empty and register["is_demo"].any():
+    st.caption("Proposals marked “demo” are examples: two follow the MCWG's public record, the others are made up.")
+
+tab_register, tab_submit, tab_figures, tab_excel = st.tabs(
+    ["Register", "Submit a proposal", "Plenary figures", "Excel"], key="proposal_tabs"
+)
+
+with tab_register:
+    now = pd.Timestamp(utcnow())
+    states = [s.value for s in ProposalState]
+    filters = st.columns(3)
+    with filters[0]:
+        chosen_states = url_multiselect(
+            "State", states, key="state", format_func=lambda s: STATE_LABELS[ProposalState(s)], placeholder="All"
+        )
+        chosen_sets = url_multiselect("Recommendation set", set_codes, key="sets", placeholder="All")
+    with filters[1]:
+        element_choices = ["", *sorted({e for ids in register.get("element_ids", []) for e in ids})]
+        element = url_selectbox("Element", element_choices, key="element", format_func=lambda e: e or "Any element")
+        country_choices = ["", *sorted({c for c in register.get("country_code", []) if c})]
+        country = url_selectbox(
+            "Country",
+            country_choices,
+            key="country",
+            format_func=lambda c: country_names.get(c, c) if c else "Any country",
+        )
+    with filters[2]:
+        groups = ["", *sorted({g for g in register.get("focus_group", []) if g})]
+        focus_group = url_selectbox("Focus group", groups, key="fg", format_func=lambda g: g or "Any focus group")
+        ages = {"": "Any age", "30": "Older than 30 days", "90": "Older than 90 days", "365": "Older than a year"}
+        age = url_selectbox("Age", list(ages), key="age", format_func=lambda a: ages[a])
+
+    shown = register
+    if chosen_states:
+        shown = shown[shown["state"].isin(chosen_states)]
+    if chosen_sets:
+        shown = shown[shown["set_code"].isin(chosen_sets)]
+    if element:
+        shown = proposals.proposals_touching(shown, [element])
+    if country:
+        shown = shown[shown["country_code"] == country]
+    if focus_group:
+        shown = shown[shown["focus_group"] == focus_group]
+    if age:
+        shown = shown[(now - shown["submitted_at"]).dt.days > int(age)]
+
+    counts = st.columns(4)
+    counts[0].metric("Proposals shown", len(shown), help=f"of {len(register)} in the register")
+    counts[1].metric("Open", int(shown["state"].isin(OPEN_STATES).sum()), help="not yet applied, rejected or closed")
+    counts[2].metric("Forwarded to other bodies", int((shown["external_body"] != "").sum()))
+    counts[3].metric("Applied to the checklist", int((shown["state"] == "applied").sum()))
+
+    if register.empty:
+        empty_state("No change proposals yet. Submit the first one in the next tab.")
+    elif shown.empty:
+        empty_state("No proposal matches these filters.")
+    else:
+        table = pd.DataFrame(
+            {
+                "Number": shown["number"],
+                "Title": shown["title"] + shown["is_demo"].map({True: " (demo)", False: ""}),
+                "State": shown["state_label"],
+                "Set": shown["set_code"],
+                "Elements": shown["element_ids"].map(", ".join),
+                "Country": shown["country_code"].map(lambda c: country_names.get(c, c) if c else "–"),
+                "Focus group": shown["focus_group"],
+                "Days since submission": (now - shown["submitted_at"]).dt.days,
+                "Days in state": (now - shown["state_since"]).dt.days,
+                "External": [
+                    f"{body} {ref} ({status})".strip() if body else ""
+                    for body, ref, status in zip(
+                        shown["external_body"], shown["external_reference"], shown["external_status"], strict=True
+                    )
+                ],
+            }
+        )
+        st.caption("Select a row to open the proposal.")
+        event = st.dataframe(
+            table,
+            hide_index=True,
+            on_select="rerun",
+            selection_mode="single-row",
+            key="register_table",
+            width="stretch",
+        )
+        rows = event.selection.rows if hasattr(event, "selection") else []
+        if rows:
+            st.switch_page("mcwg_dashboard/views/proposal.py", query_params={"proposal": table.iloc[rows[0]]["Number"]})
+        downloads(name="change proposals", data=table)
+
+with tab_submit:
+    if user.role is Role.PUBLIC:
+        st.info("Sign in to submit a proposal.")
+    else:
+        st.write(
+            "Describe a change to the recommendations that your national experience calls for. The focus group "
+            "triages it, discusses it in plenary and decides; you can follow and comment on it here."
+        )
+        set_code = st.selectbox(
+            "Recommendation set it concerns",
+            set_codes,
+            format_func=lambda c: f"{c} · {set_titles[c]}",
+            key="new_set",
+        )
+        in_set = [e for e in elements if e.startswith(f"{set_code}-")]
+        my_countries = sorted(user.countries) if user.role is Role.COUNTRY_REP else list(members["code"])
+        with st.form("submit_proposal", clear_on_submit=False):
+            title = st.text_input("Title", max_chars=200, key="new_title")
+            element_ids = st.multiselect(
+                "Elements it targets",
+                in_set,
+                format_func=lambda e: f"{e} · {elements[e].title}",
+                key="new_elements",
+            )
+            country_options = ([] if user.role is Role.COUNTRY_REP else [""]) + my_countries
+            country_code = st.selectbox(
+                "On behalf of",
+                country_options,
+                format_func=lambda c: country_names.get(c, c) if c else "No country (personal or focus group)",
+                key="new_country",
+            )
+            submitter_name = st.text_input("Your name", value=user.label, max_chars=120, key="new_name")
+            problem = st.text_area(
+                "Problem", help="What goes wrong with the recommendation as written?", key="new_problem"
+            )
+            proposed = st.text_area("Proposed change", key="new_change")
+            rationale = st.text_area("Rationale (optional)", key="new_rationale")
+            sent = st.form_submit_button("Submit proposal", type="primary")
+        if sent:
+            data = {
+                "title": title,
+                "submitter_name": submitter_name,
+                "country_code": country_code or None,
+                "set_code": set_code,
+                "element_ids": element_ids,
+                "problem": problem,
+                "proposed_change": proposed,
+                "rationale": rationale,
+            }
+            try:
+                with session_scope(get_engine()) as session:
+                    created = proposals.submit_proposal(session, actor=user, data=data)
+                    number = created.number
+            except ValidationFailed as exc:
+                st.error(str(exc).replace("\n", "  \n"))
+            except ServiceError as exc:
+                st.error(str(exc))
+            else:
+                clear_caches()
+                for key in ("new_title", "new_elements", "new_problem", "new_change", "new_rationale"):
+                    st.session_state.pop(key, None)
+                st.session_state["proposal_flash"] = f"{number} was submitted. The focus group will triage it."
+                st.switch_page("mcwg_dashboard/views/proposal.py", query_params={"proposal": number})
+
+with tab_figures:
+    if register.empty:
+        empty_state("No change proposals yet.")
+    else:
+        by_state = proposals.count_by_state(register)
+        show_chart(
+            proposals_by_state_bars(by_state, title="Proposals by state"), name="proposals by state", data=by_state
+        )
+        show_chart(
+            proposals_by_set_bars(register, set_order=set_codes, title="Proposals by recommendation set"),
+            name="proposals by set",
+            data=register.groupby(["set_code", "state"]).size().reset_index(name="proposals"),
+        )
+        with session_scope(get_engine()) as session:
+            transitions = proposals.all_transition_events(session)
+        spent = analytics.time_in_state(transitions, now=pd.Timestamp(utcnow()))
+        labels = {s.value: label for s, label in STATE_LABELS.items()}
+        show_chart(
+            time_in_state_bars(spent, state_labels=labels, title="Time in state (median days)"),
+            name="proposals time in state",
+            data=spent,
+        )
+
+
+def _register_bytes() -> bytes:
+    with session_scope(get_engine()) as session:
+        return export_register(session, actor=user)
+
+
+def _register_plan(filename: str, data: bytes) -> RegisterPlan:
+    """Check an upload once per file, not on every rerun."""
+    fingerprint = (filename, hashlib.sha256(data).hexdigest())
+    cached = st.session_state.get("register_plan")
+    if cached is None or cached[0] != fingerprint:
+        with session_scope(get_engine()) as session:
+            cached = (fingerprint, plan_register_import(session, actor=user, data=data, filename=filename))
+        st.session_state["register_plan"] = cached
+    plan: RegisterPlan = cached[1]
+    return plan
+
+
+def _apply_register() -> None:
+    cached = st.session_state.get("register_plan")
+    if cached is None:
+        return
+    try:
+        with session_scope(get_engine()) as session:
+            written = apply_register_import(session, actor=user, plan=cached[1])
+    except ServiceError as exc:
+        st.session_state["register_error"] = str(exc)
+        return
+    clear_caches()
+    st.session_state.pop("register_plan", None)
+    st.session_state["register_upload_round"] = st.session_state.get("register_upload_round", 0) + 1
+    st.session_state["proposals_flash"] = f"Imported {len(written)} proposal(s): {', '.join(written)}."
+
+
+@st.dialog("Import the register?")
+def _confirm_register(count: int) -> None:
+    st.write(f"Save {count} new or edited proposal(s)? This is one save: all of them, or none.")
+    st.button("Yes, import", key="confirm_register", type="primary", on_click=_apply_register)
+
+
+with tab_excel:
+    st.write(
+        "The whole register as a workbook, with every proposal's history. The focus group can edit the text "
+        "columns offline, add proposals on new rows, and import it back here; states change only on each "
+        "proposal's page."
+    )
+    st.download_button(
+        "Download the register (Excel)",
+        data=_register_bytes,
+        file_name="mcwg-change-proposals.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="register_download",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    if user.role is Role.ADMIN:
+        error = st.session_state.pop("register_error", None)
+        if error:
+            st.error(error)
+        upload = st.file_uploader(
+            "Upload an edited register (.xlsx)",
+            type=["xlsx"],
+            key=f"register_upload:{st.session_state.get('register_upload_round', 0)}",
+        )
+        if upload is not None:
+            plan = _register_plan(upload.name, upload.getvalue())
+            if plan.errors:
+                st.error(
+                    f"**{len(plan.errors)} problem(s) in {upload.name}; nothing was imported.**\n\n"
+                    + "\n".join(f"- {escape_markdown(message)}" for message in plan.errors)
+                )
+            else:
+                preview = [
+                    {
+                        "Row": change.row,
+                        "Proposal": "new" if change.is_new and change.number == "new" else change.number,
+                        "Changes": "new proposal"
+                        if change.is_new
+                        else "; ".join(f"{name}: {old} → {new}" for name, (old, new) in change.changes.items()),
+                    }
+                    for change in plan.changes
+                ]
+                st.markdown(f"**{len(preview)} proposal(s) to import from {escape_markdown(upload.name)}:**")
+                st.dataframe(preview, hide_index=True)
+                if st.button(f"Import {len(preview)} proposal(s)…", key="register_import", type="primary"):
+                    _confirm_register(len(preview))
