@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import io
 import shutil
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import openpyxl
 import pandas as pd
@@ -17,6 +18,8 @@ from openpyxl.styles import Font
 
 # A cell starting with one of these is run as a formula by spreadsheet programs.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+T = TypeVar("T")
 
 
 PNG_UNAVAILABLE = (
@@ -115,6 +118,17 @@ def png_bytes(figure: go.Figure, *, width: int = 1400, height: int | None = None
     return image
 
 
+def _run_coroutine(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to its end from synchronous code, even where this thread already runs an event loop
+    (a notebook, or Playwright's sync API in the same test process): then it runs in a worker thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
 def png_batch(
     figures: Sequence[tuple[go.Figure, int, int]],
     *,
@@ -143,7 +157,7 @@ def png_batch(
     if progress is not None:
         progress(0, len(figures))
     try:
-        return asyncio.run(render())
+        return _run_coroutine(render)
     except ChartExportUnavailable:
         raise
     except Exception as exc:  # kaleido or choreographer: the browser would not start or render

@@ -51,3 +51,22 @@ def test_png_export_without_chromium_says_so(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr("mcwg_dashboard.exports.chromium_available", lambda: False)
     with pytest.raises(ChartExportUnavailable, match="apt-get install chromium"):
         png_bytes(go.Figure())
+
+
+@pytest.mark.skipif(not chromium_available(), reason="PNG export needs Chromium (apt-get install chromium)")
+def test_png_batch_works_where_an_event_loop_already_runs() -> None:
+    """As under Playwright's sync API or in a notebook: asyncio.run() alone would refuse."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mcwg_dashboard.exports import png_batch
+
+    figure = go.Figure(go.Bar(x=["a", "b"], y=[1, 2]))
+
+    async def from_inside_a_loop() -> list[bytes]:
+        return png_batch([(figure, 300, 200)])
+
+    # The outer loop runs in a thread of its own: this test process may already run one (Playwright's).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        images = pool.submit(asyncio.run, from_inside_a_loop()).result()
+    assert len(images) == 1 and images[0].startswith(b"\x89PNG")
