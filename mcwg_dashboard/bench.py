@@ -124,7 +124,15 @@ class BenchResult:
             m.statements == m.statements_fewer_countries for m in self.measures if m.kind == "page"
         )
         data["peak_rss_under_400_mb"] = self.peak_rss_mb < 400
+        # The app's own peak: the largest RSS seen after a measure's own runs, before the floors (pandas to_excel
+        # of the export floor needs far more than any code path of the app).
+        data["app_peak_rss_mb"] = self.app_peak_rss_mb
+        data["app_peak_rss_under_400_mb"] = self.app_peak_rss_mb < 400
         return data
+
+    @property
+    def app_peak_rss_mb(self) -> float:
+        return max((m.peak_rss_mb or 0.0 for m in self.measures), default=0.0)
 
 
 # --------------------------------------------------------------------------------------------- dataset
@@ -871,7 +879,8 @@ def format_table(result: BenchResult) -> str:
         + ("the same (independent of the number of countries)." if same else "DIFFERENT: they grow with countries.")
     )
     lines.append(
-        f"Process peak resident memory (ru_maxrss, build included): {result.peak_rss_mb:.0f} MB "
+        f"Peak resident memory of the app's code paths: {result.app_peak_rss_mb:.0f} MB; of the whole process "
+        f"(ru_maxrss, build and floors included): {result.peak_rss_mb:.0f} MB "
         f"(target at scale 1: under 400 MB). Heap MB: tracemalloc peak of one run of the measure; RSS MB: the "
         "process's peak (ru_maxrss) after the measure's own runs, before its floor runs."
     )
