@@ -460,19 +460,7 @@ def reset_password(session: Session, *, actor: Actor, username: str, new_passwor
     require_admin(actor)
     user = _get(session, username)
     password = _validated(NewPassword, {"password": new_password}, "The password was not changed.").password
-    password_hash = hash_password(password)
-    with transaction(session):
-        _set_password(user, password_hash)
-        session.add(user)
-        audit.record(
-            session,
-            actor=actor,
-            action="reset_password",
-            entity="user",
-            entity_key=user.username,
-            before=None,
-            after={"session_version": user.session_version},
-        )
+    _end_sessions(session, actor, user, action="reset_password", password_hash=hash_password(password))
 
 
 def change_own_password(session: Session, *, actor: Actor, old: str, new: str) -> User:
@@ -486,19 +474,7 @@ def change_own_password(session: Session, *, actor: Actor, old: str, new: str) -
         raise ValidationFailed({"old": ["the current password is wrong"]}, summary=summary)
     if new == old:
         raise ValidationFailed({"new": ["the new password is the same as the current one"]}, summary=summary)
-    password_hash = hash_password(password)
-    with transaction(session):
-        _set_password(user, password_hash)
-        session.add(user)
-        audit.record(
-            session,
-            actor=actor,
-            action="change_password",
-            entity="user",
-            entity_key=user.username,
-            before=None,
-            after={"session_version": user.session_version},
-        )
+    _end_sessions(session, actor, user, action="change_password", password_hash=hash_password(password))
     return user
 
 
@@ -521,25 +497,27 @@ def sign_out_everywhere(session: Session, *, actor: Actor) -> None:
     user = _find(session, actor.username)
     if user is None:
         return
+    _end_sessions(session, actor, user, action="sign_out")
+
+
+def _end_sessions(session: Session, actor: Actor, user: User, *, action: str, password_hash: str | None = None) -> None:
+    """Bump the account's session version (its sign-in cookies stop working), with a new password if given."""
     with transaction(session):
         user.session_version += 1
+        if password_hash is not None:
+            user.password_hash = password_hash
+            user.failed_attempts = 0
+            user.locked_until = None
         session.add(user)
         audit.record(
             session,
             actor=actor,
-            action="sign_out",
+            action=action,
             entity="user",
             entity_key=user.username,
             before=None,
             after={"session_version": user.session_version},
         )
-
-
-def _set_password(user: User, password_hash: str) -> None:
-    user.password_hash = password_hash
-    user.session_version += 1
-    user.failed_attempts = 0
-    user.locked_until = None
 
 
 def create_first_admin(session: Session, *, actor: Actor = SYSTEM_ACTOR) -> str | None:
