@@ -59,7 +59,7 @@ def test_submission_names_missing_fields_then_registers_the_proposal(isolated_se
     at = _dashboard(REGISTER, actor="rep-fr")
     at.selectbox(key="new_set").set_value("KOS").run()
     _button(at, "Submit proposal")
-    assert any("title" in e.value and "not saved" in e.value for e in at.error)
+    assert any("**Title**" in e.value and "not saved" in e.value for e in at.error)
     assert at.selectbox(key="new_country").options == ["France"], "a representative speaks for their country"
     at.text_input(key="new_title").input("Retrieve URL: allow the base URI only")
     at.multiselect(key="new_elements").select("KOS-16")

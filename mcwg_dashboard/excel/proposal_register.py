@@ -162,22 +162,21 @@ def export_register(session: Session, *, actor: Actor) -> bytes:
         cell = history.cell(row=1, column=column, value=name)
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
-    history_row = 2
-    for row in frame.sort_values("number").to_dict("records"):
-        events = proposals.proposal_events(session, int(row["id"]))
-        for event in events.to_dict("records"):
-            cells = [
-                row["number"],
-                f"{event['at']:%Y-%m-%d %H:%M}",
-                event["actor"],
-                event["kind"],
-                event["from_state"],
-                event["to_state"],
-                event["comment"],
-            ]
-            for column, value in enumerate(cells, start=1):
-                _put_text(history.cell(row=history_row, column=column), str(value))
-            history_row += 1
+    numbers = dict(zip(frame["id"], frame["number"], strict=True))
+    events = proposals.proposal_events(session)  # every proposal's history in one query
+    events = events.assign(number=events["proposal_id"].map(numbers)).sort_values(["number", "at"], kind="stable")
+    for history_row, event in enumerate(events.to_dict("records"), start=2):
+        cells = [
+            event["number"],
+            f"{event['at']:%Y-%m-%d %H:%M}",
+            event["actor"],
+            event["kind"],
+            event["from_state"],
+            event["to_state"],
+            event["comment"],
+        ]
+        for column, value in enumerate(cells, start=1):
+            _put_text(history.cell(row=history_row, column=column), str(value))
     history.column_dimensions["G"].width = 80
 
     meta = book.create_sheet(META_SHEET)

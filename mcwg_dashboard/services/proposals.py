@@ -350,18 +350,17 @@ def proposal_frame(session: Session) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=PROPOSAL_COLUMNS)
 
 
-EVENT_COLUMNS = ["at", "actor", "kind", "from_state", "to_state", "comment"]
+EVENT_COLUMNS = ["proposal_id", "at", "actor", "kind", "from_state", "to_state", "comment"]
 
 
-def proposal_events(session: Session, proposal_id: int) -> pd.DataFrame:
-    """The proposal's history, oldest first."""
-    events = session.exec(
-        select(ProposalEvent)
-        .where(ProposalEvent.proposal_id == proposal_id)
-        .order_by(col(ProposalEvent.at), col(ProposalEvent.id))
-    )
+def proposal_events(session: Session, proposal_id: int | None = None) -> pd.DataFrame:
+    """One proposal's history (or every proposal's, with None), oldest first."""
+    query = select(ProposalEvent).order_by(col(ProposalEvent.proposal_id), col(ProposalEvent.at), col(ProposalEvent.id))
+    if proposal_id is not None:
+        query = query.where(ProposalEvent.proposal_id == proposal_id)
     rows = [
         {
+            "proposal_id": e.proposal_id,
             "at": pd.Timestamp(e.at),
             "actor": e.actor,
             "kind": e.kind,
@@ -369,20 +368,15 @@ def proposal_events(session: Session, proposal_id: int) -> pd.DataFrame:
             "to_state": e.to_state or "",
             "comment": e.comment,
         }
-        for e in events
+        for e in session.exec(query)
     ]
     return pd.DataFrame(rows, columns=EVENT_COLUMNS)
 
 
 def all_transition_events(session: Session) -> pd.DataFrame:
-    """Every state change of every proposal (for time-in-state figures): proposal_id, at, from_state, to_state."""
-    events = session.exec(
-        select(ProposalEvent)
-        .where(col(ProposalEvent.to_state).is_not(None))
-        .order_by(col(ProposalEvent.proposal_id), col(ProposalEvent.at), col(ProposalEvent.id))
-    )
-    rows = [{"proposal_id": e.proposal_id, "at": pd.Timestamp(e.at), "to_state": e.to_state} for e in events]
-    return pd.DataFrame(rows, columns=["proposal_id", "at", "to_state"])
+    """Every state change of every proposal (for time-in-state figures): proposal_id, at, to_state."""
+    events = proposal_events(session)
+    return events[events["to_state"] != ""][["proposal_id", "at", "to_state"]].reset_index(drop=True)
 
 
 # --- writes ------------------------------------------------------------------------------------------------------
@@ -390,10 +384,6 @@ def all_transition_events(session: Session) -> pd.DataFrame:
 
 def check_proposal_input(session: Session, actor: Actor, data: ProposalInput) -> Checklist:
     """ValidationFailed (keyed by field) unless the set, elements and country fit the newest checklist."""
-    return _checked_input(session, actor, data)
-
-
-def _checked_input(session: Session, actor: Actor, data: ProposalInput) -> Checklist:
     version = latest_version(session)
     if version is None or version.id is None:
         raise InvalidState("No checklist is loaded yet: run `python -m mcwg_dashboard init`.")
@@ -441,7 +431,7 @@ def submit_proposal(
     """Register a new proposal in state submitted, numbered CP-YYYY-NNN by its year of submission."""
     require_member(actor)
     data = data if isinstance(data, ProposalInput) else _validated(ProposalInput, data, "The proposal was not saved.")
-    _checked_input(session, actor, data)
+    check_proposal_input(session, actor, data)
     if number is not None:
         _check_given_number(session, actor, number)
     for attempt in range(3):
@@ -508,7 +498,7 @@ def update_proposal(
     data = data if isinstance(data, ProposalInput) else _validated(ProposalInput, data, "The proposal was not saved.")
     proposal = get_proposal(session, proposal_id)
     _check_editable(actor, proposal)
-    _checked_input(session, actor, data)
+    check_proposal_input(session, actor, data)
     try:
         with transaction(session):
             _apply_update(session, actor, proposal, expected_version, data)
@@ -576,7 +566,7 @@ def import_register(
     try:
         with transaction(session):
             for row in rows:
-                _checked_input(session, actor, row.data)
+                check_proposal_input(session, actor, row.data)
                 if row.proposal_id is None:
                     if row.number is not None:
                         _check_given_number(session, actor, row.number)
@@ -665,7 +655,7 @@ def transition(
         raise ValidationFailed(problems, summary=f"{proposal.number} was not changed.")
     if step.needs_reason:
         values["decision_reason"] = reason[:4000]
-    _write_transition(session, actor, proposal, step, expected_version, values, reason, now)
+    _write_transition(session, actor, proposal, action, expected_version, values, reason, now)
     return get_proposal(session, proposal_id)
 
 
@@ -730,7 +720,7 @@ def apply_proposal(
     summary = "The proposal was not applied."
     changes = changes if isinstance(changes, ChecklistChanges) else _validated(ChecklistChanges, changes, summary)
     proposal = get_proposal(session, proposal_id)
-    step = _check_transition(actor, proposal, "apply", expected_version)
+    _check_transition(actor, proposal, "apply", expected_version)
     if changes.is_empty:
         raise ValidationFailed({"changes": ["edit, add or retire at least one element."]}, summary=summary)
     base_version = latest_version(session)
@@ -744,7 +734,7 @@ def apply_proposal(
             version = add_checklist_version(session, actor=actor, checklist=new_checklist)
             values = {"applied_version_id": version.id}
             comment = f"Checklist version {version.label} (from {base_version.label}): {description}"
-            _write_transition(session, actor, proposal, step, expected_version, values, comment, now, commit=False)
+            _write_transition(session, actor, proposal, "apply", expected_version, values, comment, now, commit=False)
     except _Stale:
         raise _stale_error(get_proposal(session, proposal_id)) from None
     return version
@@ -907,7 +897,7 @@ def _write_transition(
     session: Session,
     actor: Actor,
     proposal: ChangeProposal,
-    step: Transition,
+    action: str,
     expected_version: int,
     values: dict[str, Any],
     comment: str,
@@ -916,7 +906,7 @@ def _write_transition(
     commit: bool = True,
 ) -> None:
     now = now or utcnow()
-    action = next(a for a, t in TRANSITIONS.items() if t is step)
+    step = TRANSITIONS[action]
 
     def write() -> None:
         _compare_and_set(

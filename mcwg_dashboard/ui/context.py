@@ -36,11 +36,17 @@ def get_engine() -> Engine:
     return _engine_for(settings.effective_database_url, settings.is_embedded_default)
 
 
-def demo_banner() -> None:
+@st.cache_data(show_spinner=False, ttl=600)
+def _demo_loaded(url: str) -> bool:
     with session_scope(get_engine()) as session:
-        if is_demo_loaded(session):
-            st.warning(
-                "**Demo data.** The answers shown here are synthetic, made up to demonstrate the tool: "
-                "they are not real survey results of any country.",
-                icon=":material/science:",
-            )
+        return is_demo_loaded(session)
+
+
+def demo_banner() -> None:
+    """The demo-data warning, on every page that shows answers (cached with the page data until a write)."""
+    if _demo_loaded(get_settings().effective_database_url):
+        st.warning(
+            "**Demo data.** The answers shown here are synthetic, made up to demonstrate the tool: "
+            "they are not real survey results of any country.",
+            icon=":material/science:",
+        )

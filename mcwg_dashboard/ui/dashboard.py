@@ -20,7 +20,7 @@ from mcwg_dashboard.services.actors import Role
 from mcwg_dashboard.services.answer_data import PUBLISHED_STATES, SHARED_STATES, load_answer_frame
 from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
 from mcwg_dashboard.services.overview import reconfirmation_table, survey_status_table
-from mcwg_dashboard.services.proposals import proposal_frame
+from mcwg_dashboard.services.proposals import all_transition_events, proposal_frame
 from mcwg_dashboard.services.rounds import list_rounds
 from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import get_engine
@@ -69,6 +69,7 @@ _FRAMES: dict[str, Callable[..., pd.DataFrame]] = {
     "countries": _countries_table,
     "status": lambda session, round_id=None: survey_status_table(session, round_id=round_id),
     "proposals": proposal_frame,
+    "proposal_transitions": all_transition_events,
     "reconfirmation": reconfirmation_table,
 }
 
@@ -96,6 +97,11 @@ def status_table(round_id: int | None = None) -> pd.DataFrame:
 def proposal_register() -> pd.DataFrame:
     """Every change proposal (members only: the pages that call it are not registered for the public)."""
     return _frame(_url(), "proposals")
+
+
+def proposal_transitions() -> pd.DataFrame:
+    """Every state change of every proposal, for the time-in-state figure."""
+    return _frame(_url(), "proposal_transitions")
 
 
 def reconfirmation_frame(round_id: int) -> pd.DataFrame:

@@ -70,7 +70,8 @@ with session_scope(engine) as session:
     actions = proposals.allowed_actions(user, proposal)
 
 checklist = checklist_of_round(None)
-names = dict(zip(countries_frame()["code"], countries_frame()["name"], strict=True))
+members = countries_frame()
+names = dict(zip(members["code"], members["name"], strict=True))
 state = ProposalState(proposal.state)
 
 st.header(f"{proposal.number} · {proposal.title}", anchor=False)

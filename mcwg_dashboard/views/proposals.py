@@ -28,6 +28,7 @@ from mcwg_dashboard.ui.dashboard import (
     downloads,
     empty_state,
     proposal_register,
+    proposal_transitions,
     show_chart,
 )
 from mcwg_dashboard.ui.text import escape_markdown
@@ -194,7 +195,23 @@ with tab_submit:
                     created = proposals.submit_proposal(session, actor=user, data=data)
                     number = created.number
             except ValidationFailed as exc:
-                st.error(str(exc).replace("\n", "  \n"))
+                # Name the form's fields as the user sees them, not the service's field names.
+                labels = {
+                    "title": "Title",
+                    "element_ids": "Elements it targets",
+                    "country_code": "On behalf of",
+                    "submitter_name": "Your name",
+                    "problem": "Problem",
+                    "proposed_change": "Proposed change",
+                    "rationale": "Rationale",
+                    "set_code": "Recommendation set",
+                }
+                lines = [
+                    f"- **{labels.get(field, field)}**: {escape_markdown(message)}"
+                    for field, messages in exc.problems.items()
+                    for message in messages
+                ]
+                st.error("The proposal was not saved:\n\n" + "\n".join(lines))
             except ServiceError as exc:
                 st.error(str(exc))
             else:
@@ -217,9 +234,7 @@ with tab_figures:
             name="proposals by set",
             data=register.groupby(["set_code", "state"]).size().reset_index(name="proposals"),
         )
-        with session_scope(get_engine()) as session:
-            transitions = proposals.all_transition_events(session)
-        spent = analytics.time_in_state(transitions, now=pd.Timestamp(utcnow()))
+        spent = analytics.time_in_state(proposal_transitions(), now=pd.Timestamp(utcnow()))
         labels = {s.value: label for s, label in STATE_LABELS.items()}
         show_chart(
             time_in_state_bars(spent, state_labels=labels, title="Time in state (median days)"),
