@@ -15,6 +15,29 @@ import pandas as pd
 from mcwg_dashboard.checklist import AnswerScale
 
 SCORE_COLUMNS = ["score", "scored", "answers"]
+# The scope column of the answer frame (services.answer_data): headline figures count HEADLINE answers only.
+HEADLINE, DRAFT, WATCH = "headline", "draft", "watch"
+
+
+def headline(answers: pd.DataFrame) -> pd.DataFrame:
+    """The answers that make headline figures: adoption elements of finalized recommendation sets."""
+    if "scope" not in answers.columns:
+        return answers
+    return answers[answers["scope"] == HEADLINE]
+
+
+def in_scope(answers: pd.DataFrame, scope: str) -> pd.DataFrame:
+    if "scope" not in answers.columns:
+        return answers.iloc[0:0]
+    return answers[answers["scope"] == scope]
+
+
+def with_architecture(answers: pd.DataFrame, architecture: str) -> pd.DataFrame:
+    """The answers of members whose deployment profile in that round includes the architecture (A, B or C)."""
+    if not architecture:
+        return answers
+    runs = answers["architectures"].fillna("").str.split(",").map(lambda archs: architecture in archs)
+    return answers[runs.astype(bool)]
 
 
 def adoption_scores(answers: pd.DataFrame, by: list[str]) -> pd.DataFrame:

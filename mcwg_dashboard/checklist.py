@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -15,6 +16,34 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 ELEMENT_ID_PATTERN = r"^[A-Z]{2,6}-\d{2,3}$"
 Architecture = Literal["A", "B", "C"]
+ARCHITECTURES: tuple[Architecture, ...] = ("A", "B", "C")
+
+
+class Stack(StrEnum):
+    """The transaction stacks the deck pairs with the architectures (A, B or C with MHD; A or C with XDS-I.b; B with
+    XCA-I); a member may run several."""
+
+    MHD = "MHD"
+    XDSI = "XDS-I.b"
+    XCAI = "XCA-I"
+
+    @property
+    def label(self) -> str:
+        return f"{self.value} + WADO-RS"
+
+
+STACKS: tuple[Stack, ...] = tuple(Stack)
+
+
+class ElementKind(StrEnum):
+    # An MCWG recommendation a member adopts: asked and scored.
+    ADOPTION = "adoption"
+    # Beyond the MCWG text (IHE MADO / DICOM CP-2595): asked, shown apart, never scored.
+    WATCH = "watch"
+
+
+WATCH_LABEL = "MADO alignment (beyond the MCWG text)"
+DRAFT_LABEL = "draft recommendations"
 
 
 class ChecklistError(ValueError):
@@ -31,6 +60,10 @@ class SetStatus(StrEnum):
     UPDATED = "updated"
     IN_PROGRESS = "in_progress"
 
+    @property
+    def is_final(self) -> bool:
+        return self is not SetStatus.IN_PROGRESS
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -44,6 +77,10 @@ class Status(_Strict):
     weight: float | None = Field(ge=0, le=1)
     requires: tuple[Requirement, ...] = ()
     answered: bool = True
+    # Not applicable: its required note is waived when the member's deployment profile makes the element irrelevant.
+    excused_by_profile: bool = False
+    # What the required note should say, completing "A note is required for <label>: ...".
+    note_hint: str = ""
     meaning: str = Field(min_length=1)
 
     @property
@@ -99,7 +136,12 @@ class Element(_Strict):
     standards: tuple[str, ...] = ()
     metadata_level: Literal[1, 2] | None = None
     alternative_metadata_level: Literal[1, 2] | None = None
-    architectures: tuple[Architecture, ...] = ("A", "B", "C")
+    architectures: tuple[Architecture, ...] = ARCHITECTURES
+    # The transaction stacks it holds for; a member running none of them answers Not applicable.
+    stacks: tuple[Stack, ...] = STACKS
+    kind: ElementKind = ElementKind.ADOPTION
+    # Who sets the value (metadata elements, from the deck's table), in clinicians' words.
+    set_by: str = ""
     inferred: bool = False
     sources: str = ""
 
@@ -109,17 +151,33 @@ class Element(_Strict):
 
     @property
     def level_text(self) -> str:
-        if self.metadata_level is None:
-            return ""
-        text = f"L{self.metadata_level}"
-        if self.alternative_metadata_level:
-            text += f" (or L{self.alternative_metadata_level})"
-        return text
+        return level_text(self.metadata_level, self.alternative_metadata_level)
+
+    @property
+    def is_watch(self) -> bool:
+        return self.kind is ElementKind.WATCH
+
+    def applies_to(self, architectures: Iterable[str], stacks: Iterable[str]) -> bool:
+        """Whether the element holds for a member's deployment profile; an empty profile part tells nothing."""
+        archs, used = set(architectures), set(stacks)
+        if archs and not archs & set(self.architectures):
+            return False
+        return not used or bool(used & {s.value for s in self.stacks})
 
     def content_hash(self) -> str:
         """Changes when anything a respondent answers against changes (not the evidence string)."""
         payload = self.model_dump(mode="json", exclude={"sources"})
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def level_text(level: int | None, alternative: int | None) -> str:
+    """ "L1 (or L2)": the metadata level with the deck's alternative, everywhere a level is shown or exported."""
+    if level is None:
+        return ""
+    text = f"L{level}"
+    if alternative:
+        text += f" (or L{alternative})"
+    return text
 
 
 class RecommendationSet(_Strict):
@@ -128,8 +186,25 @@ class RecommendationSet(_Strict):
     version: str = Field(min_length=1)
     date: dt.date
     status: SetStatus
+    finalized_on: dt.date | None = None
+    updated_on: dt.date | None = None
     summary: str = ""
-    elements: tuple[Element, ...] = Field(min_length=1)
+    # Empty for a set whose figures are derived, not asked (Tracking and adoption: participation).
+    elements: tuple[Element, ...] = ()
+
+    @property
+    def is_final(self) -> bool:
+        return self.status.is_final
+
+    @property
+    def maturity(self) -> str:
+        """ "Finalized Feb 2024, updated May 2024" or "In progress: draft recommendations"."""
+        if not self.is_final:
+            return f"In progress: {DRAFT_LABEL}"
+        text = f"Finalized {self.finalized_on:%b %Y}" if self.finalized_on else "Finalized"
+        if self.updated_on:
+            text += f", updated {self.updated_on:%b %Y}"
+        return text
 
     @model_validator(mode="after")
     def _elements_belong_to_set(self) -> RecommendationSet:
@@ -159,6 +234,16 @@ class Checklist(_Strict):
     @cached_property
     def elements(self) -> dict[str, Element]:
         return {e.id: e for s in self.sets for e in s.elements}
+
+    @property
+    def asked_sets(self) -> tuple[RecommendationSet, ...]:
+        """The sets a survey asks about (a derived set has no elements)."""
+        return tuple(s for s in self.sets if s.elements)
+
+    @cached_property
+    def headline_element_ids(self) -> frozenset[str]:
+        """Elements that count in headline figures: adoption elements of finalized sets."""
+        return frozenset(e.id for s in self.sets if s.is_final for e in s.elements if e.kind is ElementKind.ADOPTION)
 
     def set_of(self, element_id: str) -> RecommendationSet:
         code = self.elements[element_id].set_code
@@ -242,15 +327,27 @@ def load_checklist(surveys_dir: Path | None = None) -> Checklist:
         raise ChecklistError(_describe(manifest_path, manifest, exc)) from None
 
 
-def rule_violations(scale: AnswerScale, status_code: str, note: str, target_date: dt.date | None) -> list[str]:
-    """What the answer scale demands of an answer and is missing, as messages for the respondent."""
+def rule_violations(
+    scale: AnswerScale, status_code: str, note: str, target_date: dt.date | None, *, applicable: bool = True
+) -> list[str]:
+    """What the answer scale demands of an answer and is missing, as messages for the respondent.
+
+    `applicable` is False when the member's deployment profile makes the element irrelevant: a status the scale
+    marks `excused_by_profile` (Not applicable) then needs no note.
+    """
     try:
         status = scale.get(status_code)
     except KeyError:
         return [f"'{status_code}' is not a status of the answer scale ({', '.join(scale.codes)})"]
     problems = []
-    if Requirement.NOTE in status.requires and not note.strip():
-        problems.append(f"A note is required for “{status.label}”: say how or where it differs.")
+    if Requirement.NOTE in status.requires and not note.strip() and (applicable or not status.excused_by_profile):
+        if status.excused_by_profile:
+            problems.append(
+                f"“{status.label}” needs a note: the element applies to your deployment profile, so say why it "
+                "does not apply to you (or correct the profile)."
+            )
+        else:
+            problems.append(f"A note is required for “{status.label}”: {status.note_hint or 'say why.'}")
     if Requirement.TARGET_DATE in status.requires and target_date is None:
         problems.append(f"A target date is required for “{status.label}”.")
     return problems

@@ -107,6 +107,31 @@ class Answer(SQLModel, table=True):
     # Set when carried over onto a changed element and kept after re-confirmation, so the re-confirmed share
     # of changed elements can be shown (needs_reconfirmation alone forgets that an answer was ever flagged).
     element_changed: bool = False
+    # What "implemented" covers, since "Partially implemented" hides both: "" (not said), "specification" (in the
+    # national specification only) or "production"; and the regions it covers ("" = all regions).
+    stage: str = Field(default="", max_length=20)
+    regions: str = Field(default="", max_length=400)
+
+
+class DeploymentProfile(SQLModel, table=True):
+    """A member's deployment profile in one round (one per country survey): what it runs, not what it adopts.
+
+    Comma-separated codes: architectures A, B, C; stacks as in checklist.Stack; repositories central, distributed.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="countrysurvey.id", unique=True)
+    architectures: str = Field(max_length=10)
+    stacks: str = Field(default="", max_length=60)
+    repositories: str = Field(default="", max_length=30)
+    # "national", or "regional" with the regions covered.
+    scope: str = Field(default="national", max_length=10)
+    regions: str = Field(default="", max_length=400)
+    note: str = Field(default="", max_length=2000)
+    version: int = 1
+    carried_over: bool = False
+    updated_by: str = Field(max_length=80)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
 
 
 class User(SQLModel, table=True):

@@ -21,10 +21,15 @@ def test_frame_holds_only_handed_in_surveys_with_weights(session: Session) -> No
     assert drafts, "the demo has drafts in the open round"
     assert not set(zip(frame["round_id"], frame["country_code"], strict=True)) & drafts
     assert frame["round_id"].nunique() == 3
-    implemented = frame[frame["status"] == "IMPL"]
+    implemented = frame[(frame["status"] == "IMPL") & (frame["scope"] != "watch")]
     assert (implemented["weight"] == 1.0).all()
     assert frame[frame["status"] == "NA"]["weight"].isna().all()
-    assert set(frame["set_code"]) == {"SPP", "META", "KOS", "KIN", "DEP", "TRK"}
+    assert frame[frame["scope"] == "watch"]["weight"].isna().all(), "the MADO watch list is never scored"
+    assert set(frame[frame["scope"] == "watch"]["element_id"]) == {"KOS-22", "KOS-23", "KOS-24", "META-15", "DEP-06"}
+    assert set(frame[frame["scope"] == "headline"]["set_code"]) == {"SPP", "META", "KOS"}
+    assert set(frame[frame["scope"] == "draft"]["set_code"]) == {"KIN", "DEP"}
+    assert set(frame["set_code"]) == {"SPP", "META", "KOS", "KIN", "DEP"}
+    assert (frame["architectures"] != "").all(), "every demo survey has a deployment profile"
 
 
 def test_frame_is_one_query_whatever_the_rounds(session: Session) -> None:

@@ -170,25 +170,25 @@ def test_conflicting_save_from_a_second_tab_is_refused_and_input_kept(external_d
     scope, _ = _scope(external_database, "NO")
     for tab in (first, second):
         tab.selectbox(key="survey_country").set_value("NO").run()
-    first.selectbox(key=widget_key(scope, "SPP-01", "status")).set_value("IMPL")
+    first.selectbox(key=widget_key(scope, "SPP-07", "status")).set_value("IMPL")
     first.button(key=f"save:{scope}:SPP").click().run()
-    second.selectbox(key=widget_key(scope, "SPP-01", "status")).set_value("NOPL")
-    second.text_area(key=widget_key(scope, "SPP-01", "note")).input("We decided against it")
+    second.selectbox(key=widget_key(scope, "SPP-07", "status")).set_value("NOPL")
+    second.text_area(key=widget_key(scope, "SPP-07", "note")).input("We decided against it")
     second.button(key=f"save:{scope}:SPP").click().run()
     assert not second.exception
     assert any("changed by someone else" in e.value for e in second.error)
-    assert any("SPP-01: Changed by admin" in w.value for w in second.warning)
-    assert second.selectbox(key=widget_key(scope, "SPP-01", "status")).value == "NOPL", "the loser keeps their input"
-    assert second.text_area(key=widget_key(scope, "SPP-01", "note")).value == "We decided against it"
-    assert _stored(external_database, "NO")[1]["SPP-01"].status == "IMPL"
+    assert any("SPP-07: Changed by admin" in w.value for w in second.warning)
+    assert second.selectbox(key=widget_key(scope, "SPP-07", "status")).value == "NOPL", "the loser keeps their input"
+    assert second.text_area(key=widget_key(scope, "SPP-07", "note")).value == "We decided against it"
+    assert _stored(external_database, "NO")[1]["SPP-07"].status == "IMPL"
 
     # After reloading the set, the second tab sees the winner's answer and can save on top of it.
     second.button(key=f"reload:{scope}:SPP").click().run()
-    assert second.selectbox(key=widget_key(scope, "SPP-01", "status")).value == "IMPL"
-    second.selectbox(key=widget_key(scope, "SPP-01", "status")).set_value("PART")
-    second.text_area(key=widget_key(scope, "SPP-01", "note")).input("Two regions")
+    assert second.selectbox(key=widget_key(scope, "SPP-07", "status")).value == "IMPL"
+    second.selectbox(key=widget_key(scope, "SPP-07", "status")).set_value("PART")
+    second.text_area(key=widget_key(scope, "SPP-07", "note")).input("Two regions")
     second.button(key=f"save:{scope}:SPP").click().run()
-    assert _stored(external_database, "NO")[1]["SPP-01"].status == "PART"
+    assert _stored(external_database, "NO")[1]["SPP-07"].status == "PART"
 
 
 def _export(url: str, country: str) -> bytes:
@@ -226,14 +226,14 @@ def test_upload_preview_confirm_and_the_form_shows_the_import(external_database:
     scope, _ = _scope(external_database, "FR")
     filled = edit_answers(
         _export(external_database, "FR"),
-        {"KOS-07": {"Status": "Implemented – variant", "Note": "MADO rule"}, "TRK-01": {"Status": "implemented"}},
+        {"KOS-07": {"Status": "Implemented – variant", "Note": "MADO rule"}, "KIN-05": {"Status": "implemented"}},
     )
     at.get("file_uploader")[0].set_value(  # type: ignore[union-attr]
         ("fr.xlsx", filled, XLSX)
     ).run()
     assert not at.exception
     preview = at.dataframe[0].value
-    assert list(preview["Element"]) == ["KOS-07", "TRK-01"]
+    assert list(preview["Element"]) == ["KOS-07", "KIN-05"]
     assert _stored(external_database, "FR")[1] == {}, "the preview saves nothing"
     at.button(key=f"import:{scope}").click().run()
     at.button(key=f"confirm_import:{scope}").click().run()
@@ -242,7 +242,7 @@ def test_upload_preview_confirm_and_the_form_shows_the_import(external_database:
     answers = _stored(external_database, "FR")[1]
     assert {k: (a.status, a.note) for k, a in answers.items()} == {
         "KOS-07": ("VAR", "MADO rule"),
-        "TRK-01": ("IMPL", ""),
+        "KIN-05": ("IMPL", ""),
     }
     assert at.selectbox(key=widget_key(scope, "KOS-07", "status")).value == "VAR"
 
@@ -317,13 +317,13 @@ def test_audit_log_lists_saves_and_answer_history_shows_them(external_database: 
     at = _app("mcwg_dashboard/views/survey.py")
     at.selectbox(key="survey_country").set_value("FR").run()
     scope, _ = _scope(external_database, "FR")
-    at.selectbox(key=widget_key(scope, "SPP-02", "status")).set_value("CONS")
+    at.selectbox(key=widget_key(scope, "SPP-08", "status")).set_value("CONS")
     at.button(key=f"save:{scope}:SPP").click().run()
-    assert any("History of SPP-02 (1 change(s))" in e.label for e in at.expander)
+    assert any("History of SPP-08 (1 change(s))" in e.label for e in at.expander)
     log = _app("mcwg_dashboard/views/audit_log.py")
     table = log.dataframe[0].value
     saved = table[table["Action"] == "save_answer"]
-    assert saved["Key"].str.endswith("/FR/SPP-02").tolist() == [True]
+    assert saved["Key"].str.endswith("/FR/SPP-08").tolist() == [True]
     assert "status: CONS" in saved["After"].iloc[0]
     log.text_input(key="audit_key").input("no such key").run()
     assert any("No entries match" in i.value for i in log.info)

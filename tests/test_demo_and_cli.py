@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from mcwg_dashboard.checklist import rule_violations
 from mcwg_dashboard.cli import build_parser, main
 from mcwg_dashboard.db import make_engine
-from mcwg_dashboard.models import Answer, AuditEntry, Country, CountrySurvey, SurveyRound, User
+from mcwg_dashboard.models import Answer, AuditEntry, Country, CountrySurvey, DeploymentProfile, SurveyRound, User
 from mcwg_dashboard.services import surveys, users
 from mcwg_dashboard.services.actors import Role
 from mcwg_dashboard.services.demo import clear_demo, demo_accounts, is_demo_loaded, load_demo
@@ -33,15 +33,21 @@ def test_demo_spans_three_rounds_and_every_member(session: Session) -> None:
     statuses = {a.status for a in session.exec(select(Answer))}
     assert statuses >= {"IMPL", "VAR", "PART", "PLAN", "CONS", "NOPL", "NA"}
     assert all(s.is_demo for s in session.exec(select(CountrySurvey)))
+    profiled = {p.survey_id for p in session.exec(select(DeploymentProfile))}
+    assert profiled == {s.id for s in session.exec(select(CountrySurvey))}, "every demo survey has a profile"
+    assert not {a.element_id for a in session.exec(select(Answer))} & {"SPP-01", "SPP-02", "SPP-03", "TRK-01"}
 
 
 def test_demo_answers_keep_the_scale_rules(session: Session) -> None:
     load_demo(session, actor=ADMIN)
-    survey = session.exec(select(CountrySurvey)).first()
-    assert survey is not None
-    scale = surveys.survey_checklist(session, survey).scale
-    for answer in session.exec(select(Answer)):
-        assert rule_violations(scale, answer.status, answer.note, answer.target_date) == [], answer.element_id
+    for survey in session.exec(select(CountrySurvey)):
+        checklist = surveys.survey_checklist(session, survey)
+        applies = surveys.applicability(checklist, surveys.survey_profile(session, survey.id or 0))
+        for element_id, answer in surveys.load_answers(session, survey_id=survey.id or 0).items():
+            broken = rule_violations(
+                checklist.scale, answer.status, answer.note, answer.target_date, applicable=applies[element_id]
+            )
+            assert broken == [], element_id
 
 
 def test_demo_clear_removes_everything_synthetic(session: Session) -> None:
@@ -53,7 +59,7 @@ def test_demo_clear_removes_everything_synthetic(session: Session) -> None:
     assert session.exec(select(Answer)).first() is None
     assert session.exec(select(CountrySurvey)).first() is None
     assert [r.name for r in session.exec(select(SurveyRound))] == [the_open_round(session).name]
-    assert all(c.architectures is None for c in session.exec(select(Country)))
+    assert session.exec(select(DeploymentProfile)).first() is None
 
 
 def test_only_admins_load_demo_data(session: Session) -> None:

@@ -59,7 +59,7 @@ def audit_entries(session: Session) -> list[AuditEntry]:
     return list(session.exec(select(AuditEntry).order_by(col(AuditEntry.id))))
 
 
-def changed_checklist(session: Session, *, changed: str = "KOS-07", dropped: str = "TRK-02") -> Checklist:
+def changed_checklist(session: Session, *, changed: str = "KOS-07", dropped: str = "DEP-06") -> Checklist:
     """The checklist from surveys/ with one element's explanation changed and one element removed, as a new version."""
     raw: dict[str, Any] = load_checklist().model_dump(mode="json")
     raw["version"] = raw["version"] + "-test"
@@ -171,10 +171,10 @@ def test_stamps_and_comments(session: Session) -> None:
     published = lifecycle.publish_survey(session, actor=ADMIN, survey_id=survey.id or 0, expected_version=3)
     assert published.published_by == ADMIN.username and published.published_at is not None
     reopened = lifecycle.reopen_survey(
-        session, actor=ADMIN, survey_id=survey.id or 0, expected_version=4, reason="  Wrong status for SPP-01.  "
+        session, actor=ADMIN, survey_id=survey.id or 0, expected_version=4, reason="  Wrong status for SPP-07.  "
     )
     assert reopened.state == SurveyState.DRAFT
-    assert reopened.state_comment == "Wrong status for SPP-01."
+    assert reopened.state_comment == "Wrong status for SPP-07."
     assert (reopened.validated_at, reopened.validated_by, reopened.published_at, reopened.published_by) == (
         None,
         None,
@@ -184,13 +184,13 @@ def test_stamps_and_comments(session: Session) -> None:
     assert reopened.submitted_by == ADMIN.username, "the last submission stays on record"
     entry = audit_entries(session)[-1]
     assert entry.action == "reopen_survey"
-    assert entry.after == {"state": "draft", "version": 5, "reason": "Wrong status for SPP-01."}
+    assert entry.after == {"state": "draft", "version": 5, "reason": "Wrong status for SPP-07."}
     # Reopened: the country can edit again.
     surveys.save_answers(
         session,
         actor=REP_FR,
         survey_id=survey.id or 0,
-        answers=[AnswerInput(element_id="SPP-01", status="NOPL", expected_version=1)],
+        answers=[AnswerInput(element_id="SPP-07", status="NOPL", note="Not a national priority.", expected_version=1)],
     )
 
 
@@ -207,7 +207,7 @@ def test_send_back_stores_the_comment_and_unlocks_the_survey(session: Session) -
         actor=REP_FR,
         survey_id=survey.id or 0,
         answers=[
-            AnswerInput(element_id="SPP-01", status="IMPL", evidence_url="https://example.org", expected_version=1)
+            AnswerInput(element_id="SPP-07", status="IMPL", evidence_url="https://example.org", expected_version=1)
         ],
     )
     resubmitted = surveys.submit_survey(
@@ -224,7 +224,9 @@ def test_validated_and_published_surveys_are_locked(session: Session, state: Sur
             session,
             actor=REP_FR,
             survey_id=survey.id or 0,
-            answers=[AnswerInput(element_id="SPP-01", status="NOPL", expected_version=1)],
+            answers=[
+                AnswerInput(element_id="SPP-07", status="NOPL", note="Not a national priority.", expected_version=1)
+            ],
         )
     with pytest.raises(InvalidState):
         lifecycle.confirm_carried_over(session, actor=REP_FR, survey_id=survey.id or 0)
@@ -356,7 +358,9 @@ def test_close_round_blocks_saves_and_reopen_allows_them(session: Session) -> No
             session,
             actor=REP_FR,
             survey_id=draft.id or 0,
-            answers=[AnswerInput(element_id="SPP-01", status="NOPL", expected_version=1)],
+            answers=[
+                AnswerInput(element_id="SPP-07", status="NOPL", note="Not a national priority.", expected_version=1)
+            ],
         )
     with pytest.raises(InvalidState, match="closed"):
         surveys.submit_survey(session, actor=REP_FR, survey_id=draft.id or 0, expected_version=draft.version)
@@ -372,7 +376,7 @@ def test_close_round_blocks_saves_and_reopen_allows_them(session: Session) -> No
         session,
         actor=REP_FR,
         survey_id=draft.id or 0,
-        answers=[AnswerInput(element_id="SPP-01", status="NOPL", expected_version=1)],
+        answers=[AnswerInput(element_id="SPP-07", status="NOPL", note="Not a national priority.", expected_version=1)],
     )
     entries = [e for e in audit_entries(session) if e.entity == "surveyround" and e.action != "create_round"]
     assert [(e.action, e.before, e.after) for e in entries] == [
@@ -467,7 +471,7 @@ def test_open_round_prefills_from_the_latest_earlier_round_only(session: Session
         survey_id=fr2.id or 0,
         answers=[
             AnswerInput(element_id="KOS-07", status="VAR", note="MADO rule", evidence_url="https://example.org/k"),
-            AnswerInput(element_id="SPP-01", status="PLAN", target_date=dt.date(2030, 1, 1)),
+            AnswerInput(element_id="SPP-07", status="PLAN", target_date=dt.date(2030, 1, 1)),
         ],
     )
     fr2_answers = surveys.load_answers(session, survey_id=fr2.id or 0)
@@ -488,7 +492,7 @@ def test_open_round_prefills_from_the_latest_earlier_round_only(session: Session
     fr3 = new_surveys[0]
     assert (fr3.state, fr3.version, fr3.state_comment, fr3.submitted_at) == ("draft", 1, "", None)
     copied = surveys.load_answers(session, survey_id=fr3.id or 0)
-    assert set(copied) == {"KOS-07", "SPP-01"}
+    assert set(copied) == {"KOS-07", "SPP-07"}
     for element_id, answer in copied.items():
         source = fr2_answers[element_id]
         assert (answer.status, answer.note, answer.evidence_url, answer.target_date) == (
@@ -525,13 +529,13 @@ def test_open_round_with_a_changed_checklist_flags_changed_elements(session: Ses
     fr2 = surveys.find_survey(session, round_id=second.id or 0, country_code="FR")
     assert fr2 is not None
     copied = surveys.load_answers(session, survey_id=fr2.id or 0)
-    assert "TRK-02" not in copied, "elements that no longer exist are not copied"
-    assert len(copied) == 73
+    assert "DEP-06" not in copied, "elements that no longer exist are not copied"
+    assert len(copied) == 68
     assert {e for e, a in copied.items() if a.needs_reconfirmation} == {"KOS-07"}
     assert all(a.carried_over for a in copied.values())
     entry = audit_entries(session)[-1]
     assert entry.after is not None
-    assert (entry.after["answers"], entry.after["needs_reconfirmation"], entry.after["dropped"]) == (73, 1, 1)
+    assert (entry.after["answers"], entry.after["needs_reconfirmation"], entry.after["dropped"]) == (68, 1, 1)
 
     # Carried-over answers may be handed in unconfirmed, but not one whose element changed.
     with pytest.raises(ValidationFailed) as caught:
@@ -611,26 +615,26 @@ def test_confirm_carried_over_answers(session: Session) -> None:
     moment = dt.datetime(2031, 1, 2, 3, 4, tzinfo=dt.UTC)
     assert (
         lifecycle.confirm_carried_over(
-            session, actor=REP_FR, survey_id=survey_id, element_ids=["SPP-01", "SPP-02", "SPP-01"], now=moment
+            session, actor=REP_FR, survey_id=survey_id, element_ids=["SPP-07", "SPP-08", "SPP-07"], now=moment
         )
         == 2
     )
     answers = surveys.load_answers(session, survey_id=survey_id)
-    for element_id in ("SPP-01", "SPP-02"):
+    for element_id in ("SPP-07", "SPP-08"):
         answer = answers[element_id]
         assert (answer.carried_over, answer.needs_reconfirmation, answer.version) == (False, False, 2)
         assert answer.answered_by == REP_FR.username
         assert answer.answered_at.replace(tzinfo=dt.UTC) == moment
-    assert answers["SPP-03"].carried_over and answers["SPP-03"].version == 1
+    assert answers["SPP-13"].carried_over and answers["SPP-13"].version == 1
     new_entries = audit_entries(session)[audit_before:]
     assert [(e.action, e.entity_key.split("/")[-1]) for e in new_entries] == [
-        ("confirm_answer", "SPP-01"),
-        ("confirm_answer", "SPP-02"),
+        ("confirm_answer", "SPP-07"),
+        ("confirm_answer", "SPP-08"),
     ]
     assert new_entries[0].before is not None and new_entries[0].before["carried_over"] is True
     assert new_entries[0].after is not None and new_entries[0].after["answered_by"] == REP_FR.username
     # The rest in one go; already confirmed answers are not counted again.
-    assert lifecycle.confirm_carried_over(session, actor=REP_FR, survey_id=survey_id) == 72
+    assert lifecycle.confirm_carried_over(session, actor=REP_FR, survey_id=survey_id) == 67
     assert lifecycle.confirm_carried_over(session, actor=REP_FR, survey_id=survey_id) == 0
     assert not any(a.carried_over for a in surveys.load_answers(session, survey_id=survey_id).values())
     # The survey's own version does not move: confirming is editing, not a state change.
@@ -645,7 +649,9 @@ def test_a_page_loaded_before_the_confirmation_cannot_overwrite_it(session: Sess
             session,
             actor=ADMIN,
             survey_id=survey.id or 0,
-            answers=[AnswerInput(element_id="KIN-01", status="NOPL", expected_version=1)],
+            answers=[
+                AnswerInput(element_id="KIN-01", status="NOPL", note="Not a national priority.", expected_version=1)
+            ],
         )
 
 
@@ -653,7 +659,7 @@ def test_confirm_refuses_unknown_elements_and_changes_nothing(session: Session) 
     survey = carried_over_survey(session)
     audit_before = len(audit_entries(session))
     with pytest.raises(ValidationFailed) as caught:
-        lifecycle.confirm_carried_over(session, actor=REP_FR, survey_id=survey.id or 0, element_ids=["SPP-01", "XYZ-9"])
+        lifecycle.confirm_carried_over(session, actor=REP_FR, survey_id=survey.id or 0, element_ids=["SPP-07", "XYZ-9"])
     assert list(caught.value.problems) == ["XYZ-9"]
     assert all(a.carried_over for a in surveys.load_answers(session, survey_id=survey.id or 0).values())
     assert len(audit_entries(session)) == audit_before

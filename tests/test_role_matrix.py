@@ -46,7 +46,7 @@ def _save(session: Session, country: str) -> Action:
         session,
         actor=actor,
         survey_id=survey_id,
-        answers=[AnswerInput(element_id="SPP-01", status="NOPL", expected_version=1)],
+        answers=[AnswerInput(element_id="SPP-07", status="NOPL", note="Not a national priority.", expected_version=1)],
     )
 
 

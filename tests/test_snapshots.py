@@ -124,7 +124,7 @@ def test_cli_snapshot_create_list_and_compare(isolated_settings: Path, capsys: p
     capsys.readouterr()
     create = ["snapshot", "create", "--round", "2025 adoption survey (demo)", "--name", "Plenary 2025"]
     assert main([*create, "--date", "2025-06-12"]) == 0
-    assert "frozen: 740 validated and published answers" in capsys.readouterr().out
+    assert "frozen: 690 validated and published answers" in capsys.readouterr().out
     assert main([*create, "--date", "2025-06-12"]) == 1
     assert capsys.readouterr().err.strip() == (
         "error: name: a snapshot named 'Plenary 2025' exists already. Choose another name."
@@ -132,7 +132,7 @@ def test_cli_snapshot_create_list_and_compare(isolated_settings: Path, capsys: p
     assert main([*create[:-1], "Other", "--date", "12/06/2025"]) == 1
     assert "is not a date like 2025-06-12" in capsys.readouterr().err
     assert main(["snapshot", "list"]) == 0
-    assert "2025-06-12  Plenary 2025 (demo)  [2025 adoption survey (demo), 740 answers]" in capsys.readouterr().out
+    assert "2025-06-12  Plenary 2025 (demo)  [2025 adoption survey (demo), 690 answers]" in capsys.readouterr().out
     out = isolated_settings / "deck.pptx"
     since = ["--since", "snapshot:no such"]
     assert main(["deck", "--round", "2026 adoption survey", *since, "--out", str(out)]) == 1

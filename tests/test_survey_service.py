@@ -34,16 +34,16 @@ def test_saved_answers_are_read_back(session: Session) -> None:
         survey_id=survey_id,
         answers=[
             AnswerInput(element_id="KOS-07", status="VAR", note="MADO rule", evidence_url="https://example.org/x"),
-            AnswerInput(element_id="SPP-01", status="PLAN", target_date=dt.date(2027, 6, 1)),
+            AnswerInput(element_id="SPP-07", status="PLAN", target_date=dt.date(2027, 6, 1)),
         ],
     )
-    assert versions == {"KOS-07": 1, "SPP-01": 1}
+    assert versions == {"KOS-07": 1, "SPP-07": 1}
     stored = surveys.load_answers(session, survey_id=survey_id)
     assert stored["KOS-07"].status == "VAR"
     assert stored["KOS-07"].note == "MADO rule"
     assert stored["KOS-07"].evidence_url == "https://example.org/x"
-    assert stored["SPP-01"].target_date == dt.date(2027, 6, 1)
-    assert stored["SPP-01"].answered_by == "rep-fr"
+    assert stored["SPP-07"].target_date == dt.date(2027, 6, 1)
+    assert stored["SPP-07"].answered_by == "rep-fr"
 
 
 def test_variant_without_note_is_refused_and_nothing_is_saved(session: Session) -> None:
@@ -54,7 +54,7 @@ def test_variant_without_note_is_refused_and_nothing_is_saved(session: Session) 
             actor=REP_FR,
             survey_id=survey_id,
             answers=[
-                AnswerInput(element_id="SPP-02", status="IMPL"),
+                AnswerInput(element_id="SPP-08", status="IMPL"),
                 AnswerInput(element_id="KOS-07", status="VAR"),
                 AnswerInput(element_id="KOS-08", status="PLAN"),
             ],
@@ -72,28 +72,28 @@ def test_unknown_element_and_status_are_refused(session: Session) -> None:
             session,
             actor=REP_FR,
             survey_id=survey_id,
-            answers=[AnswerInput(element_id="XYZ-99", status="IMPL"), AnswerInput(element_id="SPP-01", status="DONE")],
+            answers=[AnswerInput(element_id="XYZ-99", status="IMPL"), AnswerInput(element_id="SPP-07", status="DONE")],
         )
     assert "not an element" in caught.value.problems["XYZ-99"][0]
-    assert "not a status" in caught.value.problems["SPP-01"][0]
+    assert "not a status" in caught.value.problems["SPP-07"][0]
 
 
 def test_malformed_evidence_url_is_refused() -> None:
     with pytest.raises(ValueError, match="http"):
-        AnswerInput(element_id="SPP-01", status="IMPL", evidence_url="www.example.org")
+        AnswerInput(element_id="SPP-07", status="IMPL", evidence_url="www.example.org")
 
 
 def test_conflicting_save_is_refused_and_first_edit_kept(session: Session, engine: object) -> None:
     survey_id = _fr_survey(session)
     surveys.save_answers(
-        session, actor=REP_FR, survey_id=survey_id, answers=[AnswerInput(element_id="SPP-01", status="CONS")]
+        session, actor=REP_FR, survey_id=survey_id, answers=[AnswerInput(element_id="SPP-07", status="CONS")]
     )
     # Two tabs load version 1; the first saves, the second must not overwrite it.
     surveys.save_answers(
         session,
         actor=REP_FR,
         survey_id=survey_id,
-        answers=[AnswerInput(element_id="SPP-01", status="IMPL", expected_version=1)],
+        answers=[AnswerInput(element_id="SPP-07", status="IMPL", expected_version=1)],
     )
     with pytest.raises(ConflictError) as caught:
         surveys.save_answers(
@@ -101,16 +101,16 @@ def test_conflicting_save_is_refused_and_first_edit_kept(session: Session, engin
             actor=ADMIN,
             survey_id=survey_id,
             answers=[
-                AnswerInput(element_id="SPP-02", status="IMPL"),
-                AnswerInput(element_id="SPP-01", status="NOPL", expected_version=1),
+                AnswerInput(element_id="SPP-08", status="IMPL"),
+                AnswerInput(element_id="SPP-07", status="NOPL", note="Not a national priority.", expected_version=1),
             ],
         )
-    assert [c.element_id for c in caught.value.conflicts] == ["SPP-01"]
+    assert [c.element_id for c in caught.value.conflicts] == ["SPP-07"]
     assert caught.value.conflicts[0].changed_by == "rep-fr"
     stored = surveys.load_answers(session, survey_id=survey_id)
-    assert stored["SPP-01"].status == "IMPL"
-    assert stored["SPP-01"].version == 2
-    assert "SPP-02" not in stored, "a refused save writes nothing, not even its non-conflicting answers"
+    assert stored["SPP-07"].status == "IMPL"
+    assert stored["SPP-07"].version == 2
+    assert "SPP-08" not in stored, "a refused save writes nothing, not even its non-conflicting answers"
 
 
 def test_two_first_answers_to_the_same_element_conflict(session: Session) -> None:
@@ -120,7 +120,7 @@ def test_two_first_answers_to_the_same_element_conflict(session: Session) -> Non
     )
     with pytest.raises(ConflictError):
         surveys.save_answers(
-            session, actor=ADMIN, survey_id=survey_id, answers=[AnswerInput(element_id="KIN-01", status="NOPL")]
+            session, actor=ADMIN, survey_id=survey_id, answers=[AnswerInput(element_id="KIN-01", status="CONS")]
         )
 
 
@@ -142,7 +142,14 @@ def test_every_save_leaves_an_audit_entry_with_before_and_after(session: Session
     assert entries[0].before is None
     assert entries[0].after is not None and entries[0].after["status"] == "CONS"
     assert entries[1].before is not None and entries[1].before["status"] == "CONS"
-    assert entries[1].after == {"status": "PART", "note": "pilot", "evidence_url": "", "target_date": None}
+    assert entries[1].after == {
+        "status": "PART",
+        "note": "pilot",
+        "evidence_url": "",
+        "target_date": None,
+        "stage": "",
+        "regions": "",
+    }
     assert {e.actor for e in entries} == {"rep-fr"}
 
 
@@ -161,7 +168,7 @@ def test_cannot_edit_other_country(session: Session, actor: Actor) -> None:
     survey_id = _fr_survey(session)
     with pytest.raises(PermissionDenied):
         surveys.save_answers(
-            session, actor=actor, survey_id=survey_id, answers=[AnswerInput(element_id="SPP-01", status="IMPL")]
+            session, actor=actor, survey_id=survey_id, answers=[AnswerInput(element_id="SPP-07", status="IMPL")]
         )
     with pytest.raises(PermissionDenied):
         surveys.open_survey(session, actor=actor, round_id=the_open_round(session).id or 0, country_code="FR")
@@ -173,7 +180,7 @@ def test_incomplete_survey_cannot_be_submitted(session: Session) -> None:
     surveys.save_answers(session, actor=REP_FR, survey_id=survey_id, answers=_all_answered(session, survey_id)[:-1])
     with pytest.raises(ValidationFailed) as caught:
         surveys.submit_survey(session, actor=REP_FR, survey_id=survey_id, expected_version=1)
-    assert list(caught.value.problems) == ["TRK-02"]
+    assert list(caught.value.problems) == ["DEP-06"]
     assert session.get_one(surveys.CountrySurvey, survey_id).state == SurveyState.DRAFT
 
 
@@ -189,7 +196,9 @@ def test_complete_survey_is_submitted_then_locked(session: Session) -> None:
             session,
             actor=REP_FR,
             survey_id=survey_id,
-            answers=[AnswerInput(element_id="SPP-01", status="NOPL", expected_version=1)],
+            answers=[
+                AnswerInput(element_id="SPP-07", status="NOPL", note="Not a national priority.", expected_version=1)
+            ],
         )
 
 
@@ -206,14 +215,17 @@ def test_completion_counts_answered_elements_per_set(session: Session) -> None:
         session,
         actor=REP_FR,
         survey_id=survey_id,
-        answers=[AnswerInput(element_id="TRK-01", status="IMPL"), AnswerInput(element_id="KIN-02", status="NA")],
+        answers=[
+            AnswerInput(element_id="KIN-05", status="IMPL"),
+            AnswerInput(element_id="KIN-02", status="NA", note="No key images in our studies."),
+        ],
     )
     survey = session.get_one(surveys.CountrySurvey, survey_id)
     completion = surveys.completion_by_set(
         surveys.survey_checklist(session, survey), surveys.load_answers(session, survey_id=survey_id)
     )
-    assert completion["TRK"] == (1, 2)
-    assert completion["KIN"] == (1, 6)
+    assert "TRK" not in completion, "participation is derived, not asked"
+    assert completion["KIN"] == (2, 6)
     assert completion["KOS"] == (0, 24)
 
 

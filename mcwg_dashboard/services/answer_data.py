@@ -10,16 +10,18 @@ import pandas as pd
 from sqlalchemy import and_, select
 from sqlmodel import Session, col
 
+from mcwg_dashboard.analytics import DRAFT, HEADLINE, WATCH
 from mcwg_dashboard.models import (
     Answer,
     ChecklistElement,
     ChecklistVersion,
     Country,
     CountrySurvey,
+    DeploymentProfile,
     SurveyRound,
     SurveyState,
 )
-from mcwg_dashboard.services.checklist_store import checklist_for_version
+from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
 
 # Answers a country has handed in; drafts stay the country's own business.
 SHARED_STATES = (SurveyState.SUBMITTED.value, SurveyState.VALIDATED.value, SurveyState.PUBLISHED.value)
@@ -51,7 +53,12 @@ ANSWER_COLUMNS = [
     "element_changed",
     "weight",
     "answered",
+    "scope",
 ]
+# What an answer counts for, by the newest checklist's reading (applied to every round, so rounds compare like with
+# like): adoption elements of finalized sets make the headline figures; those of in-progress sets are shown apart as
+# draft recommendations; the MADO watch list is shown, never scored. Elements the newest checklist no longer has
+# (SPP-01..03 became the deployment profile, TRK-01/02 participation figures) are left out of the dashboards.
 
 
 def load_answer_frame(
@@ -67,7 +74,7 @@ def load_answer_frame(
         col(ChecklistVersion.label).label("checklist_version"),
         col(Country.code).label("country_code"),
         col(Country.name).label("country_name"),
-        col(Country.architectures).label("architectures"),
+        col(DeploymentProfile.architectures).label("architectures"),
         col(CountrySurvey.state).label("survey_state"),
         col(Answer.element_id).label("element_id"),
         col(ChecklistElement.title).label("element_title"),
@@ -88,6 +95,7 @@ def load_answer_frame(
         .join(CountrySurvey, col(CountrySurvey.id) == col(Answer.survey_id))
         .join(SurveyRound, col(SurveyRound.id) == col(CountrySurvey.round_id))
         .join(Country, col(Country.code) == col(CountrySurvey.country_code))
+        .outerjoin(DeploymentProfile, col(DeploymentProfile.survey_id) == col(CountrySurvey.id))
         .join(ChecklistVersion, col(ChecklistVersion.id) == col(SurveyRound.checklist_version_id))
         .join(
             ChecklistElement,
@@ -104,13 +112,30 @@ def load_answer_frame(
     # Core rows straight into pandas: no ORM row processing, no dict per row (a few hundred thousand rows at scale).
     # Plain tuples: pandas probes every Row object for attributes, which costs an exception per row.
     rows = [tuple(row) for row in session.connection().execute(query).all()]
-    frame = pd.DataFrame.from_records(rows, columns=ANSWER_COLUMNS[:-2])
+    frame = pd.DataFrame.from_records(rows, columns=ANSWER_COLUMNS[:-3])
     return add_weights(session, frame)
 
 
+def element_scopes(session: Session) -> dict[str, str]:
+    """Element ID -> HEADLINE, DRAFT or WATCH, from the newest checklist version (empty before any is stored)."""
+    version = latest_version(session)
+    if version is None or version.id is None:
+        return {}
+    checklist = checklist_for_version(session, version.id)
+    scopes = {}
+    for rec_set in checklist.sets:
+        for element in rec_set.elements:
+            scopes[element.id] = WATCH if element.is_watch else HEADLINE if rec_set.is_final else DRAFT
+    return scopes
+
+
 def add_weights(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
-    """Score weight and 'answered' per row, from the answer scale of the checklist version each round used."""
-    frame = frame.copy()
+    """Scope, score weight and 'answered' per row: the weight from the answer scale of the checklist version each
+    round used, none for the watch list; rows of elements the newest checklist no longer has are dropped."""
+    scopes = element_scopes(session)
+    scope = frame["element_id"].map(scopes)
+    frame = frame[scope.notna()].copy()
+    frame["architectures"] = frame["architectures"].fillna("")
     weight = pd.Series(math.nan, index=frame.index, dtype="float64")
     answered = pd.Series(False, index=frame.index, dtype=bool)
     versions = frame["checklist_version_id"]
@@ -121,6 +146,9 @@ def add_weights(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
         weights = {s.code: math.nan if s.weight is None else s.weight for s in scale.statuses}
         weight[rows] = statuses.map(weights).astype("float64")
         answered[rows] = statuses.map({s.code: s.answered for s in scale.statuses}).eq(True)
+    kept_scope = scope[scope.notna()].astype(str)
+    weight[kept_scope == WATCH] = math.nan
     frame["weight"] = weight
     frame["answered"] = answered
-    return frame
+    frame["scope"] = kept_scope
+    return frame.reset_index(drop=True)

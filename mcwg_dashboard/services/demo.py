@@ -16,6 +16,7 @@ from mcwg_dashboard.models import (
     AppSetting,
     Country,
     CountrySurvey,
+    DeploymentProfile,
     MeetingSnapshot,
     RoundState,
     SurveyRound,
@@ -36,20 +37,24 @@ DEMO_FLAG = "demo_loaded"
 DEMO_USER = "demo-data"
 # Adoption ladder used to make answers move from round to round.
 LADDER = ["NOPL", "CONS", "PLAN", "PART", "VAR", "IMPL"]
-# Made-up deployment architectures for the demo; the real ones are unknown until members say.
-DEMO_ARCHITECTURES = {
-    "AT": "A",
-    "BE": "B",
-    "CA-QC": "A",
-    "CZ": "A",
-    "DK": "C",
-    "GB-ENG": "B",
-    "FI": "C",
-    "FR": "A",
-    "NL": "B",
-    "NO": "A,C",
-    "ES": "B",
+# Made-up deployment profiles for the demo (architectures, stacks, manifest repositories, regions covered when
+# regional); the real ones are unknown until members say.
+DEMO_PROFILES: dict[str, tuple[str, str, str, str]] = {
+    "AT": ("A", "XDS-I.b", "central", ""),
+    "BE": ("B", "XCA-I", "distributed", ""),
+    "CA-QC": ("A", "MHD,XDS-I.b", "central", ""),
+    "CZ": ("A", "XDS-I.b", "central", ""),
+    "DK": ("C", "XDS-I.b", "central", ""),
+    "GB-ENG": ("B", "MHD,XCA-I", "distributed", "North East, London"),
+    "FI": ("C", "XDS-I.b", "central", ""),
+    "FR": ("A", "XDS-I.b", "central", ""),
+    "NL": ("B", "XCA-I", "distributed", ""),
+    "NO": ("A,C", "XDS-I.b", "central,distributed", ""),
+    "ES": ("B", "XCA-I", "distributed", "Catalonia, Andalusia, Galicia"),
 }
+DEFAULT_DEMO_PROFILE = ("A", "XDS-I.b", "central", "")
+# Submitted surveys that hand in a few elements as Unknown (confirmed by the representative).
+UNKNOWN_ELEMENTS = {"GB-ENG": 3, "DK": 1}
 # Who answered which demo round, and in what state the open round's survey stands.
 SKIPPED_ROUNDS = {("CZ", 0), ("ES", 1)}
 OPEN_ROUND_STATE = {
@@ -91,6 +96,21 @@ class DemoReport:
     accounts: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     proposals: int = 0
+
+
+def _demo_profile(survey: CountrySurvey, at: dt.datetime) -> DeploymentProfile:
+    architectures, stacks, repositories, regions = DEMO_PROFILES.get(survey.country_code, DEFAULT_DEMO_PROFILE)
+    return DeploymentProfile(
+        survey_id=survey.id or 0,
+        architectures=architectures,
+        stacks=stacks,
+        repositories=repositories,
+        scope="regional" if regions else "national",
+        regions=regions,
+        note="Synthetic demo profile.",
+        updated_by=DEMO_USER,
+        updated_at=at,
+    )
 
 
 def _status_for(rng: random.Random, level: float, applicable: bool) -> str:
@@ -138,16 +158,13 @@ def load_demo(session: Session, *, actor: Actor, today: dt.date | None = None, s
 
         difficulty = {element_id: rng.uniform(-0.25, 0.3) for element_id in checklist.elements}
         for country in countries:
-            country.architectures = DEMO_ARCHITECTURES.get(country.code, "A")
-            country.architectures_are_demo = True
-            session.add(country)
+            architectures, stacks = DEMO_PROFILES.get(country.code, DEFAULT_DEMO_PROFILE)[:2]
             maturity = rng.uniform(0.15, 0.75)
             affinity = {s.code: rng.uniform(-0.15, 0.15) for s in checklist.sets}
             level = {
                 element_id: maturity + affinity[element.set_code] - difficulty[element_id] + rng.gauss(0, 0.12)
                 for element_id, element in checklist.elements.items()
             }
-            architectures = set(country.architectures.split(","))
             for index, survey_round in enumerate(rounds):
                 is_open = survey_round.id == open_round.id
                 state = OPEN_ROUND_STATE.get(country.code) if is_open else SurveyState.PUBLISHED
@@ -164,14 +181,16 @@ def load_demo(session: Session, *, actor: Actor, today: dt.date | None = None, s
                 )
                 session.add(survey)
                 session.flush()
+                session.add(_demo_profile(survey, _at(survey_round.opens_on, 2, today)))
                 report.surveys += 1
                 share = 0.6 if state == SurveyState.DRAFT else 1.0
+                unknown = set(list(checklist.elements)[-UNKNOWN_ELEMENTS.get(country.code, 0) :]) if is_open else set()
                 for element_id, element in checklist.elements.items():
-                    if share < 1.0 and rng.random() > share:
+                    if (share < 1.0 and rng.random() > share) or element_id in unknown:
                         continue
                     # Mostly progress between rounds, sometimes a step back.
                     level[element_id] += rng.choice([0.0, 0.05, 0.1, 0.15, 0.2, -0.1])
-                    applicable = bool(architectures & set(element.architectures))
+                    applicable = element.applies_to(architectures.split(","), stacks.split(","))
                     status = _status_for(rng, level[element_id], applicable)
                     answered_at = _at(survey_round.opens_on, rng.randint(1, 25), today)
                     session.add(_demo_answer(rng, checklist, survey, element_id, status, answered_at))
@@ -271,6 +290,7 @@ def clear_demo(session: Session, *, actor: Actor) -> int:
     with transaction(session):
         if demo_surveys:
             session.execute(delete(Answer).where(col(Answer.survey_id).in_(demo_surveys)))
+            session.execute(delete(DeploymentProfile).where(col(DeploymentProfile.survey_id).in_(demo_surveys)))
             session.execute(delete(CountrySurvey).where(col(CountrySurvey.id).in_(demo_surveys)))
         proposals = clear_demo_proposals(session)
         # Demo data only: a meeting snapshot is otherwise never deleted (a bulk delete, past the model's guard).

@@ -27,7 +27,7 @@ from mcwg_dashboard.models import Answer, CountrySurvey, SurveyRound, SurveyStat
 from mcwg_dashboard.services import audit
 from mcwg_dashboard.services.actors import Actor, require_admin
 from mcwg_dashboard.services.errors import Conflict, ConflictError, InvalidState, NotFound, ValidationFailed
-from mcwg_dashboard.services.surveys import _editable_survey, get_round, load_answers
+from mcwg_dashboard.services.surveys import editable_survey, get_round, load_answers
 from mcwg_dashboard.services.transaction import transaction
 
 # Action -> (states it may start from, state it leads to). Submitting lives in services.surveys.
@@ -291,7 +291,7 @@ def confirm_carried_over(
     already confirmed or edited are skipped; an element without an answer in this survey is refused.
     The survey must be a draft in an open round and the actor its country's editor. One audit entry per answer.
     """
-    survey, survey_round = _editable_survey(session, actor, survey_id)
+    survey, survey_round = editable_survey(session, actor, survey_id)
     answers = load_answers(session, survey_id=survey_id)
     if element_ids is None:
         wanted = sorted(answers)

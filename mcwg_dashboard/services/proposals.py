@@ -794,12 +794,16 @@ def _changed_checklist(
         )
         touched_sets.add(code)
     retired = set(changes.retirements)
+    asked = {s["code"] for s in raw["sets"] if s["elements"]}
     for rec_set in raw["sets"]:
         rec_set["elements"] = [e for e in rec_set["elements"] if e["id"] not in retired]
         if rec_set["code"] in touched_sets:
-            rec_set["status"] = SetStatus.UPDATED.value
             rec_set["date"] = today.isoformat()
-    empty = [s["code"] for s in raw["sets"] if not s["elements"]]
+            # A finalized set becomes "updated"; one in progress stays a draft.
+            if rec_set["status"] != SetStatus.IN_PROGRESS.value:
+                rec_set["status"] = SetStatus.UPDATED.value
+                rec_set["updated_on"] = today.isoformat()
+    empty = [s["code"] for s in raw["sets"] if s["code"] in asked and not s["elements"]]
     if empty:
         problems["retirements"] = [f"set {', '.join(empty)} would have no element left."]
     if problems:

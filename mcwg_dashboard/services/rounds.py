@@ -25,6 +25,7 @@ from mcwg_dashboard.services import audit
 from mcwg_dashboard.services.actors import Actor, require_admin
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.errors import ConflictError, InvalidState, NotFound, ValidationFailed
+from mcwg_dashboard.services.profiles import carry_profile, get_profile
 from mcwg_dashboard.services.transaction import transaction
 
 
@@ -200,7 +201,7 @@ def open_round(
                     )
                 )
                 kept = [a for a in old_answers if a.element_id in reconfirm and a.status in scale_codes]
-                if not kept:
+                if not kept and get_profile(session, survey_id=old_survey.id or 0) is None:
                     continue
                 survey = CountrySurvey(
                     round_id=survey_round.id or 0,
@@ -211,6 +212,9 @@ def open_round(
                 )
                 session.add(survey)
                 session.flush()
+                profile_carried = carry_profile(
+                    session, source_survey_id=old_survey.id or 0, target_survey_id=survey.id or 0
+                )
                 flagged = 0
                 for old in kept:
                     needs = reconfirm[old.element_id] or old.needs_reconfirmation
@@ -223,6 +227,8 @@ def open_round(
                             note=old.note,
                             evidence_url=old.evidence_url,
                             target_date=old.target_date,
+                            stage=old.stage,
+                            regions=old.regions,
                             version=1,
                             answered_by=old.answered_by,
                             answered_at=old.answered_at,
@@ -244,6 +250,7 @@ def open_round(
                         "answers": len(kept),
                         "needs_reconfirmation": flagged,
                         "dropped": len(old_answers) - len(kept),
+                        "profile": profile_carried,
                     },
                 )
     return survey_round

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -12,7 +12,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from mcwg_dashboard.checklist import Checklist, rule_violations
-from mcwg_dashboard.models import Answer, Country, CountrySurvey, RoundState, SurveyRound, SurveyState, utcnow
+from mcwg_dashboard.models import (
+    Answer,
+    Country,
+    CountrySurvey,
+    DeploymentProfile,
+    RoundState,
+    SurveyRound,
+    SurveyState,
+    utcnow,
+)
 from mcwg_dashboard.services import audit
 from mcwg_dashboard.services.actors import Actor, require_country_editor
 from mcwg_dashboard.services.checklist_store import checklist_for_version
@@ -30,6 +39,14 @@ def _check_url(value: str) -> str:
     return value
 
 
+Stage = Literal["", "specification", "production"]
+STAGE_LABELS: dict[str, str] = {
+    "": "not said",
+    "specification": "in the national specification only",
+    "production": "in production",
+}
+
+
 class AnswerInput(BaseModel):
     """One answer as a respondent gives it, with the version it was based on (0: there was none)."""
 
@@ -40,6 +57,10 @@ class AnswerInput(BaseModel):
     note: str = Field(default="", max_length=4000)
     evidence_url: Annotated[str, AfterValidator(_check_url)] = Field(default="", max_length=1000)
     target_date: dt.date | None = None
+    # "specification": in the national specification only; "production": in production; "": not said.
+    stage: Stage = ""
+    # The regions it covers; empty means all regions.
+    regions: str = Field(default="", max_length=400)
     expected_version: int = Field(default=0, ge=0)
 
     def values(self) -> dict[str, Any]:
@@ -48,6 +69,8 @@ class AnswerInput(BaseModel):
             "note": self.note,
             "evidence_url": self.evidence_url,
             "target_date": self.target_date.isoformat() if self.target_date else None,
+            "stage": self.stage,
+            "regions": self.regions,
         }
 
 
@@ -57,6 +80,8 @@ def answer_values(answer: Answer) -> dict[str, Any]:
         "note": answer.note,
         "evidence_url": answer.evidence_url,
         "target_date": answer.target_date.isoformat() if answer.target_date else None,
+        "stage": answer.stage,
+        "regions": answer.regions,
     }
 
 
@@ -116,7 +141,7 @@ def survey_checklist(session: Session, survey: CountrySurvey) -> Checklist:
     return checklist_for_version(session, get_round(session, survey.round_id).checklist_version_id)
 
 
-def _editable_survey(session: Session, actor: Actor, survey_id: int) -> tuple[CountrySurvey, SurveyRound]:
+def editable_survey(session: Session, actor: Actor, survey_id: int) -> tuple[CountrySurvey, SurveyRound]:
     survey = session.get(CountrySurvey, survey_id)
     if survey is None:
         raise NotFound(f"Survey {survey_id} does not exist.")
@@ -132,7 +157,20 @@ def _editable_survey(session: Session, actor: Actor, survey_id: int) -> tuple[Co
     return survey, survey_round
 
 
-def _validate_answers(checklist: Checklist, answers: list[AnswerInput]) -> None:
+def survey_profile(session: Session, survey_id: int) -> DeploymentProfile | None:
+    return session.exec(select(DeploymentProfile).where(DeploymentProfile.survey_id == survey_id)).first()
+
+
+def applicability(checklist: Checklist, profile: DeploymentProfile | None) -> dict[str, bool]:
+    """Element ID -> whether it applies to the member's deployment profile (everything applies without one)."""
+    if profile is None:
+        return dict.fromkeys(checklist.elements, True)
+    archs = [a for a in profile.architectures.split(",") if a]
+    stacks = [s for s in profile.stacks.split(",") if s]
+    return {element_id: element.applies_to(archs, stacks) for element_id, element in checklist.elements.items()}
+
+
+def _validate_answers(checklist: Checklist, answers: list[AnswerInput], applies: dict[str, bool]) -> None:
     problems: dict[str, list[str]] = {}
     seen: set[str] = set()
     for item in answers:
@@ -142,7 +180,9 @@ def _validate_answers(checklist: Checklist, answers: list[AnswerInput]) -> None:
         if item.element_id in seen:
             messages.append("given more than once in the same save.")
         seen.add(item.element_id)
-        messages += rule_violations(checklist.scale, item.status, item.note, item.target_date)
+        messages += rule_violations(
+            checklist.scale, item.status, item.note, item.target_date, applicable=applies.get(item.element_id, True)
+        )
         if messages:
             problems[item.element_id] = messages
     if problems:
@@ -156,9 +196,9 @@ def save_answers(session: Session, *, actor: Actor, survey_id: int, answers: lis
     respondent loaded it, and nothing is written. A saved answer is the country's own again: it is no
     longer carried over from the previous round and no longer needs re-confirmation.
     """
-    survey, survey_round = _editable_survey(session, actor, survey_id)
+    survey, survey_round = editable_survey(session, actor, survey_id)
     checklist = checklist_for_version(session, survey_round.checklist_version_id)
-    _validate_answers(checklist, answers)
+    _validate_answers(checklist, answers, applicability(checklist, survey_profile(session, survey_id)))
     if not answers:
         return {}
     now = utcnow()
@@ -186,6 +226,8 @@ def save_answers(session: Session, *, actor: Actor, survey_id: int, answers: lis
                             note=item.note,
                             evidence_url=item.evidence_url,
                             target_date=item.target_date,
+                            stage=item.stage,
+                            regions=item.regions,
                             version=new_version,
                             answered_by=actor.username,
                             answered_at=now,
@@ -200,6 +242,8 @@ def save_answers(session: Session, *, actor: Actor, survey_id: int, answers: lis
                             "b_note": item.note,
                             "b_evidence_url": item.evidence_url,
                             "b_target_date": item.target_date,
+                            "b_stage": item.stage,
+                            "b_regions": item.regions,
                             "b_version": new_version,
                         }
                     )
@@ -252,6 +296,8 @@ def _compare_and_set(
             note=bindparam("b_note"),
             evidence_url=bindparam("b_evidence_url"),
             target_date=bindparam("b_target_date"),
+            stage=bindparam("b_stage"),
+            regions=bindparam("b_regions"),
             version=bindparam("b_version"),
             answered_by=answered_by,
             answered_at=answered_at,
@@ -297,23 +343,35 @@ def missing_answers(checklist: Checklist, answers: dict[str, Answer]) -> list[st
     ]
 
 
-def submit_survey(session: Session, *, actor: Actor, survey_id: int, expected_version: int) -> CountrySurvey:
-    """Hand the survey in: every element answered, every rule kept; refused if the survey changed state meanwhile.
+def submit_survey(
+    session: Session, *, actor: Actor, survey_id: int, expected_version: int, accept_unknown: bool = False
+) -> CountrySurvey:
+    """Hand the survey in: every rule kept; refused if the survey changed state meanwhile.
+
+    Elements still unanswered (Unknown) block it unless the representative confirmed the list (`accept_unknown`):
+    they are then handed in as unanswered, counted as such and never scored.
 
     Answers carried over from the previous round count as answered, confirmed or not: a country may hand
     them in unchanged. An answer flagged `needs_reconfirmation` (its element changed in the checklist since
     it was given) blocks the submission until the country saves or confirms it (`lifecycle.confirm_carried_over`).
     """
-    survey, survey_round = _editable_survey(session, actor, survey_id)
+    survey, survey_round = editable_survey(session, actor, survey_id)
     if survey.version != expected_version:
         raise ConflictError([], _SURVEY_CHANGED)
     checklist = checklist_for_version(session, survey_round.checklist_version_id)
     answers = load_answers(session, survey_id=survey_id)
-    problems: dict[str, list[str]] = {
-        element_id: ["not answered yet."] for element_id in missing_answers(checklist, answers)
-    }
+    unknown = missing_answers(checklist, answers)
+    problems: dict[str, list[str]] = {}
+    if not accept_unknown:
+        problems = {
+            element_id: ["still unknown: answer it, or confirm that you submit it as unknown."]
+            for element_id in unknown
+        }
+    applies = applicability(checklist, survey_profile(session, survey_id))
     for element_id, answer in answers.items():
-        broken = rule_violations(checklist.scale, answer.status, answer.note, answer.target_date)
+        broken = rule_violations(
+            checklist.scale, answer.status, answer.note, answer.target_date, applicable=applies.get(element_id, True)
+        )
         if broken:
             problems.setdefault(element_id, []).extend(broken)
         if answer.needs_reconfirmation and element_id in checklist.elements:
@@ -345,7 +403,7 @@ def submit_survey(session: Session, *, actor: Actor, survey_id: int, expected_ve
             entity="countrysurvey",
             entity_key=f"{survey_round.name}/{survey.country_code}",
             before={"state": SurveyState.DRAFT.value},
-            after={"state": SurveyState.SUBMITTED.value},
+            after={"state": SurveyState.SUBMITTED.value, "unknown": len(unknown)},
         )
     session.expire_all()
     refreshed = session.get(CountrySurvey, survey_id)
@@ -358,5 +416,5 @@ def completion_by_set(checklist: Checklist, answers: dict[str, Answer]) -> dict[
     missing = set(missing_answers(checklist, answers))
     return {
         rec_set.code: (sum(1 for e in rec_set.elements if e.id not in missing), len(rec_set.elements))
-        for rec_set in checklist.sets
+        for rec_set in checklist.asked_sets
     }
