@@ -148,7 +148,7 @@ def test_survey_fill_save_reload_and_submit(external_database: str) -> None:
     assert reloaded.button(key=f"submit:{scope}").disabled, "an incomplete survey cannot be submitted"
 
     # Forms submit only their own widgets, so each set is filled and saved in turn.
-    for set_code in ("SPP", "META", "KOS", "KIN", "DEP", "TRK"):
+    for set_code in ("SPP", "META", "KOS", "KIN", "DEP"):
         for element_id in element_ids:
             if element_id.startswith(f"{set_code}-") and element_id != "KOS-07":
                 reloaded.selectbox(key=widget_key(scope, element_id, "status")).set_value("IMPL")
@@ -300,7 +300,7 @@ def test_trends_can_keep_only_countries_in_every_round(isolated_settings: Path) 
     at.toggle(key="same").set_value(True).run()
     assert not at.exception
     same = _figure(at)["data"]
-    assert [t["name"] for t in everyone] == ["SPP", "META", "KOS", "KIN", "DEP", "TRK"]
+    assert [t["name"] for t in everyone] == ["SPP", "META", "KOS", "KIN", "DEP"]
     assert everyone[0]["customdata"] != same[0]["customdata"], "fewer countries counted"
 
 

@@ -124,7 +124,7 @@ def test_stage_and_regions_are_kept_and_checked(session: Session) -> None:
     stored = surveys.load_answers(session, survey_id=survey_id)["KOS-01"]
     assert (stored.stage, stored.regions) == ("production", "Bretagne")
     with pytest.raises(ValueError, match="stage"):
-        AnswerInput(element_id="KOS-01", status="IMPL", stage="everywhere")  # type: ignore[arg-type]
+        AnswerInput(element_id="KOS-01", status="IMPL", stage="everywhere")
 
 
 def test_unknowns_block_submission_until_confirmed_and_are_counted(session: Session) -> None:

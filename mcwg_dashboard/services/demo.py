@@ -184,7 +184,8 @@ def load_demo(session: Session, *, actor: Actor, today: dt.date | None = None, s
                 session.add(_demo_profile(survey, _at(survey_round.opens_on, 2, today)))
                 report.surveys += 1
                 share = 0.6 if state == SurveyState.DRAFT else 1.0
-                unknown = set(list(checklist.elements)[-UNKNOWN_ELEMENTS.get(country.code, 0) :]) if is_open else set()
+                skipped = UNKNOWN_ELEMENTS.get(country.code, 0) if is_open else 0
+                unknown = set(list(checklist.elements)[-skipped:]) if skipped else set()
                 for element_id, element in checklist.elements.items():
                     if (share < 1.0 and rng.random() > share) or element_id in unknown:
                         continue

@@ -11,7 +11,7 @@ from mcwg_dashboard.checklist import Checklist
 from mcwg_dashboard.models import Answer
 from mcwg_dashboard.services.surveys import AnswerInput
 
-FIELDS = ("status", "note", "evidence_url", "target_date")
+FIELDS = ("status", "note", "evidence_url", "target_date", "stage", "regions")
 # element ID -> the saved values the form started from, plus the answer's version (0: none saved yet)
 Baseline = dict[str, dict[str, Any]]
 
@@ -31,6 +31,8 @@ def baseline_from_answers(checklist: Checklist, answers: dict[str, Answer]) -> B
                 "note": "",
                 "evidence_url": "",
                 "target_date": None,
+                "stage": "",
+                "regions": "",
                 "version": 0,
             }
         else:
@@ -39,9 +41,25 @@ def baseline_from_answers(checklist: Checklist, answers: dict[str, Answer]) -> B
                 "note": answer.note,
                 "evidence_url": answer.evidence_url,
                 "target_date": answer.target_date,
+                "stage": answer.stage,
+                "regions": answer.regions,
                 "version": answer.version,
             }
     return baseline
+
+
+NOT_APPLICABLE = "NA"
+
+
+def proposed_not_applicable(checklist: Checklist, baseline: Baseline, applies: dict[str, bool]) -> set[str]:
+    """Elements still unanswered that the member's profile makes irrelevant: the form proposes Not applicable for
+    them, and saving confirms it."""
+    default = checklist.scale.default.code
+    return {
+        element_id
+        for element_id, values in baseline.items()
+        if values["version"] == 0 and values["status"] == default and not applies.get(element_id, True)
+    }
 
 
 def _normalise(values: dict[str, Any]) -> dict[str, Any]:
@@ -53,6 +71,8 @@ def _normalise(values: dict[str, Any]) -> dict[str, Any]:
         "note": (values.get("note") or "").strip(),
         "evidence_url": (values.get("evidence_url") or "").strip(),
         "target_date": target,
+        "stage": values.get("stage") or "",
+        "regions": (values.get("regions") or "").strip(),
     }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 from sqlmodel import select
 
-from mcwg_dashboard.checklist import Checklist, Element
+from mcwg_dashboard.checklist import WATCH_LABEL, Checklist, Element
 from mcwg_dashboard.db import session_scope
 from mcwg_dashboard.excel import (
     MAX_UPLOAD_BYTES,
@@ -30,11 +30,14 @@ from mcwg_dashboard.services.rounds import open_rounds
 from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import demo_banner, get_engine
 from mcwg_dashboard.ui.dashboard import clear_caches
+from mcwg_dashboard.ui.profile_form import profile_section
 from mcwg_dashboard.ui.survey_form import (
     FIELDS,
+    NOT_APPLICABLE,
     Baseline,
     baseline_from_answers,
     changed_answers,
+    proposed_not_applicable,
     widget_key,
 )
 from mcwg_dashboard.ui.text import escape_markdown
@@ -76,7 +79,9 @@ with session_scope(engine) as session:
     checklist = checklist_for_version(session, survey_round.checklist_version_id)
     survey = surveys.find_survey(session, round_id=selected_round, country_code=country_code)
     answers = surveys.load_answers(session, survey_id=survey.id) if survey and survey.id else {}
+    profile = surveys.survey_profile(session, survey.id) if survey and survey.id else None
     history = survey_history(session, round_name=survey_round.name, country_code=country_code)
+applies = surveys.applicability(checklist, profile)
 
 scope = f"{round_id}:{country_code}"
 base_key = f"baseline:{scope}"
@@ -86,9 +91,27 @@ baseline: Baseline = st.session_state[base_key]
 errors: dict[str, list[str]] = st.session_state.setdefault(f"errors:{scope}", {})
 conflicts: dict[str, str] = st.session_state.setdefault(f"conflicts:{scope}", {})
 
+proposed = proposed_not_applicable(checklist, baseline, applies)
 for element_id, values in baseline.items():
     for field in FIELDS:
         st.session_state.setdefault(widget_key(scope, element_id, field), values[field])
+    if element_id in proposed:
+        st.session_state.setdefault(f"proposed:{scope}:{element_id}", True)
+        if st.session_state[widget_key(scope, element_id, "status")] == baseline[element_id]["status"]:
+            st.session_state[widget_key(scope, element_id, "status")] = NOT_APPLICABLE
+
+
+def _after_profile_saved() -> None:
+    """Untouched unanswered elements follow the new profile: drop their proposal so the next run proposes afresh."""
+    default = checklist.scale.default.code
+    for element_id, values in baseline.items():
+        key = widget_key(scope, element_id, "status")
+        untouched = all(
+            st.session_state.get(widget_key(scope, element_id, f)) == values[f] for f in FIELDS if f != "status"
+        )
+        if values["version"] == 0 and untouched and st.session_state.get(key) in (default, NOT_APPLICABLE):
+            st.session_state[key] = default
+            st.session_state.pop(f"proposed:{scope}:{element_id}", None)
 
 
 def _widget_values(element_id: str) -> dict[str, Any]:
@@ -168,7 +191,7 @@ def _reload(set_code: str) -> None:
 
 def _unsaved_sets() -> list[str]:
     unsaved = []
-    for rec_set in checklist.sets:
+    for rec_set in checklist.asked_sets:
         if any(
             {f: _widget_values(e.id)[f] for f in FIELDS} != {f: baseline[e.id][f] for f in FIELDS}
             for e in rec_set.elements
@@ -188,8 +211,8 @@ summary = st.columns(3)
 summary[0].metric("Survey state", state.capitalize())
 summary[1].metric("Answered (saved)", f"{answered} / {total}")
 summary[2].metric("Checklist version", checklist.version)
-progress_columns = st.columns(len(checklist.sets))
-for column, rec_set in zip(progress_columns, checklist.sets, strict=True):
+progress_columns = st.columns(len(checklist.asked_sets))
+for column, rec_set in zip(progress_columns, checklist.asked_sets, strict=True):
     done, count = completion[rec_set.code]
     column.progress(done / count, text=f"{rec_set.code}: {done}/{count}")
 
@@ -202,6 +225,22 @@ if locked:
     )
 elif survey is not None and survey.state_comment:
     st.warning(f"**Message from the focus group:** {escape_markdown(survey.state_comment)}")
+
+profile_section(
+    engine,
+    user=user,
+    round_id=selected_round,
+    country_code=country_code,
+    profile=profile,
+    locked=locked,
+    on_saved=_after_profile_saved,
+)
+if proposed and not locked:
+    st.info(
+        f"{len(proposed)} unanswered element(s) do not apply to your deployment profile and are proposed as "
+        "Not applicable. Check them and save each set to confirm.",
+        icon=":material/rule:",
+    )
 
 
 def _confirm_carried() -> None:
@@ -244,13 +283,20 @@ if carried and not locked:
     )
 
 
+STAGES: list[str] = list(surveys.STAGE_LABELS)
+
+
 def _element_block(element: Element, scale_codes: list[str], disabled: bool) -> None:
     with st.container(border=True):
         badges = []
         if element.level_text:
             badges.append(f"metadata level {element.level_text}")
+        if element.is_watch:
+            badges.append(f"{WATCH_LABEL}: never scored")
         if element.inferred:
             badges.append("inferred: the FG may refine it")
+        if not applies.get(element.id, True):
+            badges.append("does not apply to your profile")
         badge_text = f"  \n:gray[{' · '.join(badges)}]" if badges else ""
         st.markdown(f"**{element.id} · {escape_markdown(element.title)}**{badge_text}")
         st.caption(escape_markdown(element.explanation))
@@ -272,6 +318,8 @@ def _element_block(element: Element, scale_codes: list[str], disabled: bool) -> 
             disabled=disabled,
             help="Required when the status is Planned.",
         )
+        if st.session_state.get(f"proposed:{scope}:{element.id}"):
+            st.caption(":blue[Proposed Not applicable from your deployment profile: save to confirm, or change it.]")
         note_col, url_col = st.columns(2)
         note_col.text_area(
             f"Note on {element.id}",
@@ -279,7 +327,24 @@ def _element_block(element: Element, scale_codes: list[str], disabled: bool) -> 
             height=68,
             disabled=disabled,
             max_chars=4000,
-            help="Required for “Implemented – variant” and “Partially implemented”.",
+            help="Required for “Implemented – variant”, “Partially implemented” and “Not planned” (the reason), and "
+            "for “Not applicable” when your profile does not make it so.",
+        )
+        stage_col, regions_col = st.columns(2)
+        stage_col.selectbox(
+            f"Stage of {element.id}",
+            STAGES,
+            format_func=lambda stage: surveys.STAGE_LABELS[stage],
+            key=widget_key(scope, element.id, "stage"),
+            disabled=disabled,
+            help="Whether it is in the national specification only, or in production.",
+        )
+        regions_col.text_input(
+            f"Regions covered by {element.id}",
+            key=widget_key(scope, element.id, "regions"),
+            disabled=disabled,
+            placeholder="all regions",
+            max_chars=400,
         )
         url_col.text_input(
             f"Evidence URL for {element.id}",
@@ -317,14 +382,11 @@ def _render_set_tabs(checklist: Checklist) -> None:
     scale_codes = checklist.scale.codes
     # Stable labels and a key keep the chosen tab selected when a save reruns the page
     # (completion counts live in the progress bars above, not in the labels).
-    tabs = st.tabs([s.code for s in checklist.sets], key=f"tabs:{scope}")
-    for tab, rec_set in zip(tabs, checklist.sets, strict=True):
+    tabs = st.tabs([s.code for s in checklist.asked_sets], key=f"tabs:{scope}")
+    for tab, rec_set in zip(tabs, checklist.asked_sets, strict=True):
         with tab:
             st.markdown(f"#### {escape_markdown(rec_set.title)}")
-            st.caption(
-                f"Version {rec_set.version} of {rec_set.date:%B %Y} · {rec_set.status.replace('_', ' ')}. "
-                + escape_markdown(rec_set.summary)
-            )
+            st.caption(f"Version {rec_set.version} · {rec_set.maturity}. " + escape_markdown(rec_set.summary))
             with st.form(f"form:{scope}:{rec_set.code}", border=False):
                 for element in rec_set.elements:
                     _element_block(element, scale_codes, locked)
@@ -498,14 +560,16 @@ st.subheader("Submit")
 if not locked:
     unsaved = _unsaved_sets()
     missing = surveys.missing_answers(checklist, answers)
+    accept_unknown = False
     if unsaved:
         st.warning(f"Unsaved changes in {', '.join(unsaved)}: save them before you submit.")
     elif missing:
-        st.info(
-            f"{len(missing)} element(s) still need an answer before you can submit: {', '.join(missing[:12])}"
-            + ("…" if len(missing) > 12 else "")
+        st.info(f"{len(missing)} element(s) are still Unknown: {', '.join(missing)}.")
+        accept_unknown = st.checkbox(
+            f"Submit with these {len(missing)} element(s) as Unknown: they count as unanswered and are never scored",
+            key=f"accept_unknown:{scope}",
         )
-    ready = not unsaved and not missing and survey is not None
+    ready = not unsaved and (not missing or accept_unknown) and survey is not None
     if st.button("Submit survey", key=f"submit:{scope}", disabled=not ready, type="primary"):
         st.session_state[f"confirm_submit:{scope}"] = True
     if st.session_state.get(f"confirm_submit:{scope}"):
@@ -519,7 +583,13 @@ if not locked:
             assert survey is not None and survey.id is not None
             with session_scope(engine) as session:
                 try:
-                    surveys.submit_survey(session, actor=user, survey_id=survey.id, expected_version=survey.version)
+                    surveys.submit_survey(
+                        session,
+                        actor=user,
+                        survey_id=survey.id,
+                        expected_version=survey.version,
+                        accept_unknown=accept_unknown,
+                    )
                 except ValidationFailed as exc:
                     errors.update(exc.problems)
                     _flash(
