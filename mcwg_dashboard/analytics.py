@@ -129,6 +129,17 @@ def status_distribution(answers: pd.DataFrame, scale: AnswerScale) -> pd.DataFra
     return pd.DataFrame({"status": scale.codes, "count": [int(counts.get(code, 0)) for code in scale.codes]})
 
 
+def status_counts(answers: pd.DataFrame, scale: AnswerScale) -> pd.DataFrame:
+    """Per element (ID and title): how many answers have each status, one column per status that occurs, labelled
+    with glyph and label (for lists that are shown but not scored)."""
+    if answers.empty:
+        return pd.DataFrame(columns=["Element", "Title"])
+    counts = pd.crosstab([answers["element_id"], answers["element_title"]], answers["status"])
+    counts = counts.reindex(columns=[c for c in scale.codes if c in counts.columns])
+    counts.columns = [scale.get(code).display for code in counts.columns]
+    return counts.reset_index().rename(columns={"element_id": "Element", "element_title": "Title"})
+
+
 CHANGE_KINDS = ["upgrade", "downgrade", "new", "changed", "unchanged"]
 
 

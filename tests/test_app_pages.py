@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from mcwg_dashboard.config import get_settings
 from mcwg_dashboard.db import make_engine
 from mcwg_dashboard.excel import export_survey_workbook
-from mcwg_dashboard.models import Answer, CountrySurvey, SurveyRound
+from mcwg_dashboard.models import Answer, CountrySurvey, DeploymentProfile, SurveyRound
 from mcwg_dashboard.services import surveys, users
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.setup import initialise
@@ -269,8 +269,25 @@ def test_overview_shows_key_figures_charts_and_map(isolated_settings: Path) -> N
     assert metrics["Members"] == "11"
     assert metrics["Surveys submitted"] == "5 / 11"
     assert metrics["Overall adoption score"].endswith("%")
-    assert len(at.get("plotly_chart")) == 3  # set scores, map, completion
+    charts = [chart.key for chart in at.get("plotly_chart")]
+    assert charts == [
+        "chart-2026-adoption-survey-set-scores",
+        "chart-2026-adoption-survey-draft-set-scores",
+        "overview-map",
+        "chart-2026-adoption-survey-completion",
+    ]
+    # The headline counts the finalized sets only; the sets in progress are shown apart, labelled as drafts.
+    assert _figure(at, 0)["data"][0]["y"] and set(_figure(at, 0)["data"][0]["y"]) == {"SPP", "META", "KOS"}
+    assert set(_figure(at, 1)["data"][0]["y"]) == {"KIN", "DEP"}
+    assert "draft recommendations" in _figure(at, 1)["layout"]["title"]["text"]
+    assert any("MADO alignment (beyond the MCWG text)" in h.value for h in at.subheader)
     assert any("Not started yet" in w.value for w in at.warning)
+    frames = [df.value for df in at.dataframe]
+    profiles = next(f for f in frames if "Transaction stacks" in f.columns)
+    assert (profiles["Architectures"] != "no profile yet").all(), "every demo member has a profile"
+    assert set(profiles[profiles["From round"] != ""]["Code"]) == {"CZ", "FR", "NO"}, "not started: last round's"
+    participation = next(f for f in frames if "Survey answered" in f.columns)
+    assert participation["Survey answered"].sum() == 5
 
 
 def test_shared_matrix_link_reproduces_the_filtered_view(isolated_settings: Path) -> None:
@@ -437,3 +454,38 @@ def test_admin_validates_and_publishes_from_the_review_page(isolated_settings: P
     engine.dispose()
     # Sending back needs a comment: the button stays disabled without one.
     assert at.button(key=f"send_back:{denmark.id}").disabled
+
+
+def test_survey_profile_proposes_not_applicable_and_saving_confirms_it(external_database: str) -> None:
+    at = _app("mcwg_dashboard/views/survey.py")
+    at.selectbox(key="survey_country").set_value("FR").run()
+    scope, _ = _scope(external_database, "FR")
+    assert at.selectbox(key=widget_key(scope, "SPP-06", "status")).value == "UNK", "no profile: nothing proposed"
+    next(m for m in at.multiselect if m.label == "Architectures").set_value(["A"])
+    next(m for m in at.multiselect if m.label == "Transaction stacks").set_value(["XDS-I.b"])
+    next(b for b in at.button if b.label == "Save the profile").click().run()
+    assert not at.exception
+    # A with XDS-I.b: MHD (SPP-05) and the cross-community elements of B (SPP-06, SPP-09) do not apply.
+    for element_id in ("SPP-05", "SPP-06", "SPP-09"):
+        assert at.selectbox(key=widget_key(scope, element_id, "status")).value == "NA", element_id
+    assert at.selectbox(key=widget_key(scope, "SPP-04", "status")).value == "UNK"
+    assert any("proposed as Not applicable" in i.value for i in at.info)
+    survey, answers = _stored(external_database, "FR")
+    assert survey is not None and answers == {}, "a proposal is not an answer until saved"
+    at.button(key=f"save:{scope}:SPP").click().run()
+    assert not at.exception
+    _, answers = _stored(external_database, "FR")
+    assert {e: a.status for e, a in answers.items()} == {"SPP-05": "NA", "SPP-06": "NA", "SPP-09": "NA"}
+
+
+def test_survey_profile_errors_name_the_field_and_save_nothing(external_database: str) -> None:
+    at = _app("mcwg_dashboard/views/survey.py")
+    at.selectbox(key="survey_country").set_value("FR").run()
+    next(m for m in at.multiselect if m.label == "Architectures").set_value(["A"])
+    next(m for m in at.multiselect if m.label == "Transaction stacks").set_value(["XCA-I"])
+    next(b for b in at.button if b.label == "Save the profile").click().run()
+    assert any("Transaction stacks" in e.value or "goes with architecture B" in e.value for e in at.error)
+    engine = make_engine(external_database)
+    with Session(engine) as session:
+        assert session.exec(select(DeploymentProfile)).first() is None
+    engine.dispose()

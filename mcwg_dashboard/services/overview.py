@@ -6,11 +6,11 @@ import pandas as pd
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from mcwg_dashboard.models import Answer, Country, CountrySurvey
+from mcwg_dashboard.models import Answer, ChangeProposal, Country, CountrySurvey, SurveyState
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.rounds import list_rounds
 
-COLUMNS = ["Round", "Country", "Code", "State", "Answered", "Last change"]
+COLUMNS = ["Round", "Country", "Code", "State", "Answered", "Unknown", "Last change"]
 
 
 def survey_status_table(session: Session, *, round_id: int | None = None) -> pd.DataFrame:
@@ -55,6 +55,8 @@ def survey_status_table(session: Session, *, round_id: int | None = None) -> pd.
                     "Code": country.code,
                     "State": survey.state if survey else "not started",
                     "Answered": answered / total if total else 0.0,
+                    # Elements still Unknown (a survey may be submitted with some, once the country confirms them).
+                    "Unknown": total - answered,
                     "Last change": last.strftime("%Y-%m-%d") if last else "",
                 }
             )
@@ -85,3 +87,36 @@ def reconfirmation_table(session: Session, round_id: int) -> pd.DataFrame:
         columns=RECONFIRMATION_COLUMNS,
     )
     return table
+
+
+PARTICIPATION_COLUMNS = ["Country", "Code", "Survey answered", "Survey state", "Change proposals raised"]
+_HANDED_IN = (SurveyState.SUBMITTED.value, SurveyState.VALIDATED.value, SurveyState.PUBLISHED.value)
+
+
+def participation_table(session: Session, round_id: int) -> pd.DataFrame:
+    """Participation, not adoption (formerly TRK-01 and TRK-02, now derived, never asked or scored): whether each
+    member handed in its survey of the round, and how many change proposals it raised (the whole register)."""
+    states = {
+        code: state
+        for code, state in session.exec(
+            select(CountrySurvey.country_code, CountrySurvey.state).where(CountrySurvey.round_id == round_id)
+        )
+    }
+    raised = dict(
+        session.exec(
+            select(col(ChangeProposal.country_code), func.count(col(ChangeProposal.id))).group_by(
+                col(ChangeProposal.country_code)
+            )
+        ).all()
+    )
+    rows = [
+        (
+            country.name,
+            country.code,
+            states.get(country.code) in _HANDED_IN,
+            states.get(country.code, "not started"),
+            int(raised.get(country.code, 0)),
+        )
+        for country in session.exec(select(Country).order_by(Country.name))
+    ]
+    return pd.DataFrame(rows, columns=PARTICIPATION_COLUMNS)

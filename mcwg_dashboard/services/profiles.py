@@ -13,14 +13,14 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from sqlalchemy import select as sa_select
 from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from mcwg_dashboard.checklist import ARCHITECTURES, STACKS, Architecture, Stack
-from mcwg_dashboard.models import Country, CountrySurvey, DeploymentProfile, utcnow
+from mcwg_dashboard.models import Country, CountrySurvey, DeploymentProfile, SurveyRound, utcnow
 from mcwg_dashboard.services import audit
 from mcwg_dashboard.services.actors import Actor
 from mcwg_dashboard.services.errors import ConflictError, ValidationFailed
-from mcwg_dashboard.services.surveys import editable_survey, survey_profile
+from mcwg_dashboard.services.surveys import copy_profile, editable_survey, survey_profile
 from mcwg_dashboard.services.transaction import transaction
 
 Repository = Literal["central", "distributed"]
@@ -203,55 +203,74 @@ def carry_profile(session: Session, *, source_survey_id: int, target_survey_id: 
     old = get_profile(session, survey_id=source_survey_id)
     if old is None:
         return False
-    session.add(
-        DeploymentProfile(
-            survey_id=target_survey_id,
-            architectures=old.architectures,
-            stacks=old.stacks,
-            repositories=old.repositories,
-            scope=old.scope,
-            regions=old.regions,
-            note=old.note,
-            carried_over=True,
-            updated_by=old.updated_by,
-            updated_at=old.updated_at,
-        )
-    )
+    copy_profile(session, old, target_survey_id=target_survey_id)
     return True
 
 
-PROFILE_COLUMNS = [
-    "country_code",
-    "country_name",
-    "survey_state",
-    "architectures",
-    "stacks",
-    "repositories",
-    "scope",
-    "regions",
-    "note",
-    "carried_over",
-    "updated_by",
-    "updated_at",
-]
+PROFILE_FIELDS = ["architectures", "stacks", "repositories", "scope", "regions", "note", "carried_over"]
+PROFILE_COLUMNS = ["country_code", "country_name", "survey_state", *PROFILE_FIELDS, "from_round"]
 
 
 def profile_frame(session: Session, *, round_id: int) -> pd.DataFrame:
-    """Every member of the round with its profile (empty cells where it has none), for the side-by-side table."""
+    """Every member with its profile for the round, side by side: the round's own, else the most recent earlier one
+    (`from_round` names that round); empty cells for a member that never gave one."""
+    this = session.get(SurveyRound, round_id)
+    members = pd.DataFrame(
+        [(c.code, c.name) for c in session.exec(select(Country).order_by(col(Country.code)))],
+        columns=["country_code", "country_name"],
+    )
+    states = dict(
+        session.exec(
+            select(CountrySurvey.country_code, CountrySurvey.state).where(CountrySurvey.round_id == round_id)
+        ).all()
+    )
+    members["survey_state"] = members["country_code"].map(states).fillna("not started")
+    if this is None:
+        return members.reindex(columns=PROFILE_COLUMNS)
     query = (
         sa_select(
-            col(Country.code),
-            col(Country.name),
-            col(CountrySurvey.state),
-            *(col(getattr(DeploymentProfile, name)) for name in PROFILE_COLUMNS[3:]),
+            col(CountrySurvey.country_code),
+            col(SurveyRound.id),
+            col(SurveyRound.name),
+            col(SurveyRound.opens_on),
+            *(col(getattr(DeploymentProfile, name)) for name in PROFILE_FIELDS),
         )
-        .select_from(Country)
-        .outerjoin(
-            CountrySurvey,
-            (col(CountrySurvey.country_code) == col(Country.code)) & (col(CountrySurvey.round_id) == round_id),
-        )
-        .outerjoin(DeploymentProfile, col(DeploymentProfile.survey_id) == col(CountrySurvey.id))
-        .order_by(col(Country.code))
+        .select_from(DeploymentProfile)
+        .join(CountrySurvey, col(CountrySurvey.id) == col(DeploymentProfile.survey_id))
+        .join(SurveyRound, col(SurveyRound.id) == col(CountrySurvey.round_id))
+        .where(col(SurveyRound.opens_on) <= this.opens_on)
     )
-    rows = [tuple(row) for row in session.connection().execute(query)]
-    return pd.DataFrame.from_records(rows, columns=PROFILE_COLUMNS)
+    found = pd.DataFrame.from_records(
+        [tuple(row) for row in session.connection().execute(query)],
+        columns=["country_code", "round_id", "round_name", "opens_on", *PROFILE_FIELDS],
+    )
+    found["own"] = found["round_id"] == round_id
+    found = found.sort_values(["own", "opens_on", "round_id"], ascending=False).drop_duplicates("country_code")
+    found["from_round"] = found["round_name"].where(~found["own"], "")
+    return members.merge(found[["country_code", *PROFILE_FIELDS, "from_round"]], on="country_code", how="left")[
+        PROFILE_COLUMNS
+    ]
+
+
+def profile_display_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """profile_frame for people: stack labels, plain headers, "no profile yet" where a member has none."""
+    shown = pd.DataFrame(
+        {
+            "Member": frame["country_name"],
+            "Code": frame["country_code"],
+            "Architectures": frame["architectures"].fillna("").str.replace(",", ", "),
+            "Transaction stacks": frame["stacks"].map(
+                lambda text: ", ".join(Stack(code).label for code in codes(text)) if isinstance(text, str) else ""
+            ),
+            "Manifest repositories": frame["repositories"].fillna("").str.replace(",", ", "),
+            "Scope": [
+                ("regional: " + str(regions) if scope == "regional" else str(scope)) if isinstance(scope, str) else ""
+                for scope, regions in zip(frame["scope"], frame["regions"], strict=True)
+            ],
+            "Note": frame["note"].fillna(""),
+            "Carried over": frame["carried_over"].map(lambda v: "yes, not yet confirmed" if v is True else ""),
+            "From round": frame["from_round"].fillna(""),
+        }
+    )
+    shown.loc[shown["Architectures"] == "", "Architectures"] = "no profile yet"
+    return shown

@@ -109,11 +109,15 @@ def open_survey(session: Session, *, actor: Actor, round_id: int, country_code: 
         raise InvalidState(f"The round {survey_round.name!r} is closed: its surveys can no longer be started.")
     if session.get(Country, country_code) is None:
         raise NotFound(f"There is no member with code {country_code!r}.")
+    earlier_profile = latest_profile(session, country_code=country_code, survey_round=survey_round)
     try:
         with transaction(session):
             survey = CountrySurvey(round_id=round_id, country_code=country_code)
             session.add(survey)
             session.flush()
+            if earlier_profile is not None:
+                # What the member ran last time is the best first guess: carried over until confirmed.
+                copy_profile(session, earlier_profile, target_survey_id=survey.id or 0)
             audit.record(
                 session,
                 actor=actor,
@@ -159,6 +163,38 @@ def editable_survey(session: Session, actor: Actor, survey_id: int) -> tuple[Cou
 
 def survey_profile(session: Session, survey_id: int) -> DeploymentProfile | None:
     return session.exec(select(DeploymentProfile).where(DeploymentProfile.survey_id == survey_id)).first()
+
+
+def latest_profile(session: Session, *, country_code: str, survey_round: SurveyRound) -> DeploymentProfile | None:
+    """The member's profile in this round, else in the most recent earlier round that has one."""
+    return session.exec(
+        select(DeploymentProfile)
+        .join(CountrySurvey, col(CountrySurvey.id) == col(DeploymentProfile.survey_id))
+        .join(SurveyRound, col(SurveyRound.id) == col(CountrySurvey.round_id))
+        .where(
+            col(CountrySurvey.country_code) == country_code,
+            col(SurveyRound.opens_on) <= survey_round.opens_on,
+        )
+        .order_by(col(SurveyRound.opens_on).desc(), col(SurveyRound.id).desc())
+    ).first()
+
+
+def copy_profile(session: Session, old: DeploymentProfile, *, target_survey_id: int) -> None:
+    """Carry a profile into another survey (inside the caller's transaction), marked carried over."""
+    session.add(
+        DeploymentProfile(
+            survey_id=target_survey_id,
+            architectures=old.architectures,
+            stacks=old.stacks,
+            repositories=old.repositories,
+            scope=old.scope,
+            regions=old.regions,
+            note=old.note,
+            carried_over=True,
+            updated_by=old.updated_by,
+            updated_at=old.updated_at,
+        )
+    )
 
 
 def applicability(checklist: Checklist, profile: DeploymentProfile | None) -> dict[str, bool]:

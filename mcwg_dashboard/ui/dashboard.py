@@ -19,7 +19,8 @@ from mcwg_dashboard.models import Country, SurveyRound
 from mcwg_dashboard.services.actors import Role
 from mcwg_dashboard.services.answer_data import PUBLISHED_STATES, SHARED_STATES, load_answer_frame
 from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
-from mcwg_dashboard.services.overview import reconfirmation_table, survey_status_table
+from mcwg_dashboard.services.overview import participation_table, reconfirmation_table, survey_status_table
+from mcwg_dashboard.services.profiles import profile_frame
 from mcwg_dashboard.services.proposals import all_transition_events, proposal_frame
 from mcwg_dashboard.services.rounds import list_rounds
 from mcwg_dashboard.ui.auth import current_user
@@ -71,6 +72,8 @@ _FRAMES: dict[str, Callable[..., pd.DataFrame]] = {
     "proposals": proposal_frame,
     "proposal_transitions": all_transition_events,
     "reconfirmation": reconfirmation_table,
+    "participation": participation_table,
+    "profiles": lambda session, round_id: profile_frame(session, round_id=round_id),
 }
 
 
@@ -107,6 +110,16 @@ def proposal_transitions() -> pd.DataFrame:
 def reconfirmation_frame(round_id: int) -> pd.DataFrame:
     """Re-confirmation progress of a round (counts only, drafts included; members and up)."""
     return _frame(_url(), "reconfirmation", round_id)
+
+
+def participation_frame(round_id: int) -> pd.DataFrame:
+    """Per member: survey handed in this round, change proposals raised (members and up)."""
+    return _frame(_url(), "participation", round_id)
+
+
+def profiles_frame(round_id: int) -> pd.DataFrame:
+    """Every member's deployment profile in the round, side by side (members and up)."""
+    return _frame(_url(), "profiles", round_id)
 
 
 def checklist_of_round(round_id: int | None) -> Checklist | None:

@@ -46,13 +46,15 @@ def profile_section(
     round_id: int,
     country_code: str,
     profile: DeploymentProfile | None,
+    survey_id: int | None,
     locked: bool,
     on_saved: Callable[[], None],
 ) -> None:
     """Show and edit the profile; saving goes through services.profiles (permission, checks, audit, versions)."""
     scope = f"profile:{round_id}:{country_code}"
     title = "Deployment profile: " + profile_summary(profile)
-    carried = profile is not None and profile.carried_over
+    from_earlier = profile is not None and profile.survey_id != survey_id
+    carried = profile is not None and (profile.carried_over or from_earlier)
     with st.expander(title, expanded=profile is None or carried, icon=":material/lan:"):
         st.caption(
             "Which deployment architectures, transaction stacks and manifest repositories your country or region "
@@ -114,13 +116,16 @@ def profile_section(
     st.session_state[f"{scope}:errors"] = {}
     with session_scope(engine) as session:
         try:
+            parsed = profiles.parse_profile(values)
             survey = surveys.open_survey(session, actor=user, round_id=round_id, country_code=country_code)
+            if from_earlier:
+                # Opening the survey carried the earlier profile into it: that copy is what this save replaces.
+                copied = profiles.get_profile(session, survey_id=survey.id or 0)
+                expected = copied.version if copied else 0
+            else:
+                expected = profile.version if profile else 0
             profiles.save_profile(
-                session,
-                actor=user,
-                survey_id=survey.id or 0,
-                profile=profiles.parse_profile(values),
-                expected_version=profile.version if profile else 0,
+                session, actor=user, survey_id=survey.id or 0, profile=parsed, expected_version=expected
             )
         except ValidationFailed as exc:
             st.session_state[f"{scope}:errors"] = exc.problems

@@ -6,6 +6,8 @@ import streamlit as st
 from mcwg_dashboard import analytics
 from mcwg_dashboard.charts.adoption import completion_bars, percent, score_bars
 from mcwg_dashboard.charts.map import MAP_PLOTLY_CONFIG, adoption_map
+from mcwg_dashboard.checklist import DRAFT_LABEL, WATCH_LABEL
+from mcwg_dashboard.services.profiles import profile_display_table
 from mcwg_dashboard.ui.context import demo_banner
 from mcwg_dashboard.ui.dashboard import (
     answer_frame,
@@ -14,6 +16,8 @@ from mcwg_dashboard.ui.dashboard import (
     downloads,
     empty_state,
     is_public_view,
+    participation_frame,
+    profiles_frame,
     reconfirmation_frame,
     round_picker,
     rounds_frame,
@@ -46,32 +50,50 @@ if is_public_view():
 else:
     figures[1].metric("Surveys submitted", f"{submitted} / {len(members)}")
     figures[2].metric("Surveys validated", f"{validated} / {len(members)}")
-figures[3].metric("Overall adoption score", percent(analytics.overall_score(answers)))
+headline = analytics.headline(answers)
+final_sets = [s.code for s in checklist.sets if s.is_final] if checklist is not None else []
+figures[3].metric(
+    "Overall adoption score",
+    percent(analytics.overall_score(headline)),
+    help=f"Finalized recommendation sets only ({', '.join(final_sets)}).",
+)
 basis = (
     "Figures use published answers only."
     if is_public_view()
     else "Figures use submitted answers only; drafts stay with their country until submitted."
 )
 st.caption(
-    f"{basis} The adoption score is the mean score weight of the answers (Implemented 100 %, variant 85 %, "
-    "partial 50 %, planned 25 %, under consideration 10 %, not planned 0 %); Not applicable and Unknown are left out."
+    f"{basis} Headline figures (overall score, score per member, map) count the finalized recommendation sets "
+    f"({', '.join(final_sets)}) only; sets still in progress are shown apart as {DRAFT_LABEL}, and the "
+    f"{WATCH_LABEL} list is never scored. The adoption score is the mean score weight of the answers (Implemented "
+    "100 %, variant 85 %, partial 50 %, planned 25 %, under consideration 10 %, not planned 0 %); Not applicable and "
+    "Unknown are left out."
 )
 
 if answers.empty:
     empty_state(f"No country has submitted its survey for {round_name} yet, so there is nothing to chart.")
 else:
     left, right = st.columns(2)
+    titles = {s.code: s.title for s in checklist.sets} if checklist is not None else {}
     with left:
-        set_scores = analytics.adoption_scores(answers, ["set_code"])
-        titles = {s.code: s.title for s in checklist.sets} if checklist is not None else {}
+        set_scores = analytics.adoption_scores(headline, ["set_code"])
         set_scores["title"] = set_scores["set_code"].map(titles)
         show_chart(
-            score_bars(set_scores, label="set_code", hover="title", title="Adoption score per recommendation set"),
+            score_bars(set_scores, label="set_code", hover="title", title="Adoption score per finalized set"),
             name=f"{round_name} set scores",
             data=set_scores,
         )
+        draft = analytics.in_scope(answers, analytics.DRAFT)
+        if not draft.empty:
+            draft_scores = analytics.adoption_scores(draft, ["set_code"])
+            draft_scores["title"] = draft_scores["set_code"].map(titles)
+            show_chart(
+                score_bars(draft_scores, label="set_code", hover="title", title=f"Sets in progress: {DRAFT_LABEL}"),
+                name=f"{round_name} draft set scores",
+                data=draft_scores,
+            )
     with right:
-        country_scores = analytics.adoption_scores(answers, ["country_code", "country_name"])
+        country_scores = analytics.adoption_scores(headline, ["country_code", "country_name"])
         scores = members[["code", "name"]].rename(columns={"code": "country_code", "name": "country_name"})
         scores = scores.merge(country_scores, on=["country_code", "country_name"], how="left")
         scores["detail"] = [
@@ -81,8 +103,36 @@ else:
         st.plotly_chart(map_figure, theme=None, config=MAP_PLOTLY_CONFIG, key="overview-map")
         downloads(name=f"{round_name} country scores", data=scores, figure=map_figure)
 
+    watch = analytics.in_scope(answers, analytics.WATCH)
+    if not watch.empty and checklist is not None:
+        st.subheader(WATCH_LABEL)
+        st.caption(
+            "Items from IHE MADO and DICOM CP-2595, after the MCWG sets: kept to see where members stand, never scored."
+        )
+        counts = analytics.status_counts(watch, checklist.scale)
+        st.dataframe(counts, hide_index=True)
+
 if is_public_view():
     st.stop()  # how far drafts have come is not public
+
+st.subheader("Deployment profiles")
+st.caption(
+    "What each member runs this round (architectures, transaction stacks, manifest repositories, scope), as its "
+    "representative set it; not scored. Empty rows: no profile yet."
+)
+profiles_table = profile_display_table(profiles_frame(round_id))
+st.dataframe(profiles_table, hide_index=True)
+downloads(name=f"{round_name} deployment profiles", data=profiles_table)
+
+st.subheader("Participation")
+participation = participation_frame(round_id)
+st.caption(
+    f"Tracking and adoption ({DRAFT_LABEL}): participation, not adoption. Derived from the survey states of "
+    f"{round_name} and the change-proposal register; never asked and never scored. "
+    f"{int(participation['Survey answered'].sum())} of {len(participation)} members handed in their survey; "
+    f"{int((participation['Change proposals raised'] > 0).sum())} raised change proposals."
+)
+st.dataframe(participation, hide_index=True)
 
 st.subheader("Completion per member")
 stale = analytics.stale_answers(answer_frame([round_id]))
@@ -102,6 +152,9 @@ with right:
             "Answered": st.column_config.ProgressColumn("Answered", min_value=0, max_value=1, format="percent"),
             "Old answers": st.column_config.NumberColumn(
                 "Old answers", help="Answers given before this round opened, or flagged for re-confirmation"
+            ),
+            "Unknown": st.column_config.NumberColumn(
+                "Unknown", help="Elements still Unknown: unanswered, never scored (a survey may be handed in with some)"
             ),
         },
     )

@@ -79,7 +79,8 @@ with session_scope(engine) as session:
     checklist = checklist_for_version(session, survey_round.checklist_version_id)
     survey = surveys.find_survey(session, round_id=selected_round, country_code=country_code)
     answers = surveys.load_answers(session, survey_id=survey.id) if survey and survey.id else {}
-    profile = surveys.survey_profile(session, survey.id) if survey and survey.id else None
+    # Before the survey exists, the member's last profile is proposed (it is carried over when the survey starts).
+    profile = surveys.latest_profile(session, country_code=country_code, survey_round=survey_round)
     history = survey_history(session, round_name=survey_round.name, country_code=country_code)
 applies = surveys.applicability(checklist, profile)
 
@@ -232,6 +233,7 @@ profile_section(
     round_id=selected_round,
     country_code=country_code,
     profile=profile,
+    survey_id=survey.id if survey else None,
     locked=locked,
     on_saved=_after_profile_saved,
 )
