@@ -20,7 +20,7 @@ from mcwg_dashboard.services.actors import Role
 from mcwg_dashboard.services.answer_data import PUBLISHED_STATES, SHARED_STATES, load_answer_frame
 from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
 from mcwg_dashboard.services.overview import reconfirmation_table, survey_status_table
-from mcwg_dashboard.services.proposals import all_transition_events, proposal_frame
+from mcwg_dashboard.services.proposals import all_transition_events, illustrative, proposal_frame
 from mcwg_dashboard.services.rounds import list_rounds
 from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import get_engine
@@ -194,9 +194,10 @@ def proposal_list(frame: pd.DataFrame, *, empty_message: str) -> None:
         return
     for row in frame.to_dict("records"):
         demo = " (demo)" if row["is_demo"] else ""
+        number = illustrative(row["number"], "number", row["illustrative_fields"])
         st.page_link(
             "mcwg_dashboard/views/proposal.py",
-            label=f"{row['number']} · {row['title']}{demo} — {row['state_label']} · {', '.join(row['element_ids'])}",
+            label=f"{number} · {row['title']}{demo} — {row['state_label']} · {', '.join(row['element_ids'])}",
             query_params={"proposal": row["number"]},
             icon=":material/description:",
         )
