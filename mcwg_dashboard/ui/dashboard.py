@@ -19,6 +19,7 @@ from mcwg_dashboard.models import Country, SurveyRound
 from mcwg_dashboard.services.actors import Role
 from mcwg_dashboard.services.answer_data import PUBLISHED_STATES, SHARED_STATES, load_answer_frame
 from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
+from mcwg_dashboard.services.future_topics import topic_frame
 from mcwg_dashboard.services.overview import reconfirmation_table, survey_status_table
 from mcwg_dashboard.services.proposals import all_transition_events, illustrative, proposal_frame
 from mcwg_dashboard.services.rounds import list_rounds
@@ -71,6 +72,7 @@ _FRAMES: dict[str, Callable[..., pd.DataFrame]] = {
     "proposals": proposal_frame,
     "proposal_transitions": all_transition_events,
     "reconfirmation": reconfirmation_table,
+    "future_topics": lambda session, include_retired=False: topic_frame(session, include_retired=include_retired),
 }
 
 
@@ -107,6 +109,11 @@ def proposal_transitions() -> pd.DataFrame:
 def reconfirmation_frame(round_id: int) -> pd.DataFrame:
     """Re-confirmation progress of a round (counts only, drafts included; members and up)."""
     return _frame(_url(), "reconfirmation", round_id)
+
+
+def future_topics_frame(*, include_retired: bool = False) -> pd.DataFrame:
+    """The possible future topics in list order (retired ones too, for the focus group's editor)."""
+    return _frame(_url(), "future_topics", include_retired)
 
 
 def checklist_of_round(round_id: int | None) -> Checklist | None:
