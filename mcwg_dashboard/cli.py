@@ -256,6 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"Members added: {', '.join(report.members_added)}.")
             if report.round_created:
                 print(f"Survey round opened: {report.round_created}.")
+            if report.future_topics_added:
+                print(f"Possible future topics from the MCWG deck added: {report.future_topics_added}.")
             if report.first_admin_password:
                 print(
                     f"First admin created: sign in as {FIRST_ADMIN} with password {report.first_admin_password} "

@@ -196,6 +196,9 @@ class ChangeProposal(SQLModel, table=True):
     # Optimistic lock, as for surveys: every change names the version it started from.
     version: int = 1
     is_demo: bool = False
+    # Names of the fields whose values are made up (demo history: the public record does not give them), e.g.
+    # ["number", "submitted_at"]; shown marked "illustrative" wherever the field is shown. None: all are real.
+    illustrative_fields: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class ProposalElement(SQLModel, table=True):
@@ -238,6 +241,24 @@ class MeetingSnapshot(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
     # One record per answer: the columns of services.answer_data.load_answer_frame, dates as ISO text.
     answers: list = Field(sa_column=Column(JSON, nullable=False))
+
+
+class FutureTopic(SQLModel, table=True):
+    """A possible future topic for the MCWG (a backlog the plenary sees; the focus group keeps it)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    note: str = Field(default="", max_length=2000)
+    # Order in the list, smallest first.
+    position: int
+    # Retired topics are kept (with their history in the audit log), not deleted.
+    active: bool = True
+    # Optimistic lock: every change names the version it started from.
+    version: int = 1
+    created_by: str = Field(max_length=80)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_by: str = Field(max_length=80)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
 
 
 class ReadOnlyRecord(RuntimeError):

@@ -63,6 +63,7 @@ def test_deck_has_every_slide_with_its_title_and_pictures(session: Session) -> N
             "element_ids": [["KOS-11"], []],
             "country_code": ["FR", "NO"],
             "submitted_at": [dt.datetime(2025, 5, 1, tzinfo=dt.UTC)] * 2,
+            "illustrative_fields": [["number", "submitted_at"], []],
         }
     )
     data = _demo_data(session, proposals)
@@ -96,7 +97,7 @@ def test_deck_has_every_slide_with_its_title_and_pictures(session: Session) -> N
     proposal_slide = presentation.slides[titles.index("Change proposals")]
     tables = [s.table for s in proposal_slide.shapes if s.has_table]
     assert [tables[0].cell(1, c).text for c in range(5)] == [
-        "2025-001",
+        "2025-001 (illustrative)",  # a made-up demo number says so on the slide too
         "Add series-level descriptors",
         "KOS-11",
         "FR",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import streamlit as st
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
@@ -43,10 +44,13 @@ def test_register_lists_counts_and_filters_from_the_link(isolated_settings: Path
     at = _dashboard(REGISTER, actor="member")
     assert _metric(at, "Proposals shown") == "7"
     table = at.dataframe[0].value
-    assert "CP-2023-001" in set(table["Number"]) and table["Title"].str.endswith("(demo)").all()
-    closed = _dashboard(REGISTER, actor="member", state="closed")
-    assert _metric(closed, "Proposals shown") == "1"
-    assert list(closed.dataframe[0].value["Number"]) == ["CP-2023-001"]
+    assert "CP-2023-001 (illustrative)" in set(table["Number"]) and table["Title"].str.endswith("(demo)").all()
+    caption = " ".join(c.value for c in at.caption)
+    assert "CP-2595" in caption and "made up entirely" in caption and "illustrative" in caption
+    forwarded = _dashboard(REGISTER, actor="member", state="forwarded")
+    assert _metric(forwarded, "Proposals shown") == "1"
+    assert list(forwarded.dataframe[0].value["Number"]) == ["CP-2023-001 (illustrative)"]
+    assert _metric(_dashboard(REGISTER, actor="member", state="closed"), "Proposals shown") == "0"
     kos16 = _dashboard(REGISTER, actor="member", element="KOS-16")
     assert list(kos16.dataframe[0].value["Number"]) == ["CP-2026-001"]
     # The plenary figures: by state, by set, time in state.
@@ -144,3 +148,35 @@ def test_members_download_but_cannot_upload_the_register(isolated_settings: Path
     labels = [d.proto.label for d in at.get("download_button")]
     assert "Download the register (Excel)" in labels
     assert not at.get("file_uploader")
+
+
+def test_the_demo_proposal_page_marks_each_made_up_field_illustrative(isolated_settings: Path) -> None:
+    at = _dashboard(DETAIL, actor="member", proposal="CP-2023-001")
+    assert at.header[0].value.startswith("CP-2023-001 (illustrative) · ")
+    facts = next(m.value for m in at.markdown if m.value.startswith("**Set**"))
+    assert "MCWG plenary (illustrative)" in facts, "the submitter"
+    assert "**Focus group** Standards and Profiles Positioning (illustrative)" in facts
+    assert "status **submitted** (illustrative)" in facts
+    assert "integrated" not in facts and "XC-WADO" not in facts, "no outcome the public record lacks"
+    history = at.dataframe[-1].value
+    assert history["When"].str.endswith("(illustrative)").all()
+    assert "closed" not in set(history["To"])
+    # A made-up demo proposal has no field marked: it is made up entirely, and says so as demo.
+    made_up = _dashboard(DETAIL, actor="member", proposal="CP-2026-001")
+    assert "illustrative" not in made_up.header[0].value
+
+
+def test_the_register_filters_by_a_focus_group_name_stored_before_the_deck_names(isolated_settings: Path) -> None:
+    _dashboard(REGISTER, actor="member")  # loads the demo
+    engine = make_engine(get_settings().effective_database_url)
+    with Session(engine) as session:
+        proposal = session.exec(select(ChangeProposal).where(ChangeProposal.number == "CP-2026-002")).one()
+        proposal.focus_group = "Deployment architectures and profiles"
+        session.add(proposal)
+        session.commit()
+    engine.dispose()
+    st.cache_data.clear()  # a write outside the app: drop the page caches, as the app does after its own writes
+    at = _dashboard(REGISTER, actor="member", fg="Deployment architectures and profiles")
+    assert list(at.dataframe[0].value["Number"]) == ["CP-2026-002"]
+    options = at.selectbox(key="fg").options
+    assert options.index("Standards and Profiles Positioning") < options.index("Deployment architectures and profiles")

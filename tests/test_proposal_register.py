@@ -191,3 +191,14 @@ def test_cli_export_edit_import(isolated_settings: Path, capsys: pytest.CaptureF
     assert "Saved 1 proposal(s): CP-2026-003." in capsys.readouterr().out
     assert main(["import-proposals", str(isolated_settings / "missing.xlsx")]) == 1
     assert "No such file" in capsys.readouterr().err
+
+
+def test_a_register_exported_before_the_illustrative_column_still_imports(session: Session) -> None:
+    second = _register(session)
+    data = export_register(session, actor=ADMIN)
+    row = _row_of(data, second.number)
+    book = openpyxl.load_workbook(io.BytesIO(_edit(data, {row: {"Title": "Patient ID: a regional namespace"}})))
+    book[PROPOSALS_SHEET].delete_cols(COLUMNS.index("Illustrative") + 1)
+    plan = plan_register_import(session, actor=ADMIN, data=book_bytes(book), filename="register.xlsx")
+    assert plan.ok, plan.errors
+    assert [(c.number, set(c.changes)) for c in plan.changes] == [(second.number, {"Title"})]

@@ -31,7 +31,7 @@ KOS16: dict[str, Any] = {
 
 # The shortest path from submitted to each state (actions, each with the arguments it needs).
 ARGS: dict[str, dict[str, str]] = {
-    "assign": {"focus_group": "KOS manifest"},
+    "assign": {"focus_group": "Imaging Study Manifest"},
     "forward": {"external_body": "IHE Radiology", "external_reference": "CP-RAD-999"},
     "accept": {"reason": "Agreed in plenary."},
     "reject": {"reason": "Out of scope."},
@@ -159,7 +159,7 @@ def test_proposal_frame_lists_elements_and_states(session: Session) -> None:
     frame = proposals.proposal_frame(session)
     assert list(frame["number"]) == [second.number, frame["number"].iloc[1]]
     row = frame[frame["number"] == second.number].iloc[0]
-    assert row["state"] == "assigned" and row["focus_group"] == "KOS manifest"
+    assert row["state"] == "assigned" and row["focus_group"] == "Imaging Study Manifest"
     assert row["element_ids"] == ["KOS-16"]
     assert len(proposals.proposals_touching(frame, ["KOS-16", "KOS-01"])) == 2
     assert proposals.proposals_touching(frame, ["KOS-01"]).empty
@@ -218,6 +218,8 @@ def test_decisions_need_a_reason(session: Session, action: str) -> None:
 def test_assign_names_a_focus_group_and_forward_a_body(session: Session) -> None:
     with pytest.raises(ValidationFailed, match="focus group"):
         act(session, proposal_in(session, ProposalState.TRIAGED), "assign", focus_group="")
+    with pytest.raises(ValidationFailed, match="Standards and Profiles Positioning"):
+        act(session, proposal_in(session, ProposalState.TRIAGED), "assign", focus_group="Made-up focus group")
     with pytest.raises(ValidationFailed, match="name the body"):
         act(session, proposal_in(session, ProposalState.ACCEPTED), "forward", external_body="")
 
@@ -468,13 +470,15 @@ def test_demo_proposals_target_real_elements_and_go_with_clear(session: Session)
         assert all(e in checklist.elements and e.startswith(f"{record['set_code']}-") for e in targets), record
 
     real = frame.set_index("number")
-    assert (real.loc["CP-2023-001", "state"], real.loc["CP-2023-001", "external_reference"]) == (
-        "closed",
-        "XC-WADO profile (RAD-160)",
+    # The record gives no outcome for the XCA-I + WADO-RS proposal: it stays forwarded, with no IHE reference.
+    assert (real.loc["CP-2023-001", "state"], real.loc["CP-2023-001", "external_reference"]) == ("forwarded", "")
+    assert (real.loc["CP-2025-004", "external_body"], real.loc["CP-2025-004", "external_reference"]) == (
+        "DICOM",
+        "CP-2595",
     )
-    assert (real.loc["CP-2025-004", "external_body"], real.loc["CP-2025-004", "external_status"]) == ("DICOM", "ballot")
+    assert real.loc["CP-2025-004", "external_status"] == "ballot"
     history = proposals.proposal_events(session, int(str(real.loc["CP-2023-001", "id"])))
-    assert list(history["to_state"].replace("", None).dropna())[-1] == "closed"
+    assert list(history["to_state"].replace("", None).dropna())[-1] == "forwarded"
     assert "inferred" in " ".join(history["comment"])
     clear_demo(session, actor=ADMIN)
     assert proposals.proposal_frame(session).empty

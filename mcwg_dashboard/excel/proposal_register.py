@@ -31,7 +31,14 @@ from mcwg_dashboard.models import utcnow
 from mcwg_dashboard.services import proposals
 from mcwg_dashboard.services.actors import Actor, require_admin
 from mcwg_dashboard.services.errors import ValidationFailed
-from mcwg_dashboard.services.proposals import NUMBER_PATTERN, ProposalInput, RegisterRow, require_member
+from mcwg_dashboard.services.proposals import (
+    NUMBER_PATTERN,
+    ProposalInput,
+    RegisterRow,
+    illustrative,
+    illustrative_summary,
+    require_member,
+)
 
 FORMAT_MARKER = "mcwg-proposal-register"
 FORMAT_VERSION = 1
@@ -61,6 +68,8 @@ COL_EXTERNAL = "External body and reference"
 COL_EXTERNAL_STATUS = "External status"
 COL_SUBMITTED = "Submitted"
 COL_DEMO = "Demo"
+# Which values of a demo proposal are made up; read-only, and not required in an upload (exports before it lack it).
+COL_ILLUSTRATIVE = "Illustrative"
 COLUMNS = (
     COL_NUMBER,
     COL_TITLE,
@@ -78,7 +87,9 @@ COLUMNS = (
     COL_EXTERNAL_STATUS,
     COL_SUBMITTED,
     COL_DEMO,
+    COL_ILLUSTRATIVE,
 )
+OPTIONAL_COLUMNS = (COL_ILLUSTRATIVE,)
 EDITABLE = (COL_TITLE, COL_SET, COL_ELEMENTS, COL_COUNTRY, COL_SUBMITTER, COL_PROBLEM, COL_CHANGE, COL_RATIONALE)
 # Which column an input field comes from, to name it in messages.
 FIELD_COLUMNS = {
@@ -116,7 +127,8 @@ def export_register(session: Session, *, actor: Actor) -> bytes:
         "Country: a member code (e.g. FR, CA-QC) or empty.",
         "Number, State and the focus group's columns are not imported: states change on the proposal's page.",
         "Only the focus group (admin) imports the register; every row is checked before anything is saved.",
-        "Rows marked Demo are examples (demo data).",
+        "Rows marked Demo are examples (demo data). Values marked (illustrative) are made up: the column "
+        "Illustrative names them.",
     ]
     for index, line in enumerate(lines, start=1):
         _put_text(intro.cell(row=index, column=1), line)
@@ -130,6 +142,8 @@ def export_register(session: Session, *, actor: Actor) -> bytes:
         cell.fill = _HEADER_FILL
         sheet.column_dimensions[get_column_letter(column)].width = _WIDTHS.get(name, 14)
     for row_index, row in enumerate(frame.to_dict("records"), start=2):
+        made_up = row["illustrative_fields"]
+        # Editable cells (the submitter) stay as stored, so a re-import sees no change; the column names them.
         values = {
             COL_NUMBER: row["number"],
             COL_TITLE: row["title"],
@@ -141,12 +155,17 @@ def export_register(session: Session, *, actor: Actor) -> bytes:
             COL_PROBLEM: row["problem"],
             COL_CHANGE: row["proposed_change"],
             COL_RATIONALE: row["rationale"],
-            COL_FOCUS_GROUP: row["focus_group"],
-            COL_REASON: row["decision_reason"],
+            COL_FOCUS_GROUP: illustrative(row["focus_group"], "focus_group", made_up) if row["focus_group"] else "",
+            COL_REASON: illustrative(row["decision_reason"], "decision_reason", made_up)
+            if row["decision_reason"]
+            else "",
             COL_EXTERNAL: f"{row['external_body']} {row['external_reference']}".strip(),
-            COL_EXTERNAL_STATUS: row["external_status"],
-            COL_SUBMITTED: f"{row['submitted_at']:%Y-%m-%d}",
+            COL_EXTERNAL_STATUS: illustrative(row["external_status"], "external_status", made_up)
+            if row["external_status"]
+            else "",
+            COL_SUBMITTED: illustrative(f"{row['submitted_at']:%Y-%m-%d}", "submitted_at", made_up),
             COL_DEMO: "demo" if row["is_demo"] else "",
+            COL_ILLUSTRATIVE: illustrative_summary(made_up),
         }
         for column, name in enumerate(COLUMNS, start=1):
             cell = sheet.cell(row=row_index, column=column)
@@ -163,12 +182,15 @@ def export_register(session: Session, *, actor: Actor) -> bytes:
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
     numbers = dict(zip(frame["id"], frame["number"], strict=True))
+    dates_made_up = {i for i, f in zip(frame["id"], frame["illustrative_fields"], strict=True) if "history_dates" in f}
     events = proposals.proposal_events(session)  # every proposal's history in one query
     events = events.assign(number=events["proposal_id"].map(numbers)).sort_values(["number", "at"], kind="stable")
     for history_row, event in enumerate(events.to_dict("records"), start=2):
         cells = [
             event["number"],
-            f"{event['at']:%Y-%m-%d %H:%M}",
+            illustrative(f"{event['at']:%Y-%m-%d %H:%M}", "history_dates", ["history_dates"])
+            if event["proposal_id"] in dates_made_up
+            else f"{event['at']:%Y-%m-%d %H:%M}",
             event["actor"],
             event["kind"],
             event["from_state"],
@@ -269,21 +291,22 @@ def plan_register_import(session: Session, *, actor: Actor, data: bytes, filenam
         return plan
     sheet = book[PROPOSALS_SHEET]
     header = [str(c.value or "").strip() for c in next(sheet.iter_rows(min_row=1, max_row=1))]
-    missing = [name for name in COLUMNS if name not in header]
+    missing = [name for name in COLUMNS if name not in header and name not in OPTIONAL_COLUMNS]
     if missing:
         plan.errors.append(f"{PROPOSALS_SHEET}, row 1: column(s) {', '.join(missing)} missing. {EXPORT_HINT}")
         return plan
     if sheet.max_row > MAX_ROWS + 1:
         plan.errors.append(f"{PROPOSALS_SHEET}: {sheet.max_row - 1} rows; at most {MAX_ROWS} proposals.")
         return plan
-    position = {name: header.index(name) for name in COLUMNS}
+    read = [name for name in COLUMNS if name not in OPTIONAL_COLUMNS]
+    position = {name: header.index(name) for name in read}
     existing = proposals.proposal_frame(session).set_index("number")
     seen: set[str] = set()
     for cells in sheet.iter_rows(min_row=2, max_col=len(header)):
         row = cells[0].row
         texts: dict[str, str] = {}
         readable = True
-        for name in COLUMNS:
+        for name in read:
             value = _cell_text(cells[position[name]], _where(PROPOSALS_SHEET, row, name), plan.errors)
             readable &= value is not None
             texts[name] = (value or "").strip()

@@ -26,6 +26,7 @@ from mcwg_dashboard.charts.adoption import change_bars, percent, score_bars, sta
 from mcwg_dashboard.charts.map import adoption_map
 from mcwg_dashboard.exports import png_batch
 from mcwg_dashboard.reports.data import PlenaryData
+from mcwg_dashboard.services.proposals import illustrative
 
 SLIDE_WIDTH = Inches(13.333)
 SLIDE_HEIGHT = Inches(7.5)
@@ -253,7 +254,8 @@ def _proposals_slide(deck: PresentationType, data: PlenaryData) -> None:
     open_ones = proposals[proposals["state"].isin(data.open_states)].sort_values("number").head(10)
     rows = [
         [
-            str(p["number"]),
+            # A demo proposal's made-up number says so, as on the pages.
+            illustrative(str(p["number"]), "number", p.get("illustrative_fields")),
             str(p["title"])[:70],
             ", ".join(p["element_ids"] or []) or str(p["set_code"] or ""),
             str(p["country_code"] or ""),

@@ -1,7 +1,18 @@
-"""Demo change proposals: two follow the MCWG's public record (domain brief, section 3.1), the rest are made up.
+"""Demo change proposals: two rest on the public record, five are made up. All are marked `is_demo` and go with
+`demo --clear`.
 
-All are marked `is_demo` and go with `demo --clear`. Dates of the first case are illustrative: the public
-record gives the outcome, not the dates.
+What is real and what is not, field by field, is data: `illustrative` lists the fields whose values are made up
+(stored as ChangeProposal.illustrative_fields and shown marked "illustrative"). Never state an outcome the public
+record lacks.
+
+- XCA_WADO: the MCWG's proposal to IHE Radiology on WADO-RS with XCA-I. Real: the problem, the three candidate
+  solutions with their drawbacks, the white paper first, and that XC-WADO (RAD-160) is the later IHE profile for
+  this need (the lineage is inferred, not documented). Not known: its number, submitter, dates, focus group and
+  any IHE status; the May 2024 deck still lists "DICOMweb with XCA-I" as a possible future topic, so it stays
+  forwarded, with no outcome.
+- CP2595: DICOM CP-2595 (KOS extension for MADO) is real: submitted by IHE RadTech on 2025-11-03, in Letter
+  Ballot. It did not come from an MCWG focus group: the demo shows the MCWG tracking it, and every MCWG-side
+  field (number, submitter, dates, focus group, reason) is illustrative.
 """
 
 from __future__ import annotations
@@ -42,7 +53,12 @@ class DemoProposal:
     external_body: str = ""
     external_reference: str = ""
     external_status: str = ""
+    # Fields whose values are made up although the proposal itself is real (services.proposals.ILLUSTRATIVE_LABELS).
+    illustrative: tuple[str, ...] = ()
 
+
+# The MCWG-side fields of a real proposal whose record the public documents do not give.
+UNKNOWN_MCWG_SIDE = ("number", "submitter_name", "submitted_at", "state_since", "history_dates", "focus_group")
 
 XCA_WADO = DemoProposal(
     number="CP-2023-001",
@@ -57,10 +73,10 @@ XCA_WADO = DemoProposal(
     proposed_change="Ask IHE Radiology to profile cross-community WADO-RS retrieval together with XCA-I.",
     rationale="The MCWG compared three candidate solutions and found drawbacks in each; it asked IHE RAD to "
     "take it up and planned a white paper before profiling.",
-    focus_group="Deployment architectures and profiles",
+    focus_group="Standards and Profiles Positioning",
     external_body="IHE Radiology",
-    external_reference="XC-WADO profile (RAD-160)",
-    external_status="integrated",
+    external_status="submitted",
+    illustrative=(*UNKNOWN_MCWG_SIDE, "external_status"),
     steps=(
         Step(dt.date(2023, 10, 2), "submitted", "submitted"),
         Step(dt.date(2023, 10, 16), "triage", "triaged"),
@@ -70,50 +86,54 @@ XCA_WADO = DemoProposal(
             dt.date(2024, 1, 22),
             "accept",
             "accepted",
-            "All three candidate solutions have drawbacks; send the need to IHE RAD and prepare a white paper.",
+            "All three candidate solutions have drawbacks; send the need to IHE RAD and prepare a white paper first.",
         ),
-        Step(dt.date(2024, 2, 5), "forward", "forwarded", "Sent to the IHE Radiology technical committee."),
         Step(
-            dt.date(2025, 6, 2),
-            "external",
+            dt.date(2024, 2, 5),
+            "forward",
+            "forwarded",
+            "Sent to IHE Radiology. Its status there is not known from the public record.",
+        ),
+        Step(
+            dt.date(2024, 5, 27),
+            "comment",
             None,
-            "IHE Radiology: submitted → integrated. Outcome: the XC-WADO profile (cross-community WADO-RS, "
-            "RAD-160), which MADO groups with. That this CP led to XC-WADO is inferred, not documented.",
-        ),
-        Step(
-            dt.date(2025, 6, 16),
-            "close",
-            "closed",
-            "Closed: the need is met by XC-WADO; SPP-09 now points to it.",
+            "The MCWG overview deck (May 2024) still lists 'DICOMweb with XCA-I' as a possible future topic: no "
+            "outcome is recorded. XC-WADO (cross-community WADO-RS, RAD-160) is the later IHE profile for this "
+            "need; that it grew from this proposal is inferred, not documented.",
         ),
     ),
 )
 
-KOS_TO_DICOM = DemoProposal(
+CP2595 = DemoProposal(
     number="CP-2025-004",
-    title="Carry the MCWG manifest extensions into DICOM (TID 1600 in the manifest, Display URI)",
-    submitter_name="KOS focus group",
-    submitted_by="admin",
+    title="Track DICOM CP-2595 (KOS extension for MADO) for the MADO-alignment elements",
+    submitter_name="Demo member",
+    submitted_by="member",
     country_code=None,
     set_code="KOS",
     element_ids=("KOS-02", "KOS-22", "KOS-23"),
-    problem="The extended manifest (Image Library content, a new document title, a Display URI) is recommended "
-    "by the MCWG but has no place in the DICOM standard yet.",
-    proposed_change="Forward the extensions to DICOM as a correction proposal: TID 1600 within TID 2010, a new "
-    "document title, and a Display URI in the General Study Module.",
+    problem="KOS-22 (Display URI) and KOS-23 (TID 1600 content in the manifest) follow IHE MADO and DICOM "
+    "CP-2595, beyond the MCWG text. Members cannot tell from the checklist whether DICOM has settled them yet.",
+    proposed_change="Follow CP-2595 in the register and revisit KOS-22 and KOS-23 when it becomes final text.",
     rationale="Vendors implement what DICOM and IHE define; national projects should not carry private extensions.",
-    focus_group="KOS manifest",
+    focus_group="Imaging Study Manifest",
     external_body="DICOM",
     external_reference="CP-2595",
     external_status="ballot",
+    illustrative=UNKNOWN_MCWG_SIDE,
     steps=(
-        Step(dt.date(2025, 9, 8), "submitted", "submitted"),
+        Step(dt.date(2025, 9, 8), "submitted", "submitted", actor="member"),
         Step(dt.date(2025, 9, 15), "triage", "triaged"),
         Step(dt.date(2025, 9, 15), "assign", "assigned"),
         Step(dt.date(2025, 9, 29), "discuss", "in_discussion"),
-        Step(dt.date(2025, 10, 20), "accept", "accepted", "Endorsed by the plenary."),
-        Step(dt.date(2025, 11, 3), "forward", "forwarded", "Submitted to DICOM by IHE RadTech as CP-2595."),
-        Step(dt.date(2026, 3, 22), "external", None, "DICOM: submitted → ballot (Letter Ballot)."),
+        Step(
+            dt.date(2025, 11, 3),
+            "external",
+            None,
+            "DICOM: CP-2595 (KOS extension for MADO) submitted by IHE RadTech on 2025-11-03, not by the MCWG; "
+            "status Letter Ballot.",
+        ),
     ),
 )
 
@@ -130,7 +150,7 @@ MADE_UP = (
         "for the full series URL, so we report a variant.",
         proposed_change="Accept both forms and say how a consumer builds the series URL from the base URI.",
         rationale="Several members follow MADO here; the variant answers hide real adoption.",
-        focus_group="KOS manifest",
+        focus_group="Imaging Study Manifest",
         steps=(
             Step(dt.date(2026, 9, 14), "submitted", "submitted", actor="rep-fr"),
             Step(dt.date(2026, 9, 28), "triage", "triaged"),
@@ -201,7 +221,7 @@ MADE_UP = (
         problem="Consumers cannot tell from the manifest whether key images exist.",
         proposed_change="Add the number of key images as a manifest attribute.",
         rationale="Saves a retrieval.",
-        focus_group="Significant images",
+        focus_group="Significant Images",
         steps=(
             Step(dt.date(2025, 4, 7), "submitted", "submitted", actor="member"),
             Step(dt.date(2025, 4, 14), "triage", "triaged"),
@@ -211,7 +231,7 @@ MADE_UP = (
     ),
 )
 
-DEMO_PROPOSALS = (XCA_WADO, KOS_TO_DICOM, *MADE_UP)
+DEMO_PROPOSALS = (XCA_WADO, CP2595, *MADE_UP)
 
 
 def _at(day: dt.date) -> dt.datetime:
@@ -230,6 +250,7 @@ def add_demo_proposals(session: Session, *, today: dt.date) -> int:
         decided = next((s.comment for s in reversed(state_steps) if s.comment and s.kind != "forward"), "")
         reached_forward = any(s.kind == "forward" for s in steps)
         external_steps = [s for s in steps if s.kind == "external"]
+        linked = reached_forward or bool(external_steps)
         proposal = ChangeProposal(
             number=demo.number,
             title=demo.title,
@@ -243,13 +264,14 @@ def add_demo_proposals(session: Session, *, today: dt.date) -> int:
             state=ProposalState(str(last.to_state)).value,
             focus_group=demo.focus_group if any(s.kind == "assign" for s in steps) else "",
             decision_reason=decided,
-            external_body=demo.external_body if reached_forward else "",
-            external_reference=demo.external_reference if external_steps else "",
-            external_status=demo.external_status if external_steps else ("submitted" if reached_forward else ""),
+            external_body=demo.external_body if linked else "",
+            external_reference=demo.external_reference if linked else "",
+            external_status=demo.external_status if linked else "",
             submitted_at=_at(steps[0].on),
             state_since=_at(last.on),
             version=len(steps),
             is_demo=True,
+            illustrative_fields=list(demo.illustrative) or None,
         )
         session.add(proposal)
         session.flush()

@@ -102,8 +102,49 @@ EXTERNAL_STATUSES = (
     "rejected",
     "cancelled",
 )
-FOCUS_GROUPS = ("Deployment architectures and profiles", "Imaging metadata", "KOS manifest", "Significant images",
-                "Deployment", "Tracking & adoption")  # fmt: skip
+# The MCWG's focus groups as the overview deck (May 2024) names them; a proposal is assigned to one of these.
+# Databases may hold older names on existing proposals: pages list whatever is stored.
+FOCUS_GROUP_DESCRIPTIONS = {
+    "Standards and Profiles Positioning": "",
+    "Imaging Metadata & Linkages": "",
+    "Imaging Study Manifest": "",
+    "Tracking and Adoption": "this dashboard, the adoption survey, change proposals",
+    "Deployment": "market readiness / gateways; clinician guide to metadata",
+    "Significant Images": "",
+}
+FOCUS_GROUPS = tuple(FOCUS_GROUP_DESCRIPTIONS)
+
+
+def focus_group_label(name: str) -> str:
+    """The name with its description, for choosers (e.g. "Deployment (market readiness / gateways; ...)")."""
+    description = FOCUS_GROUP_DESCRIPTIONS.get(name, "")
+    return f"{name} ({description})" if description else name
+
+
+# Fields of a proposal that demo history may mark as illustrative (made up: the public record does not give them),
+# with the words used to name them on pages and in exports.
+ILLUSTRATIVE_LABELS = {
+    "number": "number",
+    "submitter_name": "submitter",
+    "submitted_at": "submission date",
+    "state_since": "date of the current state",
+    "history_dates": "dates in the history",
+    "focus_group": "focus group",
+    "decision_reason": "decision reason",
+    "external_status": "external status",
+}
+ILLUSTRATIVE = "illustrative"
+
+
+def illustrative(value: str, field: str, fields: Iterable[str] | None) -> str:
+    """The value as shown, followed by "(illustrative)" when that field is marked so."""
+    return f"{value} ({ILLUSTRATIVE})" if fields and field in fields else value
+
+
+def illustrative_summary(fields: Iterable[str] | None) -> str:
+    """The marked fields named for a column or a caption ("illustrative: number, submitter"), or ""."""
+    names = [ILLUSTRATIVE_LABELS.get(f, f) for f in ILLUSTRATIVE_LABELS if f in set(fields or ())]
+    return f"{ILLUSTRATIVE}: {', '.join(names)}" if names else ""
 
 
 @dataclass(frozen=True)
@@ -309,6 +350,7 @@ PROPOSAL_COLUMNS = [
     "external_status",
     "version",
     "is_demo",
+    "illustrative_fields",
 ]
 
 
@@ -344,6 +386,7 @@ def proposal_frame(session: Session) -> pd.DataFrame:
             "external_status": p.external_status,
             "version": p.version,
             "is_demo": p.is_demo,
+            "illustrative_fields": list(p.illustrative_fields or []),
         }
         for p in proposals
     ]
@@ -638,8 +681,8 @@ def transition(
         problems["reason"] = [f"a reason is required to {action} a proposal: it is kept in the history."]
     values: dict[str, Any] = {}
     if action == "assign":
-        if not focus_group.strip():
-            problems["focus_group"] = ["name the focus group that takes it on."]
+        if focus_group.strip() not in FOCUS_GROUPS:
+            problems["focus_group"] = [f"name the focus group that takes it on ({', '.join(FOCUS_GROUPS)})."]
         values["focus_group"] = focus_group.strip()[:60]
     if action == "forward":
         if not external_body.strip():

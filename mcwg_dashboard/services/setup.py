@@ -18,6 +18,7 @@ from mcwg_dashboard.models import AppSetting, Country, SurveyRound
 from mcwg_dashboard.services import audit
 from mcwg_dashboard.services.actors import SYSTEM_ACTOR, Actor, require_admin
 from mcwg_dashboard.services.checklist_store import store_checklist
+from mcwg_dashboard.services.future_topics import seed_deck_topics
 from mcwg_dashboard.services.rounds import create_round
 from mcwg_dashboard.services.transaction import transaction
 from mcwg_dashboard.services.users import create_first_admin
@@ -46,6 +47,7 @@ class InitReport:
     checklist_version: str = ""
     members_added: list[str] = field(default_factory=list)
     round_created: str | None = None
+    future_topics_added: int = 0
     # Set only when this run created the first account ("admin"): shown once, never stored in clear.
     first_admin_password: str | None = None
 
@@ -99,6 +101,8 @@ def initialise(
                 checklist_version_id=version.id,
             )
             report.round_created = name
+        # The deck's possible future topics (real, not demo data): only into a list that never held a topic.
+        report.future_topics_added = seed_deck_topics(session, actor=SYSTEM_ACTOR)
         if create_admin:
             report.first_admin_password = create_first_admin(session, actor=SYSTEM_ACTOR)
     return report

@@ -19,9 +19,10 @@ from mcwg_dashboard.models import Country, SurveyRound
 from mcwg_dashboard.services.actors import Role
 from mcwg_dashboard.services.answer_data import PUBLISHED_STATES, SHARED_STATES, load_answer_frame
 from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
+from mcwg_dashboard.services.future_topics import topic_frame
 from mcwg_dashboard.services.overview import participation_table, reconfirmation_table, survey_status_table
 from mcwg_dashboard.services.profiles import profile_frame
-from mcwg_dashboard.services.proposals import all_transition_events, proposal_frame
+from mcwg_dashboard.services.proposals import all_transition_events, illustrative, proposal_frame
 from mcwg_dashboard.services.rounds import list_rounds
 from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import get_engine
@@ -74,6 +75,7 @@ _FRAMES: dict[str, Callable[..., pd.DataFrame]] = {
     "reconfirmation": reconfirmation_table,
     "participation": participation_table,
     "profiles": lambda session, round_id: profile_frame(session, round_id=round_id),
+    "future_topics": lambda session, include_retired=False: topic_frame(session, include_retired=include_retired),
 }
 
 
@@ -120,6 +122,11 @@ def participation_frame(round_id: int) -> pd.DataFrame:
 def profiles_frame(round_id: int) -> pd.DataFrame:
     """Every member's deployment profile in the round, side by side (members and up)."""
     return _frame(_url(), "profiles", round_id)
+
+
+def future_topics_frame(*, include_retired: bool = False) -> pd.DataFrame:
+    """The possible future topics in list order (retired ones too, for the focus group's editor)."""
+    return _frame(_url(), "future_topics", include_retired)
 
 
 def checklist_of_round(round_id: int | None) -> Checklist | None:
@@ -207,9 +214,10 @@ def proposal_list(frame: pd.DataFrame, *, empty_message: str) -> None:
         return
     for row in frame.to_dict("records"):
         demo = " (demo)" if row["is_demo"] else ""
+        number = illustrative(row["number"], "number", row["illustrative_fields"])
         st.page_link(
             "mcwg_dashboard/views/proposal.py",
-            label=f"{row['number']} · {row['title']}{demo} — {row['state_label']} · {', '.join(row['element_ids'])}",
+            label=f"{number} · {row['title']}{demo} — {row['state_label']} · {', '.join(row['element_ids'])}",
             query_params={"proposal": row["number"]},
             icon=":material/description:",
         )

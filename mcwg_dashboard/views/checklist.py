@@ -4,8 +4,11 @@ import pandas as pd
 import streamlit as st
 
 from mcwg_dashboard.db import session_scope
+from mcwg_dashboard.services.actors import Role
 from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
+from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import get_engine
+from mcwg_dashboard.ui.future_topics import future_topics_section
 
 st.title("Checklist")
 with session_scope(get_engine()) as session:
@@ -60,3 +63,9 @@ for rec_set in checklist.sets:
         ]
     )
     st.dataframe(frame, hide_index=True)
+
+# The backlog is the working group's own list: members see it, the focus group edits it (also shown in plenary mode).
+user = current_user()
+if user.role is not Role.PUBLIC:
+    st.divider()
+    future_topics_section(user, editable=True)

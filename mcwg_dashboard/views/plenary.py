@@ -15,6 +15,7 @@ from mcwg_dashboard.reports.data import load_plenary_data
 from mcwg_dashboard.reports.deck import make_deck
 from mcwg_dashboard.services.proposals import OPEN_STATES
 from mcwg_dashboard.services.snapshots import get_snapshot, list_snapshots, snapshot_frame
+from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import demo_banner, get_engine
 from mcwg_dashboard.ui.dashboard import (
     PLOTLY_CONFIG,
@@ -29,6 +30,7 @@ from mcwg_dashboard.ui.dashboard import (
     slug,
     status_table,
 )
+from mcwg_dashboard.ui.future_topics import future_topics_section
 from mcwg_dashboard.ui.text import escape_markdown
 from mcwg_dashboard.ui.url_state import url_selectbox
 
@@ -60,6 +62,7 @@ with controls[0]:
 rounds = rounds_frame()
 if round_id is None or rounds.empty:
     empty_state("No survey round exists yet.")
+    future_topics_section(current_user(), editable=False)
     st.stop()
 names = dict(zip(rounds["id"].astype(int), rounds["name"], strict=True))
 older: list[int | str] = [int(r) for r in rounds.sort_values("opens_on", ascending=False)["id"] if int(r) != round_id]
@@ -82,6 +85,7 @@ answers = answer_frame([round_id])
 round_name = names[round_id]
 if checklist is None or answers.empty:
     empty_state(f"No submitted answers in {round_name} yet.")
+    future_topics_section(current_user(), editable=False)
     st.stop()
 scale = checklist.scale
 completion = status_table(round_id)
@@ -183,6 +187,8 @@ st.markdown(
     else "Nothing to rank yet."
 )
 downloads(name=f"agenda {round_name}", data=agenda)
+
+future_topics_section(current_user(), editable=False)
 
 st.subheader("Slide deck")
 deck_key = f"{round_id}:{since}"

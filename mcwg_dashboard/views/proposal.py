@@ -21,6 +21,9 @@ from mcwg_dashboard.services.proposals import (
     TERMINAL_STATES,
     TRANSITIONS,
     ProposalState,
+    focus_group_label,
+    illustrative,
+    illustrative_summary,
 )
 from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import demo_banner, get_engine
@@ -47,7 +50,13 @@ if register.empty:
     st.page_link("mcwg_dashboard/views/proposals.py", label="Submit one", icon=":material/add:")
     st.stop()
 titles = dict(zip(register["number"], register["title"], strict=True))
-number = url_selectbox("Proposal", list(register["number"]), key="proposal", format_func=lambda n: f"{n} · {titles[n]}")
+made_up = dict(zip(register["number"], register["illustrative_fields"], strict=True))
+number = url_selectbox(
+    "Proposal",
+    list(register["number"]),
+    key="proposal",
+    format_func=lambda n: f"{illustrative(n, 'number', made_up[n])} · {titles[n]}",
+)
 assert number is not None
 flash = st.session_state.pop("proposal_flash", None)
 if flash:
@@ -74,20 +83,36 @@ members = countries_frame()
 names = dict(zip(members["code"], members["name"], strict=True))
 state = ProposalState(proposal.state)
 
-st.header(f"{proposal.number} · {proposal.title}", anchor=False)
+# Demo history may hold made-up values on a real proposal: each such field says so where it is shown.
+made_up_fields = proposal.illustrative_fields or []
+
+
+def _shown(value: str, field: str) -> str:
+    return illustrative(value, field, made_up_fields)
+
+
+st.header(f"{_shown(proposal.number, 'number')} · {escape_markdown(proposal.title)}", anchor=False)
 badges = [f":blue-badge[{STATE_LABELS[state]}]"]
 if proposal.is_demo:
     badges.append(":orange-badge[demo]")
+if made_up_fields:
+    badges.append(":orange-badge[partly illustrative]")
 st.markdown(" ".join(badges))
+if made_up_fields:
+    st.caption(
+        "This demo proposal follows the public record, but some of its values are made up "
+        f"({illustrative_summary(made_up_fields)}): each is marked “illustrative” below."
+    )
 
 facts = [
     f"**Set** {proposal.set_code} · **Elements** {', '.join(element_ids)}",
-    f"**Submitted** {proposal.submitted_at:%Y-%m-%d} by {escape_markdown(proposal.submitter_name)}"
+    f"**Submitted** {_shown(f'{proposal.submitted_at:%Y-%m-%d}', 'submitted_at')} by "
+    f"{escape_markdown(_shown(proposal.submitter_name, 'submitter_name'))}"
     + (f" ({names.get(proposal.country_code, proposal.country_code)})" if proposal.country_code else ""),
-    f"**In this state since** {proposal.state_since:%Y-%m-%d}",
+    f"**In this state since** {_shown(f'{proposal.state_since:%Y-%m-%d}', 'state_since')}",
 ]
 if proposal.focus_group:
-    facts.append(f"**Focus group** {escape_markdown(proposal.focus_group)}")
+    facts.append(f"**Focus group** {escape_markdown(_shown(proposal.focus_group, 'focus_group'))}")
 if proposal.decision_reason:
     facts.append(f"**Reason** {escape_markdown(proposal.decision_reason)}")
 if applied_label:
@@ -95,7 +120,9 @@ if applied_label:
 if proposal.external_body:
     facts.append(
         f"**Forwarded to** {escape_markdown(proposal.external_body)} "
-        f"{escape_markdown(proposal.external_reference)} · status **{proposal.external_status}**"
+        f"{escape_markdown(proposal.external_reference)} · status "
+        f"**{escape_markdown(proposal.external_status or 'unknown')}**"
+        + (" (illustrative)" if "external_status" in made_up_fields else "")
     )
 st.markdown("  \n".join(facts))
 
@@ -152,7 +179,7 @@ else:
 # --- history and comments ---------------------------------------------------------------------------------------------
 st.subheader("History", anchor=False)
 events = history.assign(
-    When=history["at"].dt.strftime("%Y-%m-%d %H:%M"),
+    When=history["at"].dt.strftime("%Y-%m-%d %H:%M").map(lambda when: _shown(when, "history_dates")),
     Who=history["actor"],
     What=history["kind"],
     From=history["from_state"],
@@ -203,7 +230,12 @@ if moves:
         reason = st.text_area("Reason or note (kept in the history)", key="reason")
         extra = st.columns(3)
         focus_group = extra[0].selectbox(
-            "Focus group (for Assign)", FOCUS_GROUPS, index=None, placeholder="Choose…", key="focus_group"
+            "Focus group (for Assign)",
+            FOCUS_GROUPS,
+            index=None,
+            placeholder="Choose…",
+            key="focus_group",
+            format_func=focus_group_label,
         )
         body = extra[1].selectbox(
             "External body (for Forward)", EXTERNAL_BODIES, index=None, placeholder="Choose…", key="body"

@@ -18,7 +18,15 @@ from mcwg_dashboard.models import utcnow
 from mcwg_dashboard.services import proposals
 from mcwg_dashboard.services.actors import Role
 from mcwg_dashboard.services.errors import ServiceError, ValidationFailed
-from mcwg_dashboard.services.proposals import OPEN_STATES, STATE_LABELS, ProposalState
+from mcwg_dashboard.services.proposals import (
+    FOCUS_GROUPS,
+    OPEN_STATES,
+    STATE_LABELS,
+    ProposalState,
+    focus_group_label,
+    illustrative,
+    illustrative_summary,
+)
 from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import demo_banner, get_engine
 from mcwg_dashboard.ui.dashboard import (
@@ -52,7 +60,13 @@ elements = checklist.elements
 members = countries_frame()
 country_names = dict(zip(members["code"], members["name"], strict=True))
 if not register.empty and register["is_demo"].any():
-    st.caption("Proposals marked “demo” are examples: two follow the MCWG's public record, the others are made up.")
+    st.caption(
+        "Proposals marked “demo” are examples. Two rest on the public record: the MCWG's proposal to IHE Radiology "
+        "on WADO-RS with XCA-I (its problem, the three options, the white paper first; XC-WADO / RAD-160 is the "
+        "later IHE profile, the link is inferred) and DICOM CP-2595 (submitted by IHE RadTech on 2025-11-03, in "
+        "Letter Ballot; it did not come from an MCWG focus group). Their numbers, submitters, dates, focus groups "
+        "and the IHE status are made up and marked “illustrative”. The other five proposals are made up entirely."
+    )
 
 tab_register, tab_submit, tab_figures, tab_excel = st.tabs(
     ["Register", "Submit a proposal", "Plenary figures", "Excel"], key="proposal_tabs"
@@ -78,8 +92,12 @@ with tab_register:
             format_func=lambda c: country_names.get(c, c) if c else "Any country",
         )
     with filters[2]:
-        groups = ["", *sorted({g for g in register.get("focus_group", []) if g})]
-        focus_group = url_selectbox("Focus group", groups, key="fg", format_func=lambda g: g or "Any focus group")
+        # The deck's focus groups first, then any other name a database holds from before.
+        stored = {g for g in register.get("focus_group", []) if g}
+        groups = ["", *[g for g in FOCUS_GROUPS if g in stored], *sorted(stored - set(FOCUS_GROUPS))]
+        focus_group = url_selectbox(
+            "Focus group", groups, key="fg", format_func=lambda g: focus_group_label(g) if g else "Any focus group"
+        )
         ages = {"": "Any age", "30": "Older than 30 days", "90": "Older than 90 days", "365": "Older than a year"}
         age = url_selectbox("Age", list(ages), key="age", format_func=lambda a: ages[a])
 
@@ -100,7 +118,11 @@ with tab_register:
     counts = st.columns(4)
     counts[0].metric("Proposals shown", len(shown), help=f"of {len(register)} in the register")
     counts[1].metric("Open", int(shown["state"].isin(OPEN_STATES).sum()), help="not yet applied, rejected or closed")
-    counts[2].metric("Forwarded to other bodies", int((shown["external_body"] != "").sum()))
+    counts[2].metric(
+        "Linked to other bodies",
+        int((shown["external_body"] != "").sum()),
+        help="forwarded to IHE, DICOM, HL7 Europe..., or following a proposal another body holds",
+    )
     counts[3].metric("Applied to the checklist", int((shown["state"] == "applied").sum()))
 
     if register.empty:
@@ -108,23 +130,38 @@ with tab_register:
     elif shown.empty:
         empty_state("No proposal matches these filters.")
     else:
+        made_up = shown["illustrative_fields"]
         table = pd.DataFrame(
             {
-                "Number": shown["number"],
+                "Number": [illustrative(n, "number", f) for n, f in zip(shown["number"], made_up, strict=True)],
                 "Title": shown["title"] + shown["is_demo"].map({True: " (demo)", False: ""}),
                 "State": shown["state_label"],
                 "Set": shown["set_code"],
                 "Elements": shown["element_ids"].map(", ".join),
                 "Country": shown["country_code"].map(lambda c: country_names.get(c, c) if c else "–"),
-                "Focus group": shown["focus_group"],
+                "Focus group": [
+                    illustrative(g, "focus_group", f) if g else ""
+                    for g, f in zip(shown["focus_group"], made_up, strict=True)
+                ],
                 "Days since submission": (now - shown["submitted_at"]).dt.days,
                 "Days in state": (now - shown["state_since"]).dt.days,
                 "External": [
-                    f"{body} {ref} ({status})".strip() if body else ""
-                    for body, ref, status in zip(
-                        shown["external_body"], shown["external_reference"], shown["external_status"], strict=True
+                    " ".join(
+                        p
+                        for p in (body, ref, f"({illustrative(status or 'status unknown', 'external_status', f)})")
+                        if p
+                    )
+                    if body
+                    else ""
+                    for body, ref, status, f in zip(
+                        shown["external_body"],
+                        shown["external_reference"],
+                        shown["external_status"],
+                        made_up,
+                        strict=True,
                     )
                 ],
+                "Illustrative": made_up.map(illustrative_summary),
             }
         )
         st.caption("Select a row to open the proposal.")
@@ -138,7 +175,8 @@ with tab_register:
         )
         rows = event.selection.rows if hasattr(event, "selection") else []
         if rows:
-            st.switch_page("mcwg_dashboard/views/proposal.py", query_params={"proposal": table.iloc[rows[0]]["Number"]})
+            number = str(shown.iloc[rows[0]]["number"])  # the table's Number may carry "(illustrative)"
+            st.switch_page("mcwg_dashboard/views/proposal.py", query_params={"proposal": number})
         downloads(name="change proposals", data=table)
 
 with tab_submit:

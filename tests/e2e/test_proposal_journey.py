@@ -66,7 +66,7 @@ def test_a_member_proposal_on_kos16_becomes_a_checklist_change_to_reconfirm(page
     expect(page.get_by_text("Impact: where the countries stand on these elements")).to_be_visible()
     act(page, "Triage → Triaged", f"{proposal}: triage done.")
     page.get_by_text("Assign to a focus group → Assigned to a focus group").click()
-    choose(page, "Focus group (for Assign)", "KOS manifest")
+    choose(page, "Focus group (for Assign)", "Imaging Study Manifest")
     page.get_by_role("button", name="Apply action").click()
     expect(page.get_by_text(f"{proposal}: assign to a focus group done.")).to_be_visible()
     settle(page)
