@@ -95,7 +95,8 @@ def _architectures(answers: pd.DataFrame) -> dict[str, set[str]]:
 
 
 def status_matrix(answers: pd.DataFrame, *, sort_by: str = "country") -> pd.DataFrame:
-    """Country x element grid of status codes; rows by country name or by adoption (best first)."""
+    """Country x element grid of status codes; rows by country name, by adoption (best first) or grouped by the
+    architectures of the member's deployment profile (then by name)."""
     if answers.empty:
         return pd.DataFrame()
     matrix = answers.pivot(index="country_code", columns="element_id", values="status")
@@ -105,6 +106,9 @@ def status_matrix(answers: pd.DataFrame, *, sort_by: str = "country") -> pd.Data
     if sort_by == "adoption":
         scores = adoption_scores(answers, ["country_code"]).set_index("country_code")["score"]
         order = sorted(matrix.index, key=lambda code: (-_or_minus_one(scores.get(code)), names[code]))
+    elif sort_by == "architecture":
+        archs = answers.drop_duplicates("country_code").set_index("country_code")["architectures"].fillna("")
+        order = sorted(matrix.index, key=lambda code: (archs[code] or "~", names[code]))
     else:
         order = sorted(matrix.index, key=lambda code: names[code])
     return matrix.reindex(index=order)

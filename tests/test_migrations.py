@@ -61,3 +61,65 @@ def test_upgrade_keeps_answers_given_before_it(empty_engine: Engine) -> None:
     assert answer.note == "kept"
     assert answer.carried_over in (False, 0)
     assert comment == ""
+
+
+def test_spp_01_to_03_answers_become_deployment_profiles(empty_engine: Engine) -> None:
+    from alembic import command
+
+    from mcwg_dashboard.db import alembic_config
+
+    command.upgrade(alembic_config(empty_engine), "0004")
+    answers = [
+        # France: A and B in production or pilot, C not planned; XDS-I.b and XCA-I used.
+        (1, "SPP-01", "IMPL", ""),
+        (1, "SPP-02", "PART", "two regions federated"),
+        (1, "SPP-03", "NOPL", ""),
+        (1, "SPP-04", "IMPL", ""),
+        (1, "SPP-06", "VAR", "gateway variant"),
+        (1, "KOS-07", "IMPL", "kept"),
+        # Norway: nothing on SPP-01..03; its recorded architectures stand.
+        (2, "KOS-07", "PLAN", ""),
+    ]
+    rows = [
+        "INSERT INTO country (code, name, architectures_are_demo) VALUES ('FR', 'France', false)",
+        "INSERT INTO country (code, name, architectures, architectures_are_demo) VALUES ('NO', 'Norway', 'C', false)",
+        "INSERT INTO country (code, name, architectures_are_demo) VALUES ('DK', 'Denmark', false)",
+        "INSERT INTO checklistversion (id, label, content_hash, loaded_at, definition) "
+        "VALUES (1, '2024.05', 'h', '2024-01-01 00:00:00', '{}')",
+        "INSERT INTO surveyround (id, name, opens_on, checklist_version_id, state, is_demo) "
+        "VALUES (1, 'r1', '2025-03-01', 1, 'closed', false)",
+        *(
+            "INSERT INTO countrysurvey (id, round_id, country_code, state, version, is_demo, updated_at, state_comment) "
+            f"VALUES ({i}, 1, '{code}', 'published', 3, false, '2025-04-01 00:00:00', '')"
+            for i, code in ((1, "FR"), (2, "NO"), (3, "DK"))
+        ),
+        *(
+            "INSERT INTO answer (survey_id, element_id, status, note, evidence_url, version, answered_by, "
+            f"answered_at, needs_reconfirmation, carried_over, element_changed) VALUES ({survey}, '{element}', "
+            f"'{status}', '{note}', '', 1, 'x', '2025-03-03 00:00:00', false, false, false)"
+            for survey, element, status, note in answers
+        ),
+    ]
+    with empty_engine.begin() as connection:
+        for row in rows:
+            connection.execute(text(row))
+    migrate(empty_engine)
+    with empty_engine.connect() as connection:
+        profiles = {
+            row.survey_id: row
+            for row in connection.execute(
+                text("SELECT survey_id, architectures, stacks, scope, note, version FROM deploymentprofile")
+            )
+        }
+        kept = connection.execute(text("SELECT count(*) FROM answer")).scalar()
+        audited = connection.execute(
+            text("SELECT entity_key, actor FROM auditentry WHERE action = 'save_profile' ORDER BY entity_key")
+        ).all()
+    assert set(profiles) == {1, 2}, "Denmark said nothing about its architecture: no profile is invented"
+    assert (profiles[1].architectures, profiles[1].stacks, profiles[1].scope) == ("A,B", "XDS-I.b,XCA-I", "national")
+    assert "SPP-02 Partially implemented (two regions federated)" in profiles[1].note
+    assert "SPP-03 Not planned" in profiles[1].note
+    assert (profiles[2].architectures, profiles[2].stacks) == ("C", "")
+    assert "recorded architectures" in profiles[2].note
+    assert kept == len(answers), "nothing is lost: the answers stay"
+    assert [tuple(a) for a in audited] == [("r1/FR", "migration 0005"), ("r1/NO", "migration 0005")]

@@ -34,7 +34,7 @@ class PlenaryData:
 
     def country_scores(self) -> pd.DataFrame:
         scores = self.members.merge(
-            analytics.adoption_scores(self.answers, ["country_code", "country_name"]), how="left"
+            analytics.adoption_scores(analytics.headline(self.answers), ["country_code", "country_name"]), how="left"
         )
         return scores.assign(detail="")
 

@@ -24,6 +24,7 @@ from pptx.util import Emu, Inches, Length, Pt
 from mcwg_dashboard import analytics
 from mcwg_dashboard.charts.adoption import change_bars, percent, score_bars, status_heatmap
 from mcwg_dashboard.charts.map import adoption_map
+from mcwg_dashboard.checklist import DRAFT_LABEL
 from mcwg_dashboard.exports import png_batch
 from mcwg_dashboard.reports.data import PlenaryData
 from mcwg_dashboard.services.proposals import illustrative
@@ -57,10 +58,17 @@ def deck_charts(data: PlenaryData) -> list[DeckChart]:
             continue
         matrix = analytics.status_matrix(subset, sort_by="adoption")
         figure = status_heatmap(matrix, subset, data.checklist.scale, title="")
-        charts.append(DeckChart(f"matrix-{rec_set.code}", f"Matrix · {rec_set.code} {rec_set.title}", figure, 1600, 0))
+        maturity = "" if rec_set.is_final else f" ({DRAFT_LABEL})"
+        charts.append(
+            DeckChart(f"matrix-{rec_set.code}", f"Matrix · {rec_set.code} {rec_set.title}{maturity}", figure, 1600, 0)
+        )
     charts.append(
         DeckChart(
-            "scores", "Score per member", score_bars(data.country_scores(), label="country_name", title=""), 1600, 0
+            "scores",
+            "Score per member (finalized sets)",
+            score_bars(data.country_scores(), label="country_name", title=""),
+            1600,
+            0,
         )
     )
     changes = data.changes()
@@ -204,10 +212,13 @@ def _key_figures_slide(deck: PresentationType, data: PlenaryData) -> None:
     states: dict[Any, int] = (
         answers.drop_duplicates("country_code")["survey_state"].value_counts().to_dict() if not answers.empty else {}
     )
-    set_scores = analytics.adoption_scores(answers, ["set_code"]).dropna(subset=["score"])
+    set_scores = analytics.adoption_scores(analytics.headline(answers), ["set_code"]).dropna(subset=["score"])
     figures = [
         ("Members who answered", f"{answered} of {len(data.members)}"),
-        ("Overall adoption score", percent(analytics.overall_score(answers))),
+        (
+            "Overall adoption score (finalized sets)",
+            percent(analytics.overall_score(analytics.headline(answers))),
+        ),
         ("Answers", f"{len(answers)} on {answers['element_id'].nunique() if not answers.empty else 0} elements"),
         (
             "Surveys",

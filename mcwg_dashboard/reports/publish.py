@@ -157,7 +157,7 @@ def open_checklist(checklist: Checklist) -> pd.DataFrame:
             "title": element.title,
             "explanation": element.explanation,
             "standards": "; ".join(element.standards),
-            "metadata_level": element.metadata_level or "",
+            "metadata_level": element.level_text,
             "architectures": ",".join(element.architectures),
         }
         for rec_set in checklist.sets
@@ -205,11 +205,12 @@ def _page(data: PublishData, title: str, body: str, sets: list[Any], stamp: str)
 
 def _index_page(data: PublishData, sets: list[Any], stamp: str) -> str:
     answers = data.answers
-    scores = data.members.merge(analytics.adoption_scores(answers, ["country_code", "country_name"]), how="left")
+    headline = analytics.headline(answers)
+    scores = data.members.merge(analytics.adoption_scores(headline, ["country_code", "country_name"]), how="left")
     set_scores = analytics.adoption_scores(answers, ["set_code"])
     figures = [
         ("Members published", f"{answers['country_code'].nunique()} of {len(data.members)}"),
-        ("Overall adoption score", percent(analytics.overall_score(answers))),
+        ("Overall adoption score (finalized sets)", percent(analytics.overall_score(headline))),
         ("Elements", str(answers["element_id"].nunique())),
     ]
     cards = "".join(
@@ -217,7 +218,7 @@ def _index_page(data: PublishData, sets: list[Any], stamp: str) -> str:
     )
     set_rows = "".join(
         f'<tr><td><a href="set-{s.code.lower()}.html">{html.escape(s.code)}</a></td><td>{html.escape(s.title)}</td>'
-        f"<td>{percent(_score_of(set_scores, 'set_code', s.code))}</td></tr>"
+        f"<td>{html.escape(s.maturity)}</td><td>{percent(_score_of(set_scores, 'set_code', s.code))}</td></tr>"
         for s in sets
     )
     body = (
@@ -225,9 +226,9 @@ def _index_page(data: PublishData, sets: list[Any], stamp: str) -> str:
         + _chart(adoption_map(scores.assign(detail=""), title="Adoption score by member"), "chart-map")
         + _chart(score_bars(set_scores, label="set_code", title="Adoption per recommendation set"), "chart-sets")
         + _chart(score_bars(scores, label="country_name", title="Adoption per member"), "chart-members")
-        + "<h2>Recommendation sets</h2><table><tr><th>Set</th><th>Title</th><th>Adoption score</th></tr>"
-        + set_rows
-        + "</table>"
+        + "<h2>Recommendation sets</h2><p>The overall score and the map count the finalized sets only; sets in "
+        "progress are draft recommendations, and the MADO alignment items (beyond the MCWG text) are never scored."
+        "</p><table><tr><th>Set</th><th>Title</th><th>Maturity</th><th>Adoption score</th></tr>" + set_rows + "</table>"
     )
     return _page(data, "Adoption of the MCWG recommendations", body, sets, stamp)
 

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from sqlmodel import Session, select
 
+from mcwg_dashboard import analytics
 from mcwg_dashboard.checklist import Checklist
 from mcwg_dashboard.config import get_settings
 from mcwg_dashboard.db import session_scope
@@ -127,6 +128,22 @@ def profiles_frame(round_id: int) -> pd.DataFrame:
 def future_topics_frame(*, include_retired: bool = False) -> pd.DataFrame:
     """The possible future topics in list order (retired ones too, for the focus group's editor)."""
     return _frame(_url(), "future_topics", include_retired)
+
+
+ARCHITECTURE_CHOICES = ["", "A", "B", "C"]
+
+
+def architecture_filter(answers: pd.DataFrame, *, key: str = "arch") -> pd.DataFrame:
+    """ "Compare with members that run ...": a URL-bound picker (?arch=B) that keeps the answers of members whose
+    deployment profile in that round includes the architecture."""
+    chosen = url_selectbox(
+        "Members that run",
+        ARCHITECTURE_CHOICES,
+        key=key,
+        format_func=lambda a: f"architecture {a}" if a else "any architecture",
+        help="From each member's deployment profile of the round.",
+    )
+    return analytics.with_architecture(answers, chosen or "")
 
 
 def checklist_of_round(round_id: int | None) -> Checklist | None:

@@ -5,6 +5,7 @@ import streamlit as st
 
 from mcwg_dashboard import analytics
 from mcwg_dashboard.charts.adoption import peer_bars
+from mcwg_dashboard.services.profiles import profile_display_table
 from mcwg_dashboard.ui.context import demo_banner
 from mcwg_dashboard.ui.dashboard import (
     answer_frame,
@@ -12,6 +13,8 @@ from mcwg_dashboard.ui.dashboard import (
     countries_frame,
     downloads,
     empty_state,
+    is_public_view,
+    profiles_frame,
     round_picker,
     rounds_frame,
     show_chart,
@@ -37,14 +40,17 @@ if country is None or round_id is None or checklist is None:
     st.stop()
 rounds = rounds_frame().set_index("id")
 round_name = str(rounds.at[round_id, "name"])
-architecture = members.set_index("code").at[country, "architectures"]
-st.caption(
-    f"Deployment architecture: {str(architecture) if architecture else 'not stated'}"
-    + (" (demo value)" if members.set_index("code").at[country, "architectures_are_demo"] else "")
-)
-
 answers = answer_frame([round_id])
 mine = answers[answers["country_code"] == country]
+if not is_public_view():
+    table = profile_display_table(profiles_frame(round_id))
+    profile = table[table["Code"] == country].iloc[0]
+    st.caption(
+        f"Deployment profile: architectures {profile['Architectures']}"
+        + f" · {profile['Transaction stacks'] or 'stacks not said'}"
+        + (f" · {profile['Scope']}" if profile["Scope"] else "")
+        + (f" · as given in {profile['From round']}" if profile["From round"] else "")
+    )
 if mine.empty:
     empty_state(f"{names[country]} has no submitted answers in {round_name}.")
     st.stop()

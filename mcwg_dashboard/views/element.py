@@ -4,10 +4,12 @@ import streamlit as st
 
 from mcwg_dashboard import analytics
 from mcwg_dashboard.charts.adoption import status_by_round_bars, status_distribution_bars
+from mcwg_dashboard.checklist import WATCH_LABEL
 from mcwg_dashboard.services.proposals import proposals_touching
 from mcwg_dashboard.ui.context import demo_banner
 from mcwg_dashboard.ui.dashboard import (
     answer_frame,
+    architecture_filter,
     checklist_of_round,
     downloads,
     empty_state,
@@ -50,7 +52,14 @@ if element.standards:
     facts.append("Standards: " + "; ".join(element.standards))
 if element.level_text:
     facts.append(f"Metadata level: {element.level_text}")
-facts.append("Architectures: " + ", ".join(element.architectures))
+facts.append("Applies to architectures " + ", ".join(element.architectures))
+facts.append("with the stacks " + ", ".join(stack.label for stack in element.stacks))
+if element.set_by:
+    facts.append(f"Set by {element.set_by}")
+if element.is_watch:
+    facts.append(f"{WATCH_LABEL}: shown, never scored.")
+if not rec_set.is_final:
+    facts.append(f"{rec_set.maturity}: not in the headline figures.")
 if element.inferred:
     facts.append("Inferred from secondary sources; the focus group may refine it.")
 st.caption("  \n".join(facts))
@@ -59,7 +68,7 @@ proposal_list(
     empty_message=f"No change proposal targets {element_id}.",
 )
 
-answers = answer_frame([round_id])
+answers = architecture_filter(answer_frame([round_id]))
 here = answers[answers["element_id"] == element_id]
 if here.empty:
     empty_state(f"No submitted answers on {element_id} in {round_name}.")

@@ -7,6 +7,7 @@ from mcwg_dashboard.charts.adoption import status_heatmap
 from mcwg_dashboard.ui.context import demo_banner
 from mcwg_dashboard.ui.dashboard import (
     answer_frame,
+    architecture_filter,
     checklist_of_round,
     empty_state,
     is_public_view,
@@ -28,7 +29,7 @@ round_name = str(rounds_frame().set_index("id").at[round_id, "name"])
 scale = checklist.scale
 answers = answer_frame([round_id])
 
-filters = st.columns([3, 1, 3, 1])
+filters = st.columns([3, 1, 3, 1, 1])
 set_codes = [s.code for s in checklist.sets]
 with filters[0]:
     chosen_sets = url_multiselect("Recommendation sets", set_codes, default=set_codes, key="sets")
@@ -48,7 +49,11 @@ with filters[2]:
         placeholder="any status",
     )
 with filters[3]:
-    sort = url_selectbox("Sort countries by", ["country", "adoption"], key="sort", format_func=str.capitalize)
+    sort = url_selectbox(
+        "Sort countries by", ["country", "adoption", "architecture"], key="sort", format_func=str.capitalize
+    )
+with filters[4]:
+    answers = architecture_filter(answers)
 
 if answers.empty:
     empty_state(f"No country has submitted its survey for {round_name} yet.")
@@ -70,10 +75,12 @@ if selected.empty:
     st.stop()
 
 matrix = analytics.status_matrix(selected, sort_by=str(sort))
+architectures = selected.drop_duplicates("country_code").set_index("country_code")["architectures"]
 st.caption(
     f"{len(matrix.index)} countries x {len(matrix.columns)} elements, "
     f"{'published' if is_public_view() else 'submitted'} answers of {round_name}. "
-    "Hover a cell for the status, note and evidence. Glyphs: " + " · ".join(s.display for s in scale.statuses)
+    "Hover a cell for the status, note and evidence. Row labels end with the member's architectures. Glyphs: "
+    + " · ".join(s.display for s in scale.statuses)
 )
 show_chart(
     status_heatmap(matrix, selected, scale, title=f"Adoption matrix · {round_name}"),
@@ -87,7 +94,7 @@ st.subheader("Open a country or an element")
 st.caption("Select a row to open the country's profile, or a column to open the element.")
 names = selected.drop_duplicates("country_code").set_index("country_code")["country_name"]
 grid = analytics.status_glyphs(matrix, scale)
-grid.index = [f"{names[c]} ({c})" for c in grid.index]
+grid.index = [f"{names[c]} ({c}) · {architectures[c].replace(',', '+') or '?'}" for c in grid.index]
 event = st.dataframe(
     grid,
     key="matrix-grid",

@@ -4,9 +4,11 @@ import streamlit as st
 
 from mcwg_dashboard import analytics
 from mcwg_dashboard.charts.adoption import score_bars, trend_lines
+from mcwg_dashboard.checklist import DRAFT_LABEL
 from mcwg_dashboard.ui.context import demo_banner
 from mcwg_dashboard.ui.dashboard import (
     answer_frame,
+    architecture_filter,
     checklist_of_round,
     empty_state,
     proposal_list,
@@ -15,6 +17,7 @@ from mcwg_dashboard.ui.dashboard import (
     rounds_frame,
     show_chart,
 )
+from mcwg_dashboard.ui.text import escape_markdown
 from mcwg_dashboard.ui.url_state import url_selectbox
 
 st.title("Recommendation set")
@@ -27,20 +30,22 @@ checklist = checklist_of_round(round_id)
 if round_id is None or checklist is None:
     empty_state("No survey round exists yet.")
     st.stop()
-titles = {s.code: s.title for s in checklist.sets}
+titles = {s.code: s.title for s in checklist.asked_sets}
 with left:
     set_code = url_selectbox("Recommendation set", list(titles), format_func=lambda c: f"{c} · {titles[c]}", key="set")
 assert set_code is not None
 rec_set = next(s for s in checklist.sets if s.code == set_code)
 round_name = str(rounds_frame().set_index("id").at[round_id, "name"])
-st.caption(f"Version {rec_set.version}, {rec_set.date:%B %Y}, {rec_set.status.replace('_', ' ')}. {rec_set.summary}")
+st.caption(f"Version {rec_set.version} · {rec_set.maturity}. {escape_markdown(rec_set.summary)}")
+if not rec_set.is_final:
+    st.info(f"These are {DRAFT_LABEL}: the set is still in progress, so it is kept out of the headline figures.")
 register = proposal_register()
 proposal_list(
     register[register["set_code"] == set_code] if not register.empty else register,
     empty_message=f"No change proposal targets the {set_code} set.",
 )
 
-answers = answer_frame([round_id])
+answers = architecture_filter(answer_frame([round_id]))
 in_set = answers[answers["set_code"] == set_code]
 if in_set.empty:
     empty_state(f"No submitted answers on {set_code} in {round_name}.")
