@@ -64,7 +64,7 @@ st.dataframe(
         "Member": st.column_config.TextColumn(pinned=True),
         **{
             e.id: st.column_config.TextColumn(
-                f"{e.id} · {levels.short_name(e)}", help=f"{e.title}: level {levels.deck_level(e)}"
+                f"{e.id} · {levels.short_name(e)}", help=escape_markdown(f"{e.title}: level {levels.deck_level(e)}")
             )
             for e in elements
         },
