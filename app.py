@@ -29,6 +29,7 @@ results = [
     page("overview", "Overview", "dashboard"),
     page("matrix", "Matrix", "grid_on"),
     page("country", "Country profile", "flag"),
+    page("metadata_levels", "Metadata levels", "account_tree"),
 ]
 if user.role is Role.PUBLIC:
     pages = {

@@ -347,7 +347,7 @@ def test_audit_log_lists_saves_and_answer_history_shows_them(external_database: 
 
 
 ROLE_PAGES = {
-    "public": {"home", "overview", "matrix", "country", "checklist", "sign_in"},
+    "public": {"home", "overview", "matrix", "country", "metadata_levels", "checklist", "sign_in"},
     "admin": {Path(p).stem for p in ADMIN_PAGES},
     "member": {
         "home",
@@ -355,6 +355,7 @@ ROLE_PAGES = {
         "overview",
         "matrix",
         "country",
+        "metadata_levels",
         "element",
         "recommendation_set",
         "trends",
@@ -370,6 +371,7 @@ ROLE_PAGES = {
         "overview",
         "matrix",
         "country",
+        "metadata_levels",
         "element",
         "recommendation_set",
         "trends",
