@@ -17,6 +17,8 @@ from mcwg_dashboard.checklist import AnswerScale
 SCORE_COLUMNS = ["score", "scored", "answers"]
 # The scope column of the answer frame (services.answer_data): headline figures count HEADLINE answers only.
 HEADLINE, DRAFT, WATCH = "headline", "draft", "watch"
+# An element the newest checklist no longer has (SPP-01..03, TRK-01/02): kept in the full export only.
+RETIRED = "retired"
 
 
 def headline(answers: pd.DataFrame) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from mcwg_dashboard.reports.deck import DEMO_NOTICE, build_deck, deck_charts
 from mcwg_dashboard.services.demo import load_demo
 from tests.helpers import ADMIN
 
-SETS = ["SPP", "META", "KOS", "KIN", "DEP", "TRK"]
+SETS = ["SPP", "META", "KOS", "KIN", "DEP"]
 
 
 def _png() -> bytes:
@@ -78,9 +78,8 @@ def test_deck_has_every_slide_with_its_title_and_pictures(session: Session) -> N
         "Matrix · META Imaging Metadata & Linkages",
         "Matrix · KOS Imaging Study Manifest (DICOM KOS)",
         "Matrix · KIN Significant Images (Sharing Imaging Studies with I…",
-        "Matrix · DEP Deployment",
-        "Matrix · TRK Tracking and Adoption",
-        "Score per member",
+        "Matrix · DEP Deployment (draft recommendations)",
+        "Score per member (finalized sets)",
         "What changed since 2024 adoption survey (demo)",
         "Change proposals",
         *[f"{code}: most and least adopted elements" for code in SETS],
@@ -88,7 +87,7 @@ def test_deck_has_every_slide_with_its_title_and_pictures(session: Session) -> N
         "Agenda: elements to discuss (2 of 2)",
     ]
     # One chart per chart slide, none elsewhere.
-    assert pictures == [0, 0] + [1] * 9 + [0] * 9
+    assert pictures == [0, 0] + [1] * 8 + [0] * 8
     presentation = Presentation(io.BytesIO(deck))
     every_text = " ".join(
         shape.text_frame.text for slide in presentation.slides for shape in slide.shapes if shape.has_text_frame
@@ -152,9 +151,9 @@ def test_cli_deck_renders_real_charts_and_the_agenda(
     args = ["deck", "--round", "2025 adoption survey (demo)", "--since", "2024 adoption survey (demo)"]
     assert main([*args, "--out", str(out), "--agenda", str(agenda)]) == 0
     printed = capsys.readouterr().out
-    assert "chart 9/9: What changed since 2024 adoption survey (demo)" in printed
+    assert "chart 8/8: What changed since 2024 adoption survey (demo)" in printed
     titles, pictures = _titles(out.read_bytes())
-    assert len(titles) == 20 and sum(pictures) == 9
+    assert len(titles) == 18 and sum(pictures) == 8
     presentation = Presentation(str(out))
     picture = next(s for s in presentation.slides[2].shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE)
     assert Image.open(io.BytesIO(picture.image.blob)).size == (1600, 820)

@@ -89,8 +89,8 @@ def test_spp_01_to_03_answers_become_deployment_profiles(empty_engine: Engine) -
         "INSERT INTO surveyround (id, name, opens_on, checklist_version_id, state, is_demo) "
         "VALUES (1, 'r1', '2025-03-01', 1, 'closed', false)",
         *(
-            "INSERT INTO countrysurvey (id, round_id, country_code, state, version, is_demo, updated_at, state_comment) "
-            f"VALUES ({i}, 1, '{code}', 'published', 3, false, '2025-04-01 00:00:00', '')"
+            "INSERT INTO countrysurvey (id, round_id, country_code, state, version, is_demo, updated_at, "
+            f"state_comment) VALUES ({i}, 1, '{code}', 'published', 3, false, '2025-04-01 00:00:00', '')"
             for i, code in ((1, "FR"), (2, "NO"), (3, "DK"))
         ),
         *(

@@ -100,7 +100,7 @@ def test_admin_accepts_and_applies_and_the_element_page_shows_it(isolated_settin
     assert "edited KOS-16" in events[-1].comment
     engine = make_engine(get_settings().effective_database_url)
     with Session(engine) as session:
-        assert session.get_one(ChecklistVersion, proposal.applied_version_id).label == "2024.05+CP-2026-001"
+        assert session.get_one(ChecklistVersion, proposal.applied_version_id).label == "2026.12+CP-2026-001"
     engine.dispose()
 
     element = _dashboard("mcwg_dashboard/views/element.py", actor="member", element="KOS-16")

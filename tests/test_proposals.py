@@ -53,7 +53,7 @@ PATHS: dict[ProposalState, list[str]] = {
     ProposalState.WITHDRAWN: ["withdraw"],
     ProposalState.CLOSED: ["triage", "assign", "discuss", "accept", "close"],
 }
-A_CHANGE = {"version_label": "2024.05+CP", "edits": [{"element_id": "KOS-16", "explanation": "x" * 60}]}
+A_CHANGE = {"version_label": "2026.12+CP", "edits": [{"element_id": "KOS-16", "explanation": "x" * 60}]}
 
 
 def submit(session: Session, actor: Any = MEMBER, **overrides: Any) -> ChangeProposal:
@@ -66,7 +66,7 @@ def submit(session: Session, actor: Any = MEMBER, **overrides: Any) -> ChangePro
 def act(session: Session, proposal: ChangeProposal, action: str, actor: Any = ADMIN, **extra: Any) -> ChangeProposal:
     proposal = proposals.get_proposal(session, proposal.id or 0)
     if action == "apply":
-        label = f"2024.05+{proposal.number}"
+        label = f"2026.12+{proposal.number}"
         changes = {**A_CHANGE, "version_label": label}
         proposals.apply_proposal(
             session, actor=actor, proposal_id=proposal.id or 0, expected_version=proposal.version, changes=changes

@@ -58,7 +58,7 @@ def _site(session: Session, tmp_path: Path) -> Path:
 def test_published_pages_load_nothing_from_another_host(session: Session, tmp_path: Path) -> None:
     site = _site(session, tmp_path)
     pages = sorted(site.glob("*.html"))
-    assert len(pages) == 7  # index and one page per recommendation set
+    assert len(pages) == 6  # index and one page per recommendation set that is asked
     loaded = 0
     for page in pages:
         parser = _References()
@@ -81,12 +81,12 @@ def test_open_data_holds_published_answers_only(session: Session, tmp_path: Path
     assert "FR" not in set(answers["country_code"])
     assert set(answers["country_code"]) == {"AT", "BE", "CA-QC", "CZ", "DK", "FI", "GB-ENG", "NL", "NO"}
     assert "note" not in answers.columns and "evidence_url" not in answers.columns
-    assert len(answers) == 9 * 74
+    assert len(answers) == 9 * 69
     document = json.loads((site / "data" / "answers.json").read_text(encoding="utf-8"))
     assert document["round"] == ROUND and document["demo_data"] is True
     assert len(document["answers"]) == len(answers)
     checklist = pd.read_csv(site / "data" / "checklist.csv", encoding="utf-8-sig")
-    assert len(checklist) == 74 and {"element_id", "title", "explanation"} <= set(checklist.columns)
+    assert len(checklist) == 69 and {"element_id", "title", "explanation"} <= set(checklist.columns)
     assert "scale" in json.loads((site / "data" / "checklist.json").read_text(encoding="utf-8"))["checklist"]
     readme = (site / "README.md").read_text(encoding="utf-8")
     for name in ("index.html", "data/answers.csv", "data/answers.json", "data/checklist.csv", "data/checklist.json"):
@@ -116,7 +116,7 @@ def test_cli_publish(isolated_settings: Path, capsys: pytest.CaptureFixture[str]
     assert main(["demo"]) == 0
     out = isolated_settings / "public"
     assert main(["publish", "--round", ROUND, "--out", str(out)]) == 0
-    assert "Wrote 15 files" in capsys.readouterr().out
+    assert "Wrote 14 files" in capsys.readouterr().out
     assert (out / "index.html").is_file()
     assert main(["publish", "--round", "2026 adoption survey", "--out", str(isolated_settings / "x")]) == 1
     assert capsys.readouterr().err.startswith("error: No published answers in 2026 adoption survey")

@@ -52,7 +52,7 @@ class DeckChart:
 def deck_charts(data: PlenaryData) -> list[DeckChart]:
     """Every chart of the deck, in slide order, sized for a 16:9 slide."""
     charts = [DeckChart("map", "Adoption per member: map", adoption_map(data.country_scores(), title=""), 1600, 820)]
-    for rec_set in data.checklist.sets:
+    for rec_set in data.checklist.asked_sets:
         subset = data.answers[data.answers["set_code"] == rec_set.code]
         if subset.empty:
             continue
@@ -104,7 +104,7 @@ def build_deck(data: PlenaryData, charts: Sequence[DeckChart], images: dict[str,
         slide = _slide(deck, data, chart.title)
         _picture(slide, images[chart.key])
     _proposals_slide(deck, data)
-    for rec_set in data.checklist.sets:
+    for rec_set in data.checklist.asked_sets:
         _set_extremes_slide(deck, data, rec_set.code, rec_set.title)
     _agenda_slides(deck, data)
     buffer = io.BytesIO()

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import and_, select
 from sqlmodel import Session, col
 
-from mcwg_dashboard.analytics import DRAFT, HEADLINE, WATCH
+from mcwg_dashboard.analytics import DRAFT, HEADLINE, RETIRED, WATCH
 from mcwg_dashboard.models import (
     Answer,
     ChecklistElement,
@@ -48,6 +48,8 @@ ANSWER_COLUMNS = [
     "note",
     "evidence_url",
     "target_date",
+    "stage",
+    "regions",
     "answered_at",
     "needs_reconfirmation",
     "element_changed",
@@ -62,9 +64,16 @@ ANSWER_COLUMNS = [
 
 
 def load_answer_frame(
-    session: Session, *, round_ids: Iterable[int] | None = None, states: Iterable[str] = SHARED_STATES
+    session: Session,
+    *,
+    round_ids: Iterable[int] | None = None,
+    states: Iterable[str] = SHARED_STATES,
+    include_retired: bool = False,
 ) -> pd.DataFrame:
-    """Every answer of the chosen rounds and survey states, with its round, country, element and score weight."""
+    """Every answer of the chosen rounds and survey states, with its round, country, element and score weight.
+
+    Answers to elements the newest checklist no longer has are left out unless `include_retired` (the full export).
+    """
     columns: list[Any] = [
         col(SurveyRound.id).label("round_id"),
         col(SurveyRound.name).label("round_name"),
@@ -85,6 +94,8 @@ def load_answer_frame(
         col(Answer.note).label("note"),
         col(Answer.evidence_url).label("evidence_url"),
         col(Answer.target_date).label("target_date"),
+        col(Answer.stage).label("stage"),
+        col(Answer.regions).label("regions"),
         col(Answer.answered_at).label("answered_at"),
         col(Answer.needs_reconfirmation).label("needs_reconfirmation"),
         col(Answer.element_changed).label("element_changed"),
@@ -113,7 +124,7 @@ def load_answer_frame(
     # Plain tuples: pandas probes every Row object for attributes, which costs an exception per row.
     rows = [tuple(row) for row in session.connection().execute(query).all()]
     frame = pd.DataFrame.from_records(rows, columns=ANSWER_COLUMNS[:-3])
-    return add_weights(session, frame)
+    return add_weights(session, frame, include_retired=include_retired)
 
 
 def element_scopes(session: Session) -> dict[str, str]:
@@ -129,11 +140,14 @@ def element_scopes(session: Session) -> dict[str, str]:
     return scopes
 
 
-def add_weights(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
+def add_weights(session: Session, frame: pd.DataFrame, *, include_retired: bool = False) -> pd.DataFrame:
     """Scope, score weight and 'answered' per row: the weight from the answer scale of the checklist version each
-    round used, none for the watch list; rows of elements the newest checklist no longer has are dropped."""
+    round used, none for the watch list; rows of elements the newest checklist no longer has are RETIRED (never
+    scored), and dropped unless `include_retired`."""
     scopes = element_scopes(session)
     scope = frame["element_id"].map(scopes)
+    if include_retired:
+        scope = scope.fillna(RETIRED)
     frame = frame[scope.notna()].copy()
     frame["architectures"] = frame["architectures"].fillna("")
     weight = pd.Series(math.nan, index=frame.index, dtype="float64")
@@ -147,7 +161,7 @@ def add_weights(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
         weight[rows] = statuses.map(weights).astype("float64")
         answered[rows] = statuses.map({s.code: s.answered for s in scale.statuses}).eq(True)
     kept_scope = scope[scope.notna()].astype(str)
-    weight[kept_scope == WATCH] = math.nan
+    weight[kept_scope.isin([WATCH, RETIRED])] = math.nan
     frame["weight"] = weight
     frame["answered"] = answered
     frame["scope"] = kept_scope

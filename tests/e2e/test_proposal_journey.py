@@ -78,7 +78,7 @@ def test_a_member_proposal_on_kos16_becomes_a_checklist_change_to_reconfirm(page
         "consumer builds the series URL from the Study and Series Instance UIDs."
     )
     page.get_by_role("button", name="Create the new checklist version").click()
-    expect(page.get_by_text(f"{proposal} applied: checklist version 2024.05+{proposal} created.")).to_be_visible()
+    expect(page.get_by_text(f"{proposal} applied: checklist version 2026.12+{proposal} created.")).to_be_visible()
     settle(page)
     expect(page.get_by_text("Applied in checklist version")).to_be_visible()
     steps.done("applied")
@@ -95,7 +95,7 @@ def test_a_member_proposal_on_kos16_becomes_a_checklist_change_to_reconfirm(page
     page.get_by_text("Open a new round").click()
     page.get_by_role("textbox", name="Name").fill("Next adoption survey")
     # The newest checklist version, the one the proposal created, is the default.
-    expect(page.get_by_role("combobox", name=re.compile("Checklist version"))).to_have_value(f"2024.05+{proposal}")
+    expect(page.get_by_role("combobox", name=re.compile("Checklist version"))).to_have_value(f"2026.12+{proposal}")
     page.get_by_role("button", name="Open the round").click()
     expect(page.get_by_text("Round 'Next adoption survey' opened.")).to_be_visible()
     settle(page)
