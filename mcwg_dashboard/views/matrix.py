@@ -29,7 +29,7 @@ round_name = str(rounds_frame().set_index("id").at[round_id, "name"])
 scale = checklist.scale
 answers = answer_frame([round_id])
 
-filters = st.columns([3, 1, 3, 1, 1])
+filters = st.columns([3, 1, 2, 1.3, 1.5])
 set_codes = [s.code for s in checklist.sets]
 with filters[0]:
     chosen_sets = url_multiselect("Recommendation sets", set_codes, default=set_codes, key="sets")

@@ -93,15 +93,21 @@ completion = completion[completion["Round"] == round_name]
 
 members = countries_frame()
 scores = members[["code", "name"]].rename(columns={"code": "country_code", "name": "country_name"})
-scores = scores.merge(analytics.adoption_scores(answers, ["country_code", "country_name"]), how="left")
+headline = analytics.headline(answers)
+scores = scores.merge(analytics.adoption_scores(headline, ["country_code", "country_name"]), how="left")
 scores["detail"] = ""
-set_scores = analytics.adoption_scores(answers, ["set_code"])
+set_scores = analytics.adoption_scores(answers[answers["scope"] != analytics.WATCH], ["set_code"])
+final_sets = {s.code for s in checklist.sets if s.is_final}
+set_scores["set_code"] = [code if code in final_sets else f"{code} (draft)" for code in set_scores["set_code"]]
 slides = [
-    ("Adoption per member", lambda: adoption_map(scores, title=f"Adoption score by member · {round_name}")),
+    (
+        "Adoption per member",
+        lambda: adoption_map(scores, title=f"Adoption score by member (finalized sets) · {round_name}"),
+    ),
     ("Adoption per set", lambda: score_bars(set_scores, label="set_code", title=f"Adoption per set · {round_name}")),
     (
         "Adoption per member (bars)",
-        lambda: score_bars(scores, label="country_name", title=f"Adoption per member · {round_name}"),
+        lambda: score_bars(scores, label="country_name", title=f"Adoption per member (finalized sets) · {round_name}"),
     ),
     (
         "Completion",
