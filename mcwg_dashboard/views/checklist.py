@@ -3,12 +3,14 @@
 import pandas as pd
 import streamlit as st
 
+from mcwg_dashboard.checklist import DRAFT_LABEL, WATCH_LABEL
 from mcwg_dashboard.db import session_scope
 from mcwg_dashboard.services.actors import Role
 from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
 from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import get_engine
 from mcwg_dashboard.ui.future_topics import future_topics_section
+from mcwg_dashboard.ui.text import escape_markdown
 
 st.title("Checklist")
 with session_scope(get_engine()) as session:
@@ -21,8 +23,9 @@ if checklist is None:
 
 st.caption(
     f"Checklist version {checklist.version} ({checklist.date:%d %B %Y}): {len(checklist.elements)} elements in "
-    f"{len(checklist.sets)} recommendation sets. Elements marked inferred come from secondary sources; the focus "
-    "group can correct them through change proposals."
+    f"{len(checklist.asked_sets)} recommendation sets (Tracking and adoption is derived: participation, not asked). "
+    "Elements marked inferred come from secondary sources; the focus group can correct them through change proposals."
+    " Each member's deployment profile (architectures A, B, C; transaction stacks) says which elements apply to it."
 )
 
 with st.expander("Answer scale", expanded=False):
@@ -43,10 +46,10 @@ with st.expander("Answer scale", expanded=False):
     )
 
 for rec_set in checklist.sets:
-    st.subheader(f"{rec_set.code} · {rec_set.title}")
-    st.caption(
-        f"Version {rec_set.version}, {rec_set.date:%B %Y}, {rec_set.status.replace('_', ' ')}. {rec_set.summary}"
-    )
+    st.subheader(f"{rec_set.code} · {escape_markdown(rec_set.title)}")
+    st.caption(f"Version {rec_set.version} · {rec_set.maturity}. {escape_markdown(rec_set.summary)}")
+    if not rec_set.elements:
+        continue
     frame = pd.DataFrame(
         [
             {
@@ -55,7 +58,11 @@ for rec_set in checklist.sets:
                 "What adopting it means": e.explanation,
                 "Standards": "; ".join(e.standards),
                 "Level": e.level_text,
-                "Architectures": ", ".join(e.architectures),
+                "Who sets it": e.set_by,
+                "Applies to": ", ".join(e.architectures) + " · " + ", ".join(stack.label for stack in e.stacks),
+                "Counts": WATCH_LABEL + ": never scored"
+                if e.is_watch
+                else ("headline score" if rec_set.is_final else DRAFT_LABEL),
                 "Inferred": "yes" if e.inferred else "",
                 "Sources": e.sources,
             }
