@@ -11,7 +11,7 @@ from mcwg_dashboard.cli import main
 from tests.e2e.conftest import ARTIFACTS, CHROMIUM
 
 pytestmark = pytest.mark.e2e
-SETS = ["dep", "kin", "kos", "meta", "spp", "trk"]
+SETS = ["dep", "kin", "kos", "meta", "spp"]
 
 pytest.importorskip("playwright")
 from playwright.sync_api import Browser, Page, Route, expect  # noqa: E402
