@@ -6,10 +6,16 @@ import datetime as dt
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from mcwg_dashboard.models import AuditEntry
 from mcwg_dashboard.services.actors import Actor, require_admin
+
+
+def data_version(session: Session) -> int:
+    """The newest audit entry's ID: every write records one, so it changes whenever the data does (on any server)."""
+    return int(session.exec(select(func.max(col(AuditEntry.id)))).one() or 0)
 
 
 def record(

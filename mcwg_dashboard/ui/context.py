@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from mcwg_dashboard.config import get_settings
 from mcwg_dashboard.db import make_engine, session_scope
 from mcwg_dashboard.models import Answer
+from mcwg_dashboard.services.audit import data_version
 from mcwg_dashboard.services.demo import is_demo_loaded, load_demo
 from mcwg_dashboard.services.setup import SYSTEM_ACTOR, initialise
 
@@ -36,15 +37,22 @@ def get_engine() -> Engine:
     return _engine_for(settings.effective_database_url, settings.is_embedded_default)
 
 
-@st.cache_data(show_spinner=False, ttl=600)
-def _demo_loaded(url: str) -> bool:
+def data_key() -> str:
+    """Part of every cache key: the database and its data version (services.audit.data_version), read on each
+    call, so a write through any app server is seen by every server at its next rerun and no cache is ever cleared."""
+    with session_scope(get_engine()) as session:
+        return f"{get_settings().effective_database_url}@{data_version(session)}"
+
+
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=16)
+def _demo_loaded(key: str) -> bool:
     with session_scope(get_engine()) as session:
         return is_demo_loaded(session)
 
 
 def demo_banner() -> None:
     """The demo-data warning, on every page that shows answers (cached with the page data until a write)."""
-    if _demo_loaded(get_settings().effective_database_url):
+    if _demo_loaded(data_key()):
         st.warning(
             "**Demo data.** The answers shown here are synthetic, made up to demonstrate the tool: "
             "they are not real survey results of any country.",

@@ -13,7 +13,6 @@ from sqlmodel import Session, select
 
 from mcwg_dashboard import analytics
 from mcwg_dashboard.checklist import Checklist
-from mcwg_dashboard.config import get_settings
 from mcwg_dashboard.db import session_scope
 from mcwg_dashboard.exports import PNG_UNAVAILABLE, chromium_available, csv_bytes, png_bytes, xlsx_bytes
 from mcwg_dashboard.models import Country, SurveyRound
@@ -26,18 +25,18 @@ from mcwg_dashboard.services.profiles import profile_frame
 from mcwg_dashboard.services.proposals import all_transition_events, illustrative, proposal_frame
 from mcwg_dashboard.services.rounds import list_rounds
 from mcwg_dashboard.ui.auth import current_user
-from mcwg_dashboard.ui.context import get_engine
+from mcwg_dashboard.ui.context import data_key, get_engine
 from mcwg_dashboard.ui.url_state import url_selectbox
 
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
 def _url() -> str:
-    return get_settings().effective_database_url
+    return data_key()
 
 
-@st.cache_data(show_spinner=False, ttl=600)
-def _answer_frame(url: str, round_ids: tuple[int, ...] | None, states: tuple[str, ...], public: bool) -> pd.DataFrame:
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=64)
+def _answer_frame(key: str, round_ids: tuple[int, ...] | None, states: tuple[str, ...], public: bool) -> pd.DataFrame:
     with session_scope(get_engine()) as session:
         frame = load_answer_frame(session, round_ids=round_ids, states=states)
     if public:
@@ -80,8 +79,8 @@ _FRAMES: dict[str, Callable[..., pd.DataFrame]] = {
 }
 
 
-@st.cache_data(show_spinner=False, ttl=600)
-def _frame(url: str, name: str, *args: Any) -> pd.DataFrame:
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=256)
+def _frame(key: str, name: str, *args: Any) -> pd.DataFrame:
     with session_scope(get_engine()) as session:
         return _FRAMES[name](session, *args)
 

@@ -16,7 +16,7 @@ from mcwg_dashboard.reports.deck import make_deck
 from mcwg_dashboard.services.proposals import OPEN_STATES
 from mcwg_dashboard.services.snapshots import get_snapshot, list_snapshots, snapshot_frame
 from mcwg_dashboard.ui.auth import current_user
-from mcwg_dashboard.ui.context import demo_banner, get_engine
+from mcwg_dashboard.ui.context import data_key, demo_banner, get_engine
 from mcwg_dashboard.ui.dashboard import (
     PLOTLY_CONFIG,
     answer_frame,
@@ -35,14 +35,15 @@ from mcwg_dashboard.ui.text import escape_markdown
 from mcwg_dashboard.ui.url_state import url_selectbox
 
 
-@st.cache_data(show_spinner=False, ttl=600)
-def _snapshots(url: str) -> pd.DataFrame:
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=16)
+def _snapshots(key: str) -> pd.DataFrame:
     with session_scope(get_engine()) as session:
         return list_snapshots(session)
 
 
-@st.cache_data(show_spinner=False, ttl=600)
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=16)
 def _snapshot_answers(url: str, snapshot_id: int) -> pd.DataFrame:
+    # A snapshot never changes once written: keyed by the database alone.
     with session_scope(get_engine()) as session:
         return snapshot_frame(get_snapshot(session, snapshot_id))
 
@@ -67,7 +68,7 @@ if round_id is None or rounds.empty:
 names = dict(zip(rounds["id"].astype(int), rounds["name"], strict=True))
 older: list[int | str] = [int(r) for r in rounds.sort_values("opens_on", ascending=False)["id"] if int(r) != round_id]
 # Meeting snapshots are offered as "s<ID>", so ?since=s3 links to the comparison with snapshot 3.
-snapshots = _snapshots(URL)
+snapshots = _snapshots(data_key())
 snapshot_names = {
     f"s{snapshot_id}": f"Snapshot: {name} ({meeting:%d %b %Y})"
     for snapshot_id, name, meeting in zip(snapshots["id"], snapshots["name"], snapshots["meeting_date"], strict=True)
