@@ -48,14 +48,17 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_app(data_dir: Path) -> Iterator[str]:
-    """The app on the embedded database in `data_dir` (which loads the demo data itself); yields its URL."""
+def running_app(data_dir: Path, database_url: str | None = None, log_name: str = "streamlit.log") -> Iterator[str]:
+    """The app on the embedded database in `data_dir` (which loads the demo data itself), or on `database_url`;
+    yields its URL."""
     if CHROMIUM is None or sync_playwright is None:
         pytest.skip("browser tests need Chromium (apt-get install chromium) and Playwright")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MCWG_")}
     env["MCWG_DATA_DIR"] = str(data_dir)
-    log = (data_dir / "streamlit.log").open("w")
+    if database_url:
+        env["MCWG_DATABASE_URL"] = database_url
+    log = (data_dir / log_name).open("w")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -88,7 +91,7 @@ def running_app(data_dir: Path) -> Iterator[str]:
             time.sleep(0.5)
     else:
         process.terminate()
-        pytest.fail(f"the app did not start; see {data_dir / 'streamlit.log'}")
+        pytest.fail(f"the app did not start; see {data_dir / log_name}")
     try:
         yield url
     finally:
