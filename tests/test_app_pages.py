@@ -13,14 +13,14 @@ from streamlit.testing.v1 import AppTest
 from mcwg_dashboard.config import get_settings
 from mcwg_dashboard.db import make_engine
 from mcwg_dashboard.excel import export_survey_workbook
-from mcwg_dashboard.models import Answer, CountrySurvey, DeploymentProfile, SurveyRound
+from mcwg_dashboard.models import Answer, CountrySurvey, SurveyRound
 from mcwg_dashboard.services import surveys, users
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.setup import initialise
 from mcwg_dashboard.ui.auth import SESSION_TOKEN
-from mcwg_dashboard.ui.survey_form import widget_key
 from tests.excel_helpers import edit_answers
 from tests.helpers import ADMIN
+from tests.survey_page_helpers import edit_grid
 
 APP = str(Path(__file__).parent.parent / "app.py")
 VIEWS = Path(__file__).parent.parent / "mcwg_dashboard" / "views"
@@ -116,81 +116,6 @@ def _stored(url: str, country: str) -> tuple[CountrySurvey | None, dict[str, Ans
     return survey, answers
 
 
-def test_survey_rule_violation_is_shown_next_to_the_element_and_nothing_saved(external_database: str) -> None:
-    at = _app("mcwg_dashboard/views/survey.py")
-    at.selectbox(key="survey_country").set_value("FR").run()
-    scope, _ = _scope(external_database, "FR")
-    at.selectbox(key=widget_key(scope, "KOS-07", "status")).set_value("VAR")
-    at.button(key=f"save:{scope}:KOS").click().run()
-    assert not at.exception
-    assert any("KOS-07: A note is required" in e.value for e in at.error)
-    assert at.selectbox(key=widget_key(scope, "KOS-07", "status")).value == "VAR", "input stays on screen"
-    assert _stored(external_database, "FR")[1] == {}
-
-
-def test_survey_fill_save_reload_and_submit(external_database: str) -> None:
-    at = _app("mcwg_dashboard/views/survey.py")
-    at.selectbox(key="survey_country").set_value("FR").run()
-    scope, element_ids = _scope(external_database, "FR")
-    at.selectbox(key=widget_key(scope, "KOS-07", "status")).set_value("VAR")
-    at.text_area(key=widget_key(scope, "KOS-07", "note")).input("MADO accession rule")
-    at.text_input(key=widget_key(scope, "KOS-07", "evidence_url")).input("https://example.org/fr-kos")
-    at.button(key=f"save:{scope}:KOS").click().run()
-    assert not at.exception
-    assert any("Saved 1 answer(s) in KOS" in s.value for s in at.success)
-    survey, answers = _stored(external_database, "FR")
-    assert answers["KOS-07"].status == "VAR" and answers["KOS-07"].note == "MADO accession rule"
-
-    # A fresh session (a reload) shows the saved draft.
-    reloaded = _app("mcwg_dashboard/views/survey.py")
-    reloaded.selectbox(key="survey_country").set_value("FR").run()
-    assert reloaded.selectbox(key=widget_key(scope, "KOS-07", "status")).value == "VAR"
-    assert reloaded.button(key=f"submit:{scope}").disabled, "an incomplete survey cannot be submitted"
-
-    # Forms submit only their own widgets, so each set is filled and saved in turn.
-    for set_code in ("SPP", "META", "KOS", "KIN", "DEP"):
-        for element_id in element_ids:
-            if element_id.startswith(f"{set_code}-") and element_id != "KOS-07":
-                reloaded.selectbox(key=widget_key(scope, element_id, "status")).set_value("IMPL")
-        reloaded.button(key=f"save:{scope}:{set_code}").click().run()
-        assert not reloaded.exception
-    assert not reloaded.button(key=f"submit:{scope}").disabled
-    reloaded.button(key=f"submit:{scope}").click().run()
-    reloaded.button(key=f"confirm:{scope}").click().run()
-    assert not reloaded.exception
-    assert any("Survey submitted" in s.value for s in reloaded.success)
-    survey, answers = _stored(external_database, "FR")
-    assert survey is not None and survey.state == "submitted"
-    assert len(answers) == len(element_ids)
-
-
-def test_conflicting_save_from_a_second_tab_is_refused_and_input_kept(external_database: str) -> None:
-    first = _app("mcwg_dashboard/views/survey.py")
-    second = _app("mcwg_dashboard/views/survey.py")
-    scope, _ = _scope(external_database, "NO")
-    for tab in (first, second):
-        tab.selectbox(key="survey_country").set_value("NO").run()
-    first.selectbox(key=widget_key(scope, "SPP-07", "status")).set_value("IMPL")
-    first.button(key=f"save:{scope}:SPP").click().run()
-    second.selectbox(key=widget_key(scope, "SPP-07", "status")).set_value("NOPL")
-    second.text_area(key=widget_key(scope, "SPP-07", "note")).input("We decided against it")
-    second.button(key=f"save:{scope}:SPP").click().run()
-    assert not second.exception
-    assert any("changed by someone else" in e.value for e in second.error)
-    assert any("SPP-07: Changed by admin" in w.value for w in second.warning)
-    assert second.selectbox(key=widget_key(scope, "SPP-07", "status")).value == "NOPL", "the loser keeps their input"
-    assert second.text_area(key=widget_key(scope, "SPP-07", "note")).value == "We decided against it"
-    assert _stored(external_database, "NO")[1]["SPP-07"].status == "IMPL"
-
-    # After reloading the set, the second tab sees the winner's answer and can save on top of it.
-    second.button(key=f"reload:{scope}:SPP").click().run()
-    assert second.selectbox(key=widget_key(scope, "SPP-07", "status")).value == "IMPL"
-    second.selectbox(key=widget_key(scope, "SPP-07", "status")).set_value("PART")
-    second.text_area(key=widget_key(scope, "SPP-07", "note")).input("Two regions")
-    second.button(key=f"save:{scope}:SPP").click().run()
-    assert _stored(external_database, "NO")[1]["SPP-07"].status == "PART"
-
-
 def _export(url: str, country: str) -> bytes:
     engine = make_engine(url)
     with Session(engine) as session:
@@ -244,7 +169,7 @@ def test_upload_preview_confirm_and_the_form_shows_the_import(external_database:
         "KOS-07": ("VAR", "MADO rule"),
         "KIN-05": ("IMPL", ""),
     }
-    assert at.selectbox(key=widget_key(scope, "KOS-07", "status")).value == "VAR"
+    assert {m.label: m.value for m in at.metric}["Answered (saved)"] == "2 / 69", "the page shows the import"
 
 
 def _dashboard(page: str, actor: str | None = "admin", **query: str | list[str]) -> AppTest:
@@ -334,9 +259,9 @@ def test_audit_log_lists_saves_and_answer_history_shows_them(external_database: 
     at = _app("mcwg_dashboard/views/survey.py")
     at.selectbox(key="survey_country").set_value("FR").run()
     scope, _ = _scope(external_database, "FR")
-    at.selectbox(key=widget_key(scope, "SPP-08", "status")).set_value("CONS")
-    at.button(key=f"save:{scope}:SPP").click().run()
-    assert any("History of SPP-08 (1 change(s))" in e.label for e in at.expander)
+    edit_grid(at, scope, {"SPP-08": {"Status": "? Under consideration"}})
+    at.button(key=f"save:{scope}").click().run()
+    assert any("SPP elements mean, and their history (1 saved change(s))" in e.label for e in at.expander)
     log = _app("mcwg_dashboard/views/audit_log.py")
     table = log.dataframe[0].value
     saved = table[table["Action"] == "save_answer"]
@@ -456,38 +381,3 @@ def test_admin_validates_and_publishes_from_the_review_page(isolated_settings: P
     engine.dispose()
     # Sending back needs a comment: the button stays disabled without one.
     assert at.button(key=f"send_back:{denmark.id}").disabled
-
-
-def test_survey_profile_proposes_not_applicable_and_saving_confirms_it(external_database: str) -> None:
-    at = _app("mcwg_dashboard/views/survey.py")
-    at.selectbox(key="survey_country").set_value("FR").run()
-    scope, _ = _scope(external_database, "FR")
-    assert at.selectbox(key=widget_key(scope, "SPP-06", "status")).value == "UNK", "no profile: nothing proposed"
-    next(m for m in at.multiselect if m.label == "Architectures").set_value(["A"])
-    next(m for m in at.multiselect if m.label == "Transaction stacks").set_value(["XDS-I.b"])
-    next(b for b in at.button if b.label == "Save the profile").click().run()
-    assert not at.exception
-    # A with XDS-I.b: MHD (SPP-05) and the cross-community elements of B (SPP-06, SPP-09) do not apply.
-    for element_id in ("SPP-05", "SPP-06", "SPP-09"):
-        assert at.selectbox(key=widget_key(scope, element_id, "status")).value == "NA", element_id
-    assert at.selectbox(key=widget_key(scope, "SPP-04", "status")).value == "UNK"
-    assert any("proposed as Not applicable" in i.value for i in at.info)
-    survey, answers = _stored(external_database, "FR")
-    assert survey is not None and answers == {}, "a proposal is not an answer until saved"
-    at.button(key=f"save:{scope}:SPP").click().run()
-    assert not at.exception
-    _, answers = _stored(external_database, "FR")
-    assert {e: a.status for e, a in answers.items()} == {"SPP-05": "NA", "SPP-06": "NA", "SPP-09": "NA"}
-
-
-def test_survey_profile_errors_name_the_field_and_save_nothing(external_database: str) -> None:
-    at = _app("mcwg_dashboard/views/survey.py")
-    at.selectbox(key="survey_country").set_value("FR").run()
-    next(m for m in at.multiselect if m.label == "Architectures").set_value(["A"])
-    next(m for m in at.multiselect if m.label == "Transaction stacks").set_value(["XCA-I"])
-    next(b for b in at.button if b.label == "Save the profile").click().run()
-    assert any("Transaction stacks" in e.value or "goes with architecture B" in e.value for e in at.error)
-    engine = make_engine(external_database)
-    with Session(engine) as session:
-        assert session.exec(select(DeploymentProfile)).first() is None
-    engine.dispose()

@@ -55,7 +55,9 @@ def profile_section(
     title = "Deployment profile: " + profile_summary(profile)
     from_earlier = profile is not None and profile.survey_id != survey_id
     carried = profile is not None and (profile.carried_over or from_earlier)
-    with st.expander(title, expanded=profile is None or carried, icon=":material/lan:"):
+    with st.expander(
+        title + (" (carried over: confirm it)" if carried else ""), expanded=profile is None, icon=":material/lan:"
+    ):
         st.caption(
             "Which deployment architectures, transaction stacks and manifest repositories your country or region "
             "runs this round. It is not scored: it tells which checklist elements apply to you, and elements that "

@@ -2,9 +2,8 @@
 what a save would send. Plain Python (no streamlit), tested with pytest.
 
 A grid shows one set; the page keeps one editor per set, so edits in every set stay until saved. Status cells hold
-the scale's labels (no glyphs: a column pasted from Excel or from the survey workbook then matches), the glyph is
-shown beside them. Target dates are typed as text (YYYY-MM-DD), so a pasted "next spring" is refused on its row
-rather than silently dropped by a date picker.
+glyph and label ("✔ Implemented"); a pasted label, code or glyph-and-label reads the same. Target dates are typed
+as text (YYYY-MM-DD), so a pasted "next spring" is refused on its row rather than dropped by a date picker.
 """
 
 from __future__ import annotations
@@ -68,7 +67,7 @@ def grid_frame(
             {
                 "Element": element.id,
                 "Title": element.title,
-                "Status": scale.get(status).label,
+                "Status": scale.get(status).display,
                 "Note": values["note"],
                 "Evidence URL": values["evidence_url"],
                 "Target date": values["target_date"].isoformat() if values["target_date"] else "",

@@ -1,0 +1,298 @@
+"""The survey page's state and actions: the saved baseline, one grid per set, one save for the whole survey,
+confirmations, submit, and the guard against leaving with unsaved edits. The rules live in services/; the grid's
+data mapping in ui/survey_grid.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+import streamlit.components.v1 as components
+
+from mcwg_dashboard.checklist import AnswerScale, RecommendationSet
+from mcwg_dashboard.db import session_scope
+from mcwg_dashboard.models import Answer, AuditEntry, CountrySurvey
+from mcwg_dashboard.services import surveys
+from mcwg_dashboard.services.errors import ConflictError, InvalidState, PermissionDenied, ValidationFailed
+from mcwg_dashboard.services.lifecycle import confirm_carried_over
+from mcwg_dashboard.ui.survey_excel import SurveyContext
+from mcwg_dashboard.ui.survey_form import Baseline, baseline_from_answers, proposed_not_applicable
+from mcwg_dashboard.ui.survey_grid import Pending, edited_values, grid_frame, pending_changes, unsaved_summary
+from mcwg_dashboard.ui.text import escape_markdown
+
+
+@dataclass
+class SurveyPageState:
+    """What the page loaded from the database for one survey, and what the user has typed since."""
+
+    ctx: SurveyContext
+    survey: CountrySurvey | None
+    answers: dict[str, Answer]
+    applies: dict[str, bool]
+    last_round: dict[str, str]
+
+    @property
+    def baseline(self) -> Baseline:
+        key = f"baseline:{self.ctx.scope}"
+        if key not in st.session_state:
+            st.session_state[key] = baseline_from_answers(self.ctx.checklist, self.answers)
+        baseline: Baseline = st.session_state[key]
+        return baseline
+
+    @property
+    def proposed(self) -> set[str]:
+        return proposed_not_applicable(self.ctx.checklist, self.baseline, self.applies)
+
+    def editor_key(self, set_code: str) -> str:
+        return f"grid:{self.ctx.scope}:{set_code}:{st.session_state.get(f'generation:{self.ctx.scope}', 0)}"
+
+    def frame(self, rec_set: RecommendationSet) -> pd.DataFrame:
+        flags: dict[str, list[str]] = {}
+        for element_id, answer in self.answers.items():
+            if answer.needs_reconfirmation:
+                flags.setdefault(element_id, []).append("re-confirm: the element changed")
+            elif answer.carried_over:
+                flags.setdefault(element_id, []).append("carried over")
+        return grid_frame(
+            self.ctx.checklist,
+            rec_set,
+            self.baseline,
+            proposed=self.proposed,
+            applies=self.applies,
+            last_round=self.last_round,
+            flags=flags,
+        )
+
+    def edited(self) -> list[str]:
+        """Elements the user edited in a grid and has not saved."""
+        ids: list[str] = []
+        for rec_set in self.ctx.checklist.asked_sets:
+            state = st.session_state.get(self.editor_key(rec_set.code)) or {}
+            rows = (state.get("edited_rows") or {}) if isinstance(state, dict) else {}
+            ids += [rec_set.elements[int(position)].id for position in rows]
+        return ids
+
+    def pending(self) -> Pending:
+        cells = {}
+        for rec_set in self.ctx.checklist.asked_sets:
+            cells.update(edited_values(self.frame(rec_set), st.session_state.get(self.editor_key(rec_set.code))))
+        return pending_changes(self.ctx.checklist, self.baseline, cells)
+
+    @property
+    def unsaved(self) -> str:
+        return unsaved_summary(self.ctx.checklist, self.edited())
+
+    def reload(self) -> None:
+        """Forget the baseline and every grid's edits: the next run shows what the database holds."""
+        st.session_state.pop(f"baseline:{self.ctx.scope}", None)
+        st.session_state.pop(f"problems:{self.ctx.scope}", None)
+        generation = f"generation:{self.ctx.scope}"
+        st.session_state[generation] = st.session_state.get(generation, 0) + 1
+
+    def reload_with(self, message: str) -> None:
+        self.reload()
+        flash(self.ctx.scope, "success", message)
+
+
+def flash(scope: str, kind: str, message: str) -> None:
+    st.session_state[f"flash:{scope}"] = (kind, message)
+
+
+def show_flash(scope: str) -> None:
+    kind, message = st.session_state.pop(f"flash:{scope}", (None, None))
+    if kind:
+        {"success": st.success, "error": st.error, "info": st.info}[kind](escape_markdown(message))
+
+
+def problems(scope: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = st.session_state.get(f"problems:{scope}", {})
+    return found
+
+
+def save(state: SurveyPageState) -> None:
+    """One save for the whole survey: every changed answer in one transaction, or none."""
+    ctx = state.ctx
+    pending = state.pending()
+    if pending.problems:
+        st.session_state[f"problems:{ctx.scope}"] = pending.problems
+        flash(ctx.scope, "error", "Nothing was saved: some answers need attention (listed above their grid).")
+        return
+    if not pending.answers:
+        flash(ctx.scope, "info", "There is nothing to save.")
+        return
+    with session_scope(ctx.engine) as session:
+        try:
+            survey = surveys.open_survey(session, actor=ctx.user, round_id=ctx.round_id, country_code=ctx.country_code)
+            surveys.save_answers(session, actor=ctx.user, survey_id=survey.id or 0, answers=pending.answers)
+        except ValidationFailed as exc:
+            st.session_state[f"problems:{ctx.scope}"] = {
+                element_id: [_with_field(message) for message in messages]
+                for element_id, messages in exc.problems.items()
+            }
+            flash(ctx.scope, "error", "Nothing was saved: some answers need attention (listed above their grid).")
+            return
+        except (ConflictError, PermissionDenied, InvalidState) as exc:
+            flash(ctx.scope, "error", f"{exc} Your input is kept.")
+            return
+    state.reload()
+    flash(ctx.scope, "success", f"Saved {len(pending.answers)} answer(s).")
+
+
+def _with_field(message: str) -> str:
+    """Name the field a service message is about ("note: A note is required ..."), as the grid's own messages do."""
+    lowered = message.lower()
+    for field in ("target date", "note", "status"):
+        if field in lowered:
+            return f"{field}: {message}"
+    return message
+
+
+def set_details(rec_set: RecommendationSet, history: dict[str, list[AuditEntry]], scale: AnswerScale) -> None:
+    """Explanations, standards and each element's saved history, one click away under its grid."""
+    changes = sum(len(history.get(e.id, [])) for e in rec_set.elements)
+    with st.expander(f"What the {rec_set.code} elements mean, and their history ({changes} saved change(s))"):
+        for element in rec_set.elements:
+            facts = [f"level {element.level_text}" if element.level_text else ""]
+            facts.append("standards: " + "; ".join(element.standards) if element.standards else "")
+            facts.append("applies to " + ", ".join(element.architectures))
+            lines = [f"**{element.id} · {escape_markdown(element.title)}**", escape_markdown(element.explanation)]
+            lines.append(":gray[" + escape_markdown(" · ".join(f for f in facts if f)) + "]")
+            for entry in history.get(element.id, []):
+                after = entry.after or {}
+                status = str(after.get("status", ""))
+                label = scale.get(status).display if status in scale.codes else status
+                note = f" · note: {after['note']}" if after.get("note") else ""
+                lines.append(escape_markdown(f"{entry.at:%Y-%m-%d %H:%M} UTC · {entry.actor} · {label}{note}"))
+            st.markdown("  \n".join(lines))
+
+
+def discard(state: SurveyPageState) -> None:
+    state.reload()
+    flash(state.ctx.scope, "info", "Your unsaved changes were discarded.")
+
+
+def ask(scope: str, what: str) -> None:
+    """Open an inline confirmation ("submit" or "confirm_carried") below the page's bar."""
+    st.session_state[f"asking:{scope}"] = what
+
+
+def asking(scope: str) -> str | None:
+    value: str | None = st.session_state.get(f"asking:{scope}")
+    return value
+
+
+def _done(scope: str) -> None:
+    st.session_state.pop(f"asking:{scope}", None)
+
+
+def confirm_carried_panel(state: SurveyPageState, carried: list[str]) -> None:
+    ctx = state.ctx
+    with st.container(border=True):
+        st.write(
+            f"Confirm {len(carried)} answer(s) carried over from the previous round as still true? They become this "
+            "round's answers, unchanged. Answers you are editing are left out."
+        )
+        yes, no = st.columns(2)
+        yes.button(
+            "Yes, confirm them",
+            type="primary",
+            key=f"confirm_carried_yes:{ctx.scope}",
+            on_click=_confirm_carried,
+            args=(state, carried),
+        )
+        no.button("Cancel", key=f"confirm_carried_no:{ctx.scope}", on_click=_done, args=(ctx.scope,))
+
+
+def _confirm_carried(state: SurveyPageState, carried: list[str]) -> None:
+    ctx = state.ctx
+    _done(ctx.scope)
+    assert state.survey is not None and state.survey.id is not None
+    with session_scope(ctx.engine) as session:
+        try:
+            count = confirm_carried_over(session, actor=ctx.user, survey_id=state.survey.id, element_ids=carried)
+        except (PermissionDenied, InvalidState, ConflictError, ValidationFailed) as exc:
+            flash(ctx.scope, "error", str(exc))
+            return
+    state.reload()
+    flash(ctx.scope, "success", f"Confirmed {count} carried-over answer(s) unchanged.")
+
+
+def submit_panel(state: SurveyPageState, unknown: list[str], to_reconfirm: list[str]) -> None:
+    """The confirmation lists what is still Unknown (to accept as unanswered) and what needs re-confirming."""
+    ctx = state.ctx
+    with st.container(border=True):
+        st.write(
+            f"Submit the survey of {ctx.country_name} for {ctx.round_name}? After submitting, answers can only change "
+            "if the focus group sends it back."
+        )
+        if to_reconfirm:
+            st.error(f"Re-confirm these answers first (their element changed): {', '.join(to_reconfirm)}.")
+        accept = True
+        if unknown:
+            st.warning(f"Still Unknown ({len(unknown)}): {', '.join(unknown)}.")
+            accept = st.checkbox(
+                f"Submit with these {len(unknown)} element(s) as Unknown: they count as unanswered and are never "
+                "scored",
+                key=f"accept_unknown:{ctx.scope}",
+            )
+        yes, no = st.columns(2)
+        yes.button(
+            "Yes, submit",
+            type="primary",
+            disabled=not accept or bool(to_reconfirm),
+            key=f"confirm:{ctx.scope}",
+            on_click=_submit,
+            args=(state, bool(unknown)),
+        )
+        no.button("Cancel", key=f"cancel:{ctx.scope}", on_click=_done, args=(ctx.scope,))
+
+
+def _submit(state: SurveyPageState, accept_unknown: bool) -> None:
+    ctx = state.ctx
+    _done(ctx.scope)
+    assert state.survey is not None and state.survey.id is not None
+    with session_scope(ctx.engine) as session:
+        try:
+            surveys.submit_survey(
+                session,
+                actor=ctx.user,
+                survey_id=state.survey.id,
+                expected_version=state.survey.version,
+                accept_unknown=accept_unknown,
+            )
+        except ValidationFailed as exc:
+            st.session_state[f"problems:{ctx.scope}"] = exc.problems
+            flash(ctx.scope, "error", "The survey cannot be submitted yet: see the answers listed above the grids.")
+            return
+        except (ConflictError, PermissionDenied, InvalidState) as exc:
+            flash(ctx.scope, "error", str(exc))
+            return
+    flash(ctx.scope, "success", "Survey submitted. Thank you!")
+
+
+_LEAVE_GUARD = """<script>
+const parent = window.parent;
+if (parent.__mcwgGuard) { parent.removeEventListener("beforeunload", parent.__mcwgGuard, {capture: true});
+  parent.document.removeEventListener("click", parent.__mcwgNav, {capture: true}); }
+parent.__mcwgGuard = null;
+if (%(active)s) {
+  const message = %(message)s;
+  parent.__mcwgGuard = (event) => { event.preventDefault(); event.returnValue = message; return message; };
+  parent.__mcwgNav = (event) => {
+    const link = event.target.closest && event.target.closest('a[href]');
+    if (link && link.closest('[data-testid="stSidebarNav"], [data-testid="stSidebarNavItems"]')
+        && !parent.confirm(message)) { event.preventDefault(); event.stopImmediatePropagation(); }
+  };
+  parent.addEventListener("beforeunload", parent.__mcwgGuard, {capture: true});
+  parent.document.addEventListener("click", parent.__mcwgNav, {capture: true});
+}
+</script>"""
+
+
+def leave_guard(unsaved: str) -> None:
+    """Ask before leaving the page (closing, reloading, or another page of the app) while edits are unsaved."""
+    import json
+
+    message = f"You have unsaved changes ({unsaved}). Leave the survey and lose them?"
+    components.html(_LEAVE_GUARD % {"active": "true" if unsaved else "false", "message": json.dumps(message)}, height=0)
