@@ -4,6 +4,7 @@ data mapping in ui/survey_grid.py."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pandas as pd
@@ -89,6 +90,7 @@ class SurveyPageState:
         st.session_state.pop(f"problems:{self.ctx.scope}", None)
         generation = f"generation:{self.ctx.scope}"
         st.session_state[generation] = st.session_state.get(generation, 0) + 1
+        st.session_state[f"full_rerun:{self.ctx.scope}"] = True
 
     def reload_with(self, message: str) -> None:
         self.reload()
@@ -268,6 +270,7 @@ def _submit(state: SurveyPageState, accept_unknown: bool) -> None:
         except (ConflictError, PermissionDenied, InvalidState) as exc:
             flash(ctx.scope, "error", str(exc))
             return
+    st.session_state[f"full_rerun:{ctx.scope}"] = True
     flash(ctx.scope, "success", "Survey submitted. Thank you!")
 
 
@@ -290,9 +293,23 @@ if (%(active)s) {
 </script>"""
 
 
-def leave_guard(unsaved: str) -> None:
-    """Ask before leaving the page (closing, reloading, or another page of the app) while edits are unsaved."""
-    import json
+def leave_guard(active: bool) -> None:
+    """Ask before leaving the page (closing, reloading, or another page of the app) while edits are unsaved.
 
-    message = f"You have unsaved changes ({unsaved}). Leave the survey and lose them?"
-    components.html(_LEAVE_GUARD % {"active": "true" if unsaved else "false", "message": json.dumps(message)}, height=0)
+    The script changes only when `active` flips, so typing in a grid does not redraw it on every edit."""
+    message = json.dumps("You have unsaved changes in the survey. Leave it and lose them?")
+    components.html(_LEAVE_GUARD % {"active": "true" if active else "false", "message": message}, height=0)
+
+
+def unsaved_edits(round_id: object, country_code: object) -> int:
+    """How many rows the user edited in the grids of this survey, from the editors' state alone (no database), so
+    the country and round pickers, drawn first, know whether switching would lose them."""
+    scope = f"{round_id}:{country_code}"
+    prefix = f"grid:{scope}:"
+    suffix = f":{st.session_state.get(f'generation:{scope}', 0)}"
+    count = 0
+    for key in list(st.session_state.keys()):
+        if isinstance(key, str) and key.startswith(prefix) and key.endswith(suffix):
+            state = st.session_state[key]
+            count += len((state or {}).get("edited_rows") or {}) if isinstance(state, dict) else 0
+    return count

@@ -29,6 +29,7 @@ from mcwg_dashboard.ui.survey_page import (
     set_details,
     show_flash,
     submit_panel,
+    unsaved_edits,
 )
 from mcwg_dashboard.ui.text import escape_markdown
 
@@ -52,11 +53,11 @@ if not editable:
     st.stop()
 
 # Switching country or round would drop unsaved edits: the pickers wait until they are saved or discarded.
-blocked = st.session_state.get("survey_unsaved", "")
+blocked = unsaved_edits(st.session_state.get("survey_round"), st.session_state.get("survey_country"))
 names = {c.code: c.name for c in editable}
 round_by_id = {r.id: r for r in rounds}
 left, right = st.columns(2)
-help_text = f"Save or discard your unsaved changes ({blocked}) first." if blocked else None
+help_text = f"Save or discard your {blocked} unsaved change(s) first." if blocked else None
 country_code = left.selectbox(
     "Country or region",
     list(names),
@@ -108,137 +109,162 @@ state = SurveyPageState(
     last_round={e: scale.get(a.status).display for e, a in earlier_answers.items() if a.status in scale.codes},
 )
 locked = survey is not None and survey.state != SurveyState.DRAFT
-pending = state.pending()
-unsaved = state.unsaved
-st.session_state["survey_unsaved"] = unsaved
-if bool(unsaved) != bool(blocked):
-    st.rerun()  # the pickers above were drawn before this run's edits were counted
-leave_guard(unsaved)
 
-# The bar: where the survey stands, what is unsaved, and the three actions, above everything else.
-missing = surveys.missing_answers(checklist, answers)
-to_reconfirm = sorted(e for e, a in answers.items() if a.needs_reconfirmation)
-st.subheader(f"{names[country_code]} · {survey_round.name}")
-bar = st.columns([1.4, 1, 0.8, 1.3, 1.3, 1.3])
-bar[0].metric("Survey state", (survey.state if survey else "not started").capitalize())
-bar[1].metric("Answered (saved)", f"{len(checklist.elements) - len(missing)} / {len(checklist.elements)}")
-bar[2].metric("Unsaved", len(pending.answers) + len(pending.problems))
-bar[3].button(
-    f"Save {len(pending.answers)} change(s)" if pending.answers else "Save",
-    type="primary",
-    disabled=locked or not (pending.answers or pending.problems),
-    on_click=save,
-    args=(state,),
-    key=f"save:{ctx.scope}",
-    width="stretch",
-)
-bar[4].button(
-    "Discard changes",
-    disabled=locked or not unsaved,
-    on_click=discard,
-    args=(state,),
-    key=f"discard:{ctx.scope}",
-    width="stretch",
-)
-bar[5].button(
-    "Submit…",
-    disabled=locked or survey is None or bool(pending.answers or pending.problems),
-    key=f"submit:{ctx.scope}",
-    width="stretch",
-    help="Save your changes first." if pending.answers else None,
-    on_click=ask,
-    args=(ctx.scope, "submit"),
-)
-if asking(ctx.scope) == "submit" and not locked:
-    submit_panel(state, missing, to_reconfirm)
-if unsaved:
-    st.warning(f"{unsaved}: save them, or they are lost when you leave the survey.", icon=":material/edit_note:")
-proposed = state.proposed - set(state.edited())
-if proposed and not locked:
-    st.info(
-        f"{len(proposed)} unanswered element(s) do not apply to your deployment profile and are proposed as Not "
-        f"applicable ({', '.join(sorted(proposed))}): Save confirms them.",
-        icon=":material/rule:",
-    )
-show_flash(ctx.scope)
 
-if locked:
-    st.info(
-        f"This survey is {survey.state if survey else ''}: it can no longer be edited here. "
-        "The focus group can send it back if it needs changes."
-    )
-elif survey is not None and survey.state_comment:
-    st.warning(f"**Message from the focus group:** {escape_markdown(survey.state_comment)}")
+STAGES = list(STAGE_LABELS.values())
 
-profile_section(
-    engine,
-    user=user,
-    round_id=round_id,
-    country_code=country_code,
-    profile=profile,
-    survey_id=survey.id if survey else None,
-    locked=locked or bool(unsaved),
-    on_saved=lambda: None,
-)
-carried = sorted(
-    e for e, a in answers.items() if (a.carried_over or a.needs_reconfirmation) and e not in pending.element_ids
-)
-if carried and not locked:
-    st.info(
-        f"{len(carried)} answer(s) were carried over from the previous round"
-        + (f"; re-confirm {len(to_reconfirm)} whose element changed: {', '.join(to_reconfirm)}" if to_reconfirm else "")
-        + ". Change what moved on in the grids, and confirm the rest as still true."
+
+@st.fragment
+def editing_area() -> None:
+    """Everything that follows the user's edits: an edit reruns only this, not the page's database reads."""
+    if st.session_state.pop(f"full_rerun:{ctx.scope}", False) or bool(state.edited()) != bool(blocked):
+        st.rerun(scope="app")  # a save, an import or the first edit: the pickers and saved answers change
+    pending = state.pending()
+    unsaved = state.unsaved
+    leave_guard(bool(unsaved))
+
+    # The bar: where the survey stands, what is unsaved, and the three actions, above everything else.
+    missing = surveys.missing_answers(checklist, answers)
+    to_reconfirm = sorted(e for e, a in answers.items() if a.needs_reconfirmation)
+    st.subheader(f"{names[country_code]} · {survey_round.name}")
+    bar = st.columns([1.4, 1, 0.8, 1.3, 1.3, 1.3])
+    bar[0].metric("Survey state", (survey.state if survey else "not started").capitalize())
+    bar[1].metric("Answered (saved)", f"{len(checklist.elements) - len(missing)} / {len(checklist.elements)}")
+    bar[2].metric("Unsaved edits", len(state.edited()))
+    bar[3].button(
+        f"Save {len(pending.answers)} change(s)" if pending.answers else "Save",
+        type="primary",
+        disabled=locked or not (pending.answers or pending.problems),
+        on_click=save,
+        args=(state,),
+        key=f"save:{ctx.scope}",
+        width="stretch",
     )
-    st.button(
-        f"Confirm all {len(carried)} carried-over answers unchanged…",
-        key=f"confirm_carried:{ctx.scope}",
-        disabled=bool(unsaved),
-        help="Save or discard your changes first: confirming never overwrites an edit." if unsaved else None,
+    bar[4].button(
+        "Discard changes",
+        disabled=locked or not unsaved,
+        on_click=discard,
+        args=(state,),
+        key=f"discard:{ctx.scope}",
+        width="stretch",
+    )
+    bar[5].button(
+        "Submit…",
+        disabled=locked or survey is None or bool(pending.answers or pending.problems),
+        key=f"submit:{ctx.scope}",
+        width="stretch",
+        help="Save your changes first." if pending.answers else None,
         on_click=ask,
-        args=(ctx.scope, "confirm_carried"),
+        args=(ctx.scope, "submit"),
     )
-    if asking(ctx.scope) == "confirm_carried":
-        confirm_carried_panel(state, carried)
+    # Messages come and go above the grids inside one container: the grids keep their place in the page, so a rerun
+    # after an edit does not rebuild them (which would take the keyboard focus out of the grid).
+    with st.container():
+        if asking(ctx.scope) == "submit" and not locked:
+            submit_panel(state, missing, to_reconfirm)
+        if unsaved:
+            st.warning(
+                f"{unsaved}: save them, or they are lost when you leave the survey.", icon=":material/edit_note:"
+            )
+        proposed = state.proposed - set(state.edited())
+        if proposed and not locked:
+            st.info(
+                f"{len(proposed)} unanswered element(s) do not apply to your deployment profile and are proposed "
+                f"as Not applicable ({', '.join(sorted(proposed))}): Save confirms them.",
+                icon=":material/rule:",
+            )
+        show_flash(ctx.scope)
 
-excel_section(
-    ctx,
-    locked=locked,
-    unsaved=unsaved,
-    on_imported=lambda message: state.reload_with(message),
-    on_failed=lambda message: flash(ctx.scope, "error", message),
-)
+        if locked:
+            st.info(
+                f"This survey is {survey.state if survey else ''}: it can no longer be edited here. "
+                "The focus group can send it back if it needs changes."
+            )
+        elif survey is not None and survey.state_comment:
+            st.warning(f"**Message from the focus group:** {escape_markdown(survey.state_comment)}")
 
-found = {**problems(ctx.scope), **pending.problems}
-status_options = [s.display for s in scale.statuses]
-tabs = st.tabs([s.code for s in checklist.asked_sets], key=f"tabs:{ctx.scope}")
-for tab, rec_set in zip(tabs, checklist.asked_sets, strict=True):
-    with tab:
-        st.caption(f"**{escape_markdown(rec_set.title)}** · {rec_set.maturity}. " + escape_markdown(rec_set.summary))
-        for element in rec_set.elements:
-            for message in found.get(element.id, []):
-                st.error(f"{element.id} · {escape_markdown(message)}")
-            for message in pending.notices.get(element.id, []):
-                st.info(f"{element.id} · {escape_markdown(message)}")
-        st.data_editor(
-            state.frame(rec_set),
-            key=state.editor_key(rec_set.code),
-            disabled=locked or ["Title", "Last round", "Flags"],
-            num_rows="fixed",
-            width="stretch",
-            height=36 * (len(rec_set.elements) + 1) + 3,
-            column_config={
-                "Title": st.column_config.TextColumn("Title", width="medium"),
-                "Stage": st.column_config.SelectboxColumn("Stage", options=list(STAGE_LABELS.values()), width="small"),
-                "Keep": st.column_config.CheckboxColumn("Keep", help="Keep the old note and date", width="small"),
-                "Status": st.column_config.SelectboxColumn("Status", options=status_options, required=True),
-                "Note": st.column_config.TextColumn(
-                    "Note", max_chars=4000, help="Required for a variant, partial or not planned"
-                ),
-                "Evidence URL": st.column_config.TextColumn("Evidence URL", max_chars=1000),
-                "Target date": st.column_config.TextColumn("Target date", help="YYYY-MM-DD; required when Planned"),
-                "Regions": st.column_config.TextColumn("Regions", help="Blank: all regions", max_chars=400),
-                "Last round": st.column_config.TextColumn("Last round"),
-                "Flags": st.column_config.TextColumn("Flags"),
-            },
+    profile_section(
+        engine,
+        user=user,
+        round_id=ctx.round_id,
+        country_code=ctx.country_code,
+        profile=profile,
+        survey_id=survey.id if survey else None,
+        locked=locked or bool(unsaved),
+        on_saved=lambda: None,
+    )
+    with st.container():
+        carried = sorted(
+            e for e, a in answers.items() if (a.carried_over or a.needs_reconfirmation) and e not in pending.element_ids
         )
-        set_details(rec_set, history, scale)
+        if carried and not locked:
+            st.info(
+                f"{len(carried)} answer(s) were carried over from the previous round"
+                + (
+                    f"; re-confirm {len(to_reconfirm)} whose element changed: {', '.join(to_reconfirm)}"
+                    if to_reconfirm
+                    else ""
+                )
+                + ". Change what moved on in the grids, and confirm the rest as still true."
+            )
+            st.button(
+                f"Confirm all {len(carried)} carried-over answers unchanged…",
+                key=f"confirm_carried:{ctx.scope}",
+                disabled=bool(unsaved),
+                help="Save or discard your changes first: confirming never overwrites an edit." if unsaved else None,
+                on_click=ask,
+                args=(ctx.scope, "confirm_carried"),
+            )
+            if asking(ctx.scope) == "confirm_carried":
+                confirm_carried_panel(state, carried)
+
+    excel_section(
+        ctx,
+        locked=locked,
+        unsaved=unsaved,
+        on_imported=lambda message: state.reload_with(message),
+        on_failed=lambda message: flash(ctx.scope, "error", message),
+    )
+
+    found = {**problems(ctx.scope), **pending.problems}
+    status_options = [s.display for s in scale.statuses]
+    tabs = st.tabs([s.code for s in checklist.asked_sets])
+    for tab, rec_set in zip(tabs, checklist.asked_sets, strict=True):
+        with tab:
+            st.caption(
+                f"**{escape_markdown(rec_set.title)}** · {rec_set.maturity}. " + escape_markdown(rec_set.summary)
+            )
+            messages = st.container()
+            for element in rec_set.elements:
+                for message in found.get(element.id, []):
+                    messages.error(f"{element.id} · {escape_markdown(message)}")
+                for message in pending.notices.get(element.id, []):
+                    messages.info(f"{element.id} · {escape_markdown(message)}")
+            st.data_editor(
+                state.frame(rec_set),
+                key=state.editor_key(rec_set.code),
+                disabled=locked or ["Title", "Last round", "Flags"],
+                num_rows="fixed",
+                width="stretch",
+                height=36 * (len(rec_set.elements) + 1) + 3,
+                column_config={
+                    "Title": st.column_config.TextColumn("Title", width="medium"),
+                    "Stage": st.column_config.SelectboxColumn(
+                        "Stage", options=list(STAGE_LABELS.values()), width="small"
+                    ),
+                    "Keep": st.column_config.CheckboxColumn("Keep", help="Keep the old note and date", width="small"),
+                    "Status": st.column_config.SelectboxColumn("Status", options=status_options, required=True),
+                    "Note": st.column_config.TextColumn(
+                        "Note", max_chars=4000, help="Required for a variant, partial or not planned"
+                    ),
+                    "Evidence URL": st.column_config.TextColumn("Evidence URL", max_chars=1000),
+                    "Target date": st.column_config.TextColumn("Target date", help="YYYY-MM-DD; required when Planned"),
+                    "Regions": st.column_config.TextColumn("Regions", help="Blank: all regions", max_chars=400),
+                    "Last round": st.column_config.TextColumn("Last round"),
+                    "Flags": st.column_config.TextColumn("Flags"),
+                },
+            )
+            set_details(rec_set, history, scale)
+
+
+editing_area()
