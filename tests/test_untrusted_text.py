@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -14,7 +15,8 @@ from sqlmodel import Session, select
 
 from mcwg_dashboard.excel.full_export import full_export_bytes, full_export_sheets
 from mcwg_dashboard.excel.proposal_register import export_register
-from mcwg_dashboard.excel.survey_workbook import export_survey_workbook
+from mcwg_dashboard.excel.safety import UploadRejected, check_upload
+from mcwg_dashboard.excel.survey_workbook import export_survey_workbook, plan_survey_import
 from mcwg_dashboard.exports import FORMULA_TRIGGERS, csv_bytes, neutralise, sheet_titles, xlsx_bytes
 from mcwg_dashboard.models import Answer, AuditEntry, ChangeProposal, CountrySurvey, ProposalEvent, SurveyRound
 from mcwg_dashboard.reports.publish import load_publish_data, write_site
@@ -25,7 +27,7 @@ from mcwg_dashboard.services.profiles import ProfileInput
 from mcwg_dashboard.services.surveys import AnswerInput
 from mcwg_dashboard.services.users import SignInFailed
 from mcwg_dashboard.text import clean_text
-from tests.helpers import ADMIN, MEMBER, the_open_round
+from tests.helpers import ADMIN, MEMBER, REP_FR, the_open_round
 
 # Each would start a formula in a spreadsheet that splits the line on its separator (';' in French or German Excel).
 INJECTIONS = ["x;=1+1", "x,=1+1", "x\t=1+1", "x|@SUM(A1:A9)", 'x;"=1+1"', "x; -2+3", "a;+1;b,@c", "=1+1"]
@@ -191,3 +193,38 @@ def test_sheet_titles_are_unique_ignoring_case_and_never_empty() -> None:
     titles = sheet_titles(["x" * 40, "X" * 40, "x" * 31, "'quoted'", "", "[]"])
     assert len({t.casefold() for t in titles}) == 6
     assert all(0 < len(t) <= 31 and not t.startswith("'") and not t.endswith("'") for t in titles)
+
+
+# --------------------------------------------------------------------------------- 17. a DTD in an uploaded workbook
+
+_DTD = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY lol "lol">]><x>&lol;</x>'
+
+
+def _with_part(data: bytes, part: str, content: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, content if info.filename == part else source.read(info))
+        if part not in source.namelist():
+            target.writestr(part, content)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("part", "content"),
+    [
+        pytest.param("customXml/item1.xml", _DTD.encode(), id="unreferenced-part"),
+        pytest.param("docProps/app.xml", b'<?xml version="1.0"?><!doctype Properties><Properties/>', id="doctype-only"),
+        pytest.param("xl/styles.xml", _DTD.encode("utf-16"), id="utf-16"),
+        pytest.param("xl/theme/extra.xml", b"<x><!ENTITY e 'v'></x>", id="entity-without-doctype"),
+    ],
+)
+def test_a_workbook_holding_a_dtd_is_refused_before_it_is_read(session: Session, part: str, content: bytes) -> None:
+    survey_round = the_open_round(session)
+    good = export_survey_workbook(session, actor=REP_FR, round_id=survey_round.id or 0, country_code="FR")
+    check_upload(good, filename="survey-FR.xlsx")
+    bad = _with_part(good, part, content)
+    with pytest.raises(UploadRejected, match="DOCTYPE"):
+        check_upload(bad, filename="survey-FR.xlsx")
+    plan = plan_survey_import(session, actor=REP_FR, data=bad, filename="survey-FR.xlsx")
+    assert plan.changes == () and any("DOCTYPE" in error for error in plan.errors)
