@@ -22,3 +22,23 @@ def clean_text(text: str) -> str:
 def clean_any(value: Any) -> Any:
     """`clean_text` for a string; anything else as it is (for pydantic validators on optional fields)."""
     return clean_text(value) if isinstance(value, str) else value
+
+
+# Markdown, for text shown by Streamlit or written to a markdown file (the published README). Every character
+# that starts markup is backslash-escaped: emphasis, code, links and images, colour directives, headings,
+# quotes, tables, strikethrough, LaTeX and raw HTML. At the start of a line also list markers, setext underlines
+# and numbered lists. Bare web addresses are broken up (`https\://`, `www\.`), so GitHub-flavoured markdown
+# does not turn them into links. Escaped text renders exactly as typed.
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>#|~$])")
+_LINE_START = re.compile(r"^([ \t]*)([-+=]|\d+[.)])", re.MULTILINE)
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z])://|\bwww\.")
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    marker = match.group(2)
+    return match.group(1) + marker[:-1] + "\\" + marker[-1]
+
+
+def escape_markdown(text: str) -> str:
+    text = _LINE_START.sub(_escape_line_start, _MARKDOWN.sub(r"\\\1", text))
+    return _AUTOLINK.sub(lambda match: match.group(0).replace(":", "\\:").replace(".", "\\."), text)
