@@ -8,6 +8,7 @@ which Word pastes for a manual line or page break, becomes a line break so the t
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -42,3 +43,9 @@ def _escape_line_start(match: re.Match[str]) -> str:
 def escape_markdown(text: str) -> str:
     text = _LINE_START.sub(_escape_line_start, _MARKDOWN.sub(r"\\\1", text))
     return _AUTOLINK.sub(lambda match: match.group(0).replace(":", "\\:").replace(".", "\\."), text)
+
+
+def escape_html(text: object) -> str:
+    """Text for Plotly, whose titles, labels and hover texts render a few HTML tags (<a href>, <b>, <span style>,
+    <br>...): `&`, `<` and `>` escaped, which Plotly shows back as typed."""
+    return html.escape(str(text), quote=False)
