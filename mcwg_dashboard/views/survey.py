@@ -207,7 +207,7 @@ completion = surveys.completion_by_set(checklist, answers)
 answered = sum(done for done, _ in completion.values())
 total = sum(count for _, count in completion.values())
 
-st.subheader(f"{names[country_code]} · {survey_round.name}")
+st.subheader(escape_markdown(f"{names[country_code]} · {survey_round.name}"))
 summary = st.columns(3)
 summary[0].metric("Survey state", state.capitalize())
 summary[1].metric("Answered (saved)", f"{answered} / {total}")
@@ -441,13 +441,15 @@ def _excel_section() -> None:
         plan = _plan_for(upload.name, upload.getvalue())
         if plan.errors:
             st.error(
-                f"**{len(plan.errors)} problem(s) in {upload.name}; nothing was imported.** Fix them in the workbook "
+                f"**{len(plan.errors)} problem(s) in {escape_markdown(upload.name)}; nothing was imported.** "
+                "Fix them in the workbook "
                 "and upload it again:\n\n" + "\n".join(f"- {escape_markdown(message)}" for message in plan.errors)
             )
             return
         if plan.country_code != country_code or plan.round_id != selected_round:
             st.warning(
-                f"This workbook is for {plan.country_name} ({plan.country_code}), {plan.round_name}. Choose that "
+                f"This workbook is for {escape_markdown(plan.country_name or '')} ({plan.country_code}), "
+                f"{escape_markdown(plan.round_name or '')}. Choose that "
                 "country and round above to import it."
             )
             return
@@ -504,7 +506,7 @@ def _plan_for(filename: str, data: bytes) -> ImportPlan:
 def _describe(values: AnswerValues) -> str:
     parts = [checklist.scale.get(values.status).display]
     if values.note:
-        parts.append(f"note: {values.note}")
+        parts.append(f"note: {escape_markdown(values.note)}")
     if values.evidence_url:
         parts.append(values.evidence_url)
     if values.target_date:
@@ -517,7 +519,8 @@ def _confirm_import(filename: str, count: int) -> None:
     if st.session_state.pop(f"import_done:{scope}", False):
         st.rerun()
     st.write(
-        f"Save {count} change(s) from {filename} to the survey of {names[country_code]}? This is one save: all "
+        f"Save {count} change(s) from {escape_markdown(filename)} to the survey of "
+        f"{escape_markdown(names[country_code])}? This is one save: all "
         "of them or, if anything changed meanwhile, none."
     )
     st.button("Yes, import", key=f"confirm_import:{scope}", type="primary", on_click=_apply_import)
@@ -576,7 +579,7 @@ if not locked:
         st.session_state[f"confirm_submit:{scope}"] = True
     if st.session_state.get(f"confirm_submit:{scope}"):
         st.warning(
-            f"Submit the survey of {names[country_code]} for {survey_round.name}? "
+            f"Submit the survey of {escape_markdown(names[country_code])} for {escape_markdown(survey_round.name)}? "
             "After submitting, answers can only change if the focus group sends it back."
         )
         yes, no = st.columns(2)
