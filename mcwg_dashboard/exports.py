@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import shutil
 from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -16,8 +17,16 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Font
 
+from mcwg_dashboard.text import clean_text
+
 # A cell starting with one of these is run as a formula by spreadsheet programs.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Field separators of the CSV dialects spreadsheets guess by locale (',' English, ';' French or German, tab, '|').
+# Our CSV quotes only fields holding ',', so in a ';' locale `x;=1+1` opens as two cells, the second a formula.
+# A trigger that follows one (after spaces or an opening quote) gets the apostrophe too. Line breaks are not
+# separators here: a field holding one is always quoted.
+SEPARATORS = ",;|\t"
+_TRIGGER_AFTER_SEPARATOR = re.compile(f'([{re.escape(SEPARATORS)}][ "]*)(?=[{re.escape("".join(FORMULA_TRIGGERS))}])')
 
 T = TypeVar("T")
 
@@ -33,15 +42,21 @@ class ChartExportUnavailable(RuntimeError):
 
 
 def neutralise(value: Any) -> Any:
-    """User text that a spreadsheet would run as a formula gets a leading apostrophe, so it stays text."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
+    """Text as a spreadsheet keeps it: every place where a cell could begin with a formula trigger (the start, or
+    just after a separator of any CSV dialect) gets an apostrophe, so it stays text and reads the same; and the
+    characters no .xlsx can hold are taken out (`text.clean_text`), so an export never fails on stored text.
+    """
+    if not isinstance(value, str):
+        return value
+    value = _TRIGGER_AFTER_SEPARATOR.sub(r"\1'", clean_text(value))
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     safe = frame.copy()
     for column in safe.columns:
+        if isinstance(safe[column].dtype, pd.CategoricalDtype):
+            safe[column] = safe[column].astype(object)
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = safe[column].map(neutralise)
     return safe
@@ -55,15 +70,38 @@ def xlsx_bytes(frame: pd.DataFrame, sheet_name: str = "data") -> bytes:
     return workbook_bytes({sheet_name: frame})
 
 
+# Excel refuses these in a sheet name, and a name longer than 31 characters or starting or ending with "'".
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+MAX_SHEET_NAME = 31
+
+
+def sheet_titles(names: Sequence[str]) -> list[str]:
+    """Excel-safe sheet names for `names`, in order, unique (Excel compares them ignoring case): forbidden
+    characters become '-', long names are cut, and a name already taken gets ' (2)', ' (3)'... within 31."""
+    titles: list[str] = []
+    taken: set[str] = set()
+    for name in names:
+        base = _SHEET_NAME_FORBIDDEN.sub("-", clean_text(str(name)).replace("\n", " ").replace("\r", " "))
+        base = base.replace("\t", " ").strip().strip("'").strip()[:MAX_SHEET_NAME].strip() or "Sheet"
+        title, number = base, 1
+        while title.casefold() in taken:
+            number += 1
+            suffix = f" ({number})"
+            title = base[: MAX_SHEET_NAME - len(suffix)].rstrip() + suffix
+        taken.add(title.casefold())
+        titles.append(title)
+    return titles
+
+
 def workbook_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
     """An xlsx with one sheet per frame; user text neutralised and kept as text, header frozen.
 
     Written in openpyxl's write-only (streaming) mode: a full export of every round stays fast and small in memory.
     """
     book = openpyxl.Workbook(write_only=True)
-    for name, frame in sheets.items():
+    for title, frame in zip(sheet_titles(list(sheets)), sheets.values(), strict=True):
         safe = safe_frame(frame)
-        sheet = book.create_sheet(title=name[:31])
+        sheet = book.create_sheet(title=title)
         sheet.freeze_panes = "A2"
         header = []
         for column in safe.columns:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from mcwg_dashboard import analytics
@@ -87,3 +89,38 @@ def test_empty_data_gives_a_message_not_an_error() -> None:
         charts.trend_lines(analytics.trend_by_set(empty), title="e"),
     ):
         assert figure.layout.annotations and figure.layout.annotations[0].text
+
+
+MARKUP = '<a href="https://evil.example">x</a> <b>b</b> <span style="font-size:60px">big</span>'
+
+
+def _no_live_markup(figure: object) -> None:
+    """No user text reaches Plotly as a tag: every '<' in the figure is one of ours (<b>, <br>, <extra>)."""
+    text = json.dumps(figure.to_plotly_json(), default=str)  # type: ignore[attr-defined]
+    assert "<a " not in text and "<span" not in text and "<b>b</b>" not in text, text[:400]
+    assert "evil.example" in text, "the text itself is shown, escaped"
+
+
+def test_user_text_is_escaped_in_every_chart() -> None:
+    answers = _with_details(R2)
+    answers.loc[0, ["note", "evidence_url", "element_title"]] = [MARKUP, MARKUP, MARKUP]
+    answers["country_name"] = answers["country_name"] + " " + MARKUP
+    answers["round_name"] = MARKUP
+    matrix = analytics.status_matrix(answers)
+    heatmap = charts.status_heatmap(matrix, answers, SCALE, title="Matrix " + MARKUP)
+    _no_live_markup(heatmap)
+    assert "Note: &lt;a href=" in heatmap.data[0].hovertext[0][0]
+    _no_live_markup(
+        charts.score_bars(analytics.adoption_scores(answers, ["country_name"]), label="country_name", title=MARKUP)
+    )
+    _no_live_markup(charts.trend_lines(analytics.trend_by_set(pd.concat([R1, answers])), title=MARKUP))
+    _no_live_markup(charts.change_bars(analytics.change_summary(analytics.round_changes(R1, answers)), title=MARKUP))
+    _no_live_markup(charts.peer_bars(analytics.peer_comparison(answers, "AA"), country_name=MARKUP, title=MARKUP))
+    _no_live_markup(
+        charts.status_by_round_bars(
+            pd.DataFrame({"round_name": [MARKUP], "status": ["IMPL"], "count": [2]}), SCALE, title=MARKUP
+        )
+    )
+    table = pd.DataFrame({"Country": [MARKUP], "State": ["draft"], "Answered": [0.5]})
+    _no_live_markup(charts.completion_bars(table, title=MARKUP))
+    _no_live_markup(charts._empty(MARKUP, "nothing"))

@@ -120,3 +120,87 @@ def test_cli_publish(isolated_settings: Path, capsys: pytest.CaptureFixture[str]
     assert (out / "index.html").is_file()
     assert main(["publish", "--round", "2026 adoption survey", "--out", str(isolated_settings / "x")]) == 1
     assert capsys.readouterr().err.startswith("error: No published answers in 2026 adoption survey")
+
+
+def _published_round(session: Session) -> int:
+    load_demo(session, actor=ADMIN)
+    later = session.exec(select(SurveyRound).where(SurveyRound.name == ROUND)).one()
+    assert later.id is not None
+    return later.id
+
+
+def test_publish_overwrites_only_files_it_wrote_and_never_follows_links(session: Session, tmp_path: Path) -> None:
+    round_id = _published_round(session)
+    site = tmp_path / "site"
+    write_site(load_publish_data(session, round_id=round_id), site)
+    write_site(load_publish_data(session, round_id=round_id), site)  # its own files, unchanged: replaced
+
+    # A user's own index.html in a folder holding the marker is left alone, and nothing is written.
+    (site / "index.html").write_text("my own page", encoding="utf-8")
+    before = {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    with pytest.raises(InvalidState, match="was not written by `publish`"):
+        write_site(load_publish_data(session, round_id=round_id), site)
+    assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
+
+    # A link in place of a file it wrote is not followed: the file it points to keeps its content.
+    outside = tmp_path / "precious.html"
+    outside.write_text("precious", encoding="utf-8")
+    (site / "index.html").unlink()
+    (site / "style.css").unlink()
+    (site / "style.css").symlink_to(outside)
+    with pytest.raises(InvalidState, match="symbolic link"):
+        write_site(load_publish_data(session, round_id=round_id), site)
+    assert outside.read_text(encoding="utf-8") == "precious"
+
+    # A linked data folder, a linked marker, a linked output folder: all refused.
+    (site / "style.css").unlink()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for name in ("answers.csv", "answers.json", "checklist.csv", "checklist.json"):
+        (site / "data" / name).rename(elsewhere / name)
+    (site / "data").rmdir()
+    (site / "data").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(InvalidState, match="not a real folder"):
+        write_site(load_publish_data(session, round_id=round_id), site)
+    linked_site = tmp_path / "linked-site"
+    linked_site.symlink_to(site, target_is_directory=True)
+    with pytest.raises(InvalidState, match="symbolic link"):
+        write_site(load_publish_data(session, round_id=round_id), linked_site)
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "index.html").write_text("theirs", encoding="utf-8")
+    (foreign / ".mcwg-published").symlink_to(site / ".mcwg-published")
+    with pytest.raises(InvalidState):
+        write_site(load_publish_data(session, round_id=round_id), foreign)
+    assert (foreign / "index.html").read_text(encoding="utf-8") == "theirs"
+
+
+def test_a_marker_without_the_list_of_files_does_not_open_the_folder(session: Session, tmp_path: Path) -> None:
+    """The marker alone (an older version's, or one a user copied) proves nothing about index.html."""
+    round_id = _published_round(session)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / ".mcwg-published").write_text("Written by python -m mcwg_dashboard publish\n", encoding="utf-8")
+    (site / "index.html").write_text("my own page", encoding="utf-8")
+    with pytest.raises(InvalidState):
+        write_site(load_publish_data(session, round_id=round_id), site)
+    assert (site / "index.html").read_text(encoding="utf-8") == "my own page"
+
+
+def test_round_name_markup_stays_text_in_the_readme_and_pages(session: Session, tmp_path: Path) -> None:
+    round_id = _published_round(session)
+    published = session.get(SurveyRound, round_id)
+    assert published is not None
+    published.name = "[x](https://evil.example) ![i](https://evil.example/i.png) **b** <b>big</b>"
+    session.commit()
+    site = tmp_path / "site"
+    write_site(load_publish_data(session, round_id=round_id), site)
+    readme = (site / "README.md").read_text(encoding="utf-8")
+    title = readme.splitlines()[0]
+    assert title == (
+        r"# MCWG adoption survey: \[x\](https\://evil.example) !\[i\](https\://evil.example/i.png) \*\*b\*\* "
+        r"\<b\>big\</b\>"
+    )
+    for page in site.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "<b>big</b>" not in text and 'href="https://evil.example' not in text

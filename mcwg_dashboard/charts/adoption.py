@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 
 from mcwg_dashboard.charts.palette import NO_DATA_COLOUR, PRIMARY, SERIES_COLOURS, TEMPLATE_NAME, status_colours
 from mcwg_dashboard.checklist import AnswerScale
+from mcwg_dashboard.text import escape_html as plain
 
 CHANGE_COLOURS = {"upgrade": "#08519C", "downgrade": "#E6550D", "new": "#9E9AC8", "changed": "#969696"}
 CHANGE_LABELS = {
@@ -30,7 +31,7 @@ def _empty(title: str, message: str) -> go.Figure:
     figure = go.Figure()
     figure.update_layout(
         template=TEMPLATE_NAME,
-        title=title,
+        title=plain(title),
         xaxis={"visible": False},
         yaxis={"visible": False},
         annotations=[{"text": message, "showarrow": False, "font": {"size": 18}, "x": 0.5, "y": 0.5}],
@@ -47,21 +48,21 @@ def score_bars(frame: pd.DataFrame, *, label: str, title: str, hover: str | None
     figure = go.Figure(
         go.Bar(
             x=data["score"].fillna(0),
-            y=data[label],
+            y=[plain(v) for v in data[label]],
             orientation="h",
             marker_color=PRIMARY,
             text=[percent(v) for v in data["score"]],
             textposition="outside",
             cliponaxis=False,
-            customdata=data[hover] if hover else None,
+            customdata=[plain(v) for v in data[hover]] if hover else None,
             hovertemplate="%{y}: %{text}" + ("<br>%{customdata}" if hover else "") + "<extra></extra>",
         )
     )
     figure.update_layout(
         template=TEMPLATE_NAME,
-        title=title,
+        title=plain(title),
         xaxis={"range": [0, 1.15], "tickformat": ".0%", "title": "Adoption score"},
-        yaxis={"title": None, "categoryorder": "array", "categoryarray": list(data[label])},
+        yaxis={"title": None, "categoryorder": "array", "categoryarray": [plain(v) for v in data[label]]},
         height=max(260, 60 + 34 * len(data)),
         showlegend=False,
     )
@@ -92,7 +93,11 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
         )
     }
     statuses = {s.code: s for s in scale.statuses}
-    names = answers.drop_duplicates("country_code").set_index("country_code")["country_name"].to_dict()
+    # Plotly renders <b>, <a href>, <span style> and <br> in hover texts and tick labels: user text is escaped.
+    names = {
+        code: plain(name)
+        for code, name in answers.drop_duplicates("country_code").set_index("country_code")["country_name"].items()
+    }
     z, text, hover = [], [], []
     for country, cells in zip(matrix.index, matrix.itertuples(index=False, name=None), strict=True):
         z_row: list[int | None] = []
@@ -104,16 +109,20 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
                 note, evidence, element_title = details[(country, element)]
                 z_row.append(index[cell])
                 text_row.append(status.glyph)
-                lines = [f"<b>{names[country]} · {element}</b>", element_title, f"{status.glyph} {status.label}"]
+                lines = [
+                    f"<b>{names[country]} · {plain(element)}</b>",
+                    plain(element_title),
+                    plain(f"{status.glyph} {status.label}"),
+                ]
                 if note:
-                    lines.append(f"Note: {_wrap(note)}")
+                    lines.append(f"Note: {_wrap(plain(note))}")
                 if evidence:
-                    lines.append(f"Evidence: {evidence}")
+                    lines.append(f"Evidence: {plain(evidence)}")
                 hover_row.append("<br>".join(lines))
             else:
                 z_row.append(None)
                 text_row.append("")
-                hover_row.append(f"<b>{names[country]} · {element}</b><br>no answer")
+                hover_row.append(f"<b>{names[country]} · {plain(element)}</b><br>no answer")
         z.append(z_row)
         text.append(text_row)
         hover.append(hover_row)
@@ -121,7 +130,7 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
         go.Heatmap(
             # Object arrays: plotly checks a nested list cell by cell, an array at once (same JSON either way).
             z=np.array(z, dtype=object),
-            x=list(matrix.columns),
+            x=[plain(e) for e in matrix.columns],
             y=[names[c] for c in matrix.index],
             text=np.array(text, dtype=object),
             texttemplate="%{text}",
@@ -143,7 +152,7 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
     )
     figure.update_layout(
         template=TEMPLATE_NAME,
-        title=title,
+        title=plain(title),
         plot_bgcolor=NO_DATA_COLOUR,
         xaxis={
             "side": "top",
@@ -151,7 +160,7 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
             "type": "category",
             "showgrid": False,
             "tickmode": "array",
-            "tickvals": list(matrix.columns),
+            "tickvals": [plain(e) for e in matrix.columns],
             "tickfont": {"size": 11 if len(matrix.columns) > 30 else 14},
         },
         yaxis={"autorange": "reversed", "type": "category", "showgrid": False},
@@ -159,6 +168,11 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
         margin={"t": 140},
     )
     return figure
+
+
+def _template_text(text: object) -> str:
+    """Text put into a hovertemplate: escaped, and a '%{' that would read a field kept literal."""
+    return plain(text).replace("%{", "%\u200b{")
 
 
 def _wrap(text: str, width: int = 60) -> str:
@@ -176,7 +190,7 @@ def _wrap(text: str, width: int = 60) -> str:
 def status_distribution_bars(distribution: pd.DataFrame, scale: AnswerScale, *, title: str) -> go.Figure:
     """Count of answers per status, best status at the top, coloured and labelled by the scale."""
     colours = status_colours(scale)
-    labels = [scale.get(code).display for code in distribution["status"]]
+    labels = [plain(scale.get(code).display) for code in distribution["status"]]
     figure = go.Figure(
         go.Bar(
             y=labels,
@@ -191,7 +205,7 @@ def status_distribution_bars(distribution: pd.DataFrame, scale: AnswerScale, *, 
     )
     figure.update_layout(
         template=TEMPLATE_NAME,
-        title=title,
+        title=plain(title),
         yaxis={"type": "category", "categoryorder": "array", "categoryarray": list(reversed(labels))},
         xaxis={"title": "Countries", "rangemode": "tozero", "dtick": 1},
         showlegend=False,
@@ -212,13 +226,15 @@ def status_by_round_bars(counts: pd.DataFrame, scale: AnswerScale, *, title: str
         if subset["count"].fillna(0).sum() == 0:
             continue
         figure.add_bar(
-            name=scale.get(code).display,
-            x=rounds,
+            name=plain(scale.get(code).display),
+            x=[plain(r) for r in rounds],
             y=subset["count"].fillna(0),
             marker_color=colours[code],
-            hovertemplate=f"{scale.get(code).display}: %{{y}}<extra>%{{x}}</extra>",
+            hovertemplate=f"{_template_text(scale.get(code).display)}: %{{y}}<extra>%{{x}}</extra>",
         )
-    figure.update_layout(template=TEMPLATE_NAME, title=title, barmode="stack", yaxis={"title": "Countries"}, height=380)
+    figure.update_layout(
+        template=TEMPLATE_NAME, title=plain(title), barmode="stack", yaxis={"title": "Countries"}, height=380
+    )
     return figure
 
 
@@ -232,19 +248,19 @@ def trend_lines(trend: pd.DataFrame, *, title: str) -> go.Figure:
         rows = trend[trend["set_code"] == set_code]
         rows = rows.set_index("round_name").reindex(rounds)
         figure.add_scatter(
-            name=str(set_code),
-            x=rounds,
+            name=plain(set_code),
+            x=[plain(r) for r in rounds],
             y=rows["score"],
             mode="lines+markers",
             line={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "width": 3},
             marker={"size": 10, "symbol": ["circle", "square", "diamond", "triangle-up", "cross", "x"][i % 6]},
             customdata=rows["countries"],
-            hovertemplate=f"{set_code} · %{{x}}: %{{y:.0%}} (%{{customdata}} countries)<extra></extra>",
+            hovertemplate=f"{_template_text(set_code)} · %{{x}}: %{{y:.0%}} (%{{customdata}} countries)<extra></extra>",
         )
     figure.update_layout(
         template=TEMPLATE_NAME,
-        title=title,
-        xaxis={"type": "category", "categoryorder": "array", "categoryarray": rounds},
+        title=plain(title),
+        xaxis={"type": "category", "categoryorder": "array", "categoryarray": [plain(r) for r in rounds]},
         yaxis={"range": [0, 1.05], "tickformat": ".0%", "title": "Adoption score"},
         height=460,
     )
@@ -263,17 +279,17 @@ def peer_bars(peers: pd.DataFrame, *, country_name: str, title: str) -> go.Figur
     ]
     for column, name, colour, pattern in series:
         figure.add_bar(
-            name=name,
-            x=peers["set_code"],
+            name=plain(name),
+            x=[plain(s) for s in peers["set_code"]],
             y=peers[column].fillna(0),
             marker={"color": colour, "pattern": {"shape": pattern}},
             text=[percent(v) for v in peers[column]],
             textposition="outside",
-            hovertemplate=f"{name} · %{{x}}: %{{text}}<extra></extra>",
+            hovertemplate=f"{_template_text(name)} · %{{x}}: %{{text}}<extra></extra>",
         )
     figure.update_layout(
         template=TEMPLATE_NAME,
-        title=title,
+        title=plain(title),
         barmode="group",
         yaxis={"range": [0, 1.15], "tickformat": ".0%", "title": "Adoption score"},
         xaxis={"type": "category"},
@@ -291,7 +307,7 @@ def change_bars(summary: pd.DataFrame, *, title: str) -> go.Figure:
     for kind in ("upgrade", "downgrade", "new", "changed"):
         figure.add_bar(
             name=CHANGE_LABELS[kind],
-            y=data["country_name"],
+            y=[plain(c) for c in data["country_name"]],
             x=data[kind],
             orientation="h",
             marker_color=CHANGE_COLOURS[kind],
@@ -299,7 +315,7 @@ def change_bars(summary: pd.DataFrame, *, title: str) -> go.Figure:
         )
     figure.update_layout(
         template=TEMPLATE_NAME,
-        title=title,
+        title=plain(title),
         barmode="stack",
         xaxis={"title": "Elements"},
         height=max(300, 80 + 34 * len(data)),
@@ -315,7 +331,7 @@ def completion_bars(table: pd.DataFrame, *, title: str) -> go.Figure:
     figure = go.Figure(
         go.Bar(
             x=data["Answered"],
-            y=[f"{c} ({s})" for c, s in zip(data["Country"], data["State"], strict=True)],
+            y=[plain(f"{c} ({s})") for c, s in zip(data["Country"], data["State"], strict=True)],
             orientation="h",
             marker_color=[PRIMARY if s != "not started" else NO_DATA_COLOUR for s in data["State"]],
             text=[f"{v:.0%}" for v in data["Answered"]],
@@ -326,7 +342,7 @@ def completion_bars(table: pd.DataFrame, *, title: str) -> go.Figure:
     )
     figure.update_layout(
         template=TEMPLATE_NAME,
-        title=title,
+        title=plain(title),
         xaxis={"range": [0, 1.15], "tickformat": ".0%", "title": "Elements answered"},
         height=max(260, 60 + 30 * len(data)),
         showlegend=False,

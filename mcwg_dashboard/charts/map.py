@@ -291,7 +291,7 @@ def adoption_map(scores: pd.DataFrame, *, title: str = "Adoption score by member
     framed = {**hidden, "showline": True, "mirror": True, "linecolor": "#BDBDBD", "linewidth": 1}
     figure.update_layout(
         template=TEMPLATE_NAME,
-        title=title,
+        title=html.escape(title, quote=False),
         height=MAP_HEIGHT,
         hovermode="closest",
         hoverlabel={"bgcolor": "white", "bordercolor": MEMBER_LINE, "font": {"color": TEXT_COLOUR}},

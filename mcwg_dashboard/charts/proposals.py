@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from mcwg_dashboard.charts.adoption import _empty
 from mcwg_dashboard.charts.palette import NO_DATA_COLOUR, PRIMARY, SERIES_COLOURS, TEMPLATE_NAME
+from mcwg_dashboard.text import escape_html as plain
 
 # Finished states are drawn grey: the eye goes to what still needs the MCWG.
 _FINISHED = {"applied", "rejected", "withdrawn", "closed", "deferred"}
@@ -32,7 +33,7 @@ def proposals_by_state_bars(counts: pd.DataFrame, *, title: str) -> go.Figure:
     )
     figure.update_layout(
         template=TEMPLATE_NAME,
-        title=title,
+        title=plain(title),
         xaxis={"title": "Proposals", "dtick": 1, "rangemode": "tozero"},
         height=max(300, 60 + 32 * len(data)),
         showlegend=False,
@@ -52,7 +53,7 @@ def proposals_by_set_bars(frame: pd.DataFrame, *, set_order: list[str], title: s
         column = counts[group] if group in counts.columns else pd.Series(0, index=counts.index)
         values = [int(v) for v in column.reindex(sets, fill_value=0)]
         figure.add_bar(
-            x=sets,
+            x=[plain(s) for s in sets],
             y=values,
             name=f"{group.capitalize()}",
             marker={"color": colour, "line": {"color": "#555555", "width": 1}, "pattern": {"shape": pattern}},
@@ -60,7 +61,7 @@ def proposals_by_set_bars(frame: pd.DataFrame, *, set_order: list[str], title: s
         )
     figure.update_layout(
         template=TEMPLATE_NAME,
-        title=title,
+        title=plain(title),
         barmode="stack",
         yaxis={"title": "Proposals", "dtick": 1},
         xaxis={"title": "Recommendation set"},
@@ -91,7 +92,7 @@ def time_in_state_bars(spent: pd.DataFrame, *, state_labels: dict[str, str], tit
     )
     figure.update_layout(
         template=TEMPLATE_NAME,
-        title=title,
+        title=plain(title),
         yaxis={"title": "Median days in state", "rangemode": "tozero"},
         height=380,
         showlegend=False,

@@ -66,8 +66,9 @@ def full_export_sheets(session: Session, *, actor: Actor) -> dict[str, pd.DataFr
         wide = in_round.pivot(index="country_name", columns="element_id", values="status")
         order = in_round.drop_duplicates("element_id").sort_values("position")["element_id"]
         wide = wide.reindex(columns=list(order)).sort_index().reset_index(names="Country")
-        name = f"Matrix {survey_round.name}".replace("/", "-").replace(":", "-")[:31]
-        sheets[name] = wide
+        # Round names are unique but may share their first 24 characters or hold [ ] ? * / \ : (the writer makes
+        # the sheet names Excel-safe and unique): key by the full name so no round's matrix is lost.
+        sheets[f"Matrix {survey_round.name}"] = wide
     version = latest_version(session)
     if version is not None and version.id is not None:
         checklist = checklist_for_version(session, version.id)

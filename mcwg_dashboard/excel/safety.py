@@ -87,11 +87,27 @@ def _check_content_types(archive: zipfile.ZipFile, name: str) -> None:
         )
 
 
+_DTD_MARKERS = (b"<!doctype", b"<!entity")
+
+
+def _check_no_dtd(part: bytes, part_name: str, name: str) -> None:
+    """Excel never writes a DTD; one in any part (referenced or not) can declare entities that expand on parsing
+    (billion laughs) or fetch files, so the whole file is refused. Read in UTF-8 and, with the NUL bytes taken
+    out, UTF-16 or UTF-32 (ASCII characters there are the same bytes with NULs between)."""
+    lowered = part.lower()
+    for text in (lowered, lowered.replace(b"\x00", b"")):
+        if any(marker in text for marker in _DTD_MARKERS):
+            raise UploadRejected(
+                f"{name!r} holds a document type declaration (<!DOCTYPE or <!ENTITY) in {part_name}, which Excel "
+                f"never writes: refused. {_SAVE_AS_XLSX}"
+            )
+
+
 def check_upload(data: bytes, *, filename: str) -> None:
     """Raise UploadRejected unless the bytes are a plain .xlsx package within the limits.
 
     Nothing here parses a worksheet: only the zip directory and [Content_Types].xml are read, and every
-    part is decompressed once (bounded by the size limits) to verify its checksum.
+    part is decompressed once (bounded by the size limits) to verify its checksum and that it holds no DTD.
     """
     check_filename(filename)
     name = filename.strip()
@@ -140,11 +156,17 @@ def check_upload(data: bytes, *, filename: str) -> None:
                         f"{name!r} has a part ({info.filename}) compressed more than {MAX_COMPRESSION_RATIO} to 1; "
                         "refused as a possible zip bomb."
                     )
+            # Decompress every part once (sizes bounded above): reading a part to its end verifies its checksum,
+            # which catches damaged files, and lets us look for a DTD before any XML parser sees the part.
+            for info in members:
+                try:
+                    part = archive.read(info)
+                except zipfile.BadZipFile:
+                    raise UploadRejected(
+                        f"{name!r} is damaged: the part {info.filename} is corrupted. Upload it again."
+                    ) from None
+                _check_no_dtd(part, info.filename, name)
             _check_content_types(archive, name)
-            # Decompress every part once (sizes bounded above) to verify its checksum: catches damaged files.
-            broken = archive.testzip()
-            if broken is not None:
-                raise UploadRejected(f"{name!r} is damaged: the part {broken} is corrupted. Upload it again.")
     except UploadRejected:
         raise
     except Exception as exc:  # zipfile, zlib and the XML parser raise many kinds: all mean "damaged"

@@ -8,9 +8,11 @@ map is drawn from shapes in the repository (charts/map.py), so the folder works 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import json
-import shutil
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from mcwg_dashboard.services.answer_data import PUBLISHED_STATES, load_answer_fr
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.demo import is_demo_loaded
 from mcwg_dashboard.services.errors import InvalidState, NotFound
+from mcwg_dashboard.text import escape_markdown
 
 MARKER = ".mcwg-published"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -96,32 +99,90 @@ def load_publish_data(session: Session, *, round_id: int) -> PublishData:
 
 
 def prepare_folder(out: Path) -> None:
-    """Create the folder, or reuse one this command wrote before; never write into another non-empty folder."""
+    """Create the folder, or reuse one this command wrote before; never write into another non-empty folder.
+
+    Links are never followed: the folder, its `data` folder and every file it holds must be real. Reusing a
+    folder needs its marker, which lists each file written with its SHA-256; write_site overwrites only files
+    still exactly as it wrote them.
+    """
+    if out.is_symlink():
+        raise InvalidState(f"{out} is a symbolic link: publish into a real folder.")
     if out.exists() and not out.is_dir():
         raise InvalidState(f"{out} is a file, not a folder.")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
-        raise InvalidState(f"{out} is not empty and was not written by `publish`: choose a new or empty folder.")
+    if out.is_dir() and any(out.iterdir()):
+        _manifest(out)  # refuses a folder without a readable marker
     out.mkdir(parents=True, exist_ok=True)
+
+
+def _manifest(out: Path) -> dict[str, list[str]]:
+    """The files publish wrote into `out` (relative path: the SHA-256 of its content; two while a run is under
+    way, the old and the new, so a run cut short leaves every file still known), from its marker."""
+    marker = out / MARKER
+    if marker.is_symlink() or not marker.is_file():
+        raise InvalidState(f"{out} is not empty and was not written by `publish`: choose a new or empty folder.")
+    try:
+        files = json.loads(marker.read_text(encoding="utf-8"))["files"]
+        if not isinstance(files, dict) or not all(
+            isinstance(v, list) and all(isinstance(h, str) for h in v) for v in files.values()
+        ):
+            raise ValueError
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise InvalidState(
+            f"{out} holds a `publish` marker without the list of files it wrote (an older version, or edited): "
+            "choose a new or empty folder."
+        ) from None
+    return {str(name): list(hashes) for name, hashes in files.items()}
+
+
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def _check_targets(out: Path, names: list[str], manifest: dict[str, list[str]]) -> None:
+    """Refuse before writing anything when a target is a link, or a file publish did not write or that changed since."""
+    for folder in sorted({(out / name).parent for name in names} - {out}):
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            raise InvalidState(f"{folder} is not a real folder (a link or a file): publish refuses to write there.")
+    for name in names:
+        path = out / name
+        if path.is_symlink():
+            raise InvalidState(
+                f"{path} is a symbolic link: publish never follows links. Remove it or choose a new folder."
+            )
+        if not path.exists():
+            continue
+        if not path.is_file() or _sha256(path.read_bytes()) not in manifest.get(name, []):
+            raise InvalidState(
+                f"{path} was not written by `publish` (or was changed since): it is left alone and nothing was "
+                "written. Move it away or choose a new folder."
+            )
+
+
+def _write_file(path: Path, content: bytes) -> None:
+    """A new file beside `path`, then renamed over it: the rename replaces the name itself, so a link put there
+    meanwhile is replaced, never followed, and a file hard-linked elsewhere is never changed."""
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".publish-")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def write_site(data: PublishData, out: Path, *, now: dt.datetime | None = None) -> list[Path]:
     """Write the site and the open data into `out` (see prepare_folder); returns the files written."""
     prepare_folder(out)
+    manifest = _manifest(out) if any(out.iterdir()) else {}
     stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
-    (out / "data").mkdir(exist_ok=True)
-    written: list[Path] = []
+    files: dict[str, bytes] = {}
 
     def write(name: str, content: str | bytes) -> None:
-        path = out / name
-        if isinstance(content, str):
-            path.write_text(content, encoding="utf-8")
-        else:
-            path.write_bytes(content)
-        written.append(path)
+        files[name] = content.encode("utf-8") if isinstance(content, str) else content
 
-    write(MARKER, "Written by python -m mcwg_dashboard publish; the next publish into this folder replaces it.\n")
-    shutil.copyfile(PLOTLY_JS, out / "plotly.min.js")
-    written.append(out / "plotly.min.js")
+    write("plotly.min.js", PLOTLY_JS.read_bytes())
     write("style.css", STYLE)
     sets = [s for s in data.checklist.sets if (data.answers["set_code"] == s.code).any()]
     write("index.html", _index_page(data, sets, stamp))
@@ -135,7 +196,20 @@ def write_site(data: PublishData, out: Path, *, now: dt.datetime | None = None) 
     write("data/checklist.csv", csv_bytes(checklist))
     write("data/checklist.json", _json({**meta, "checklist": data.checklist.model_dump(mode="json")}))
     write("README.md", _readme(data, sets, stamp))
-    return written
+    _check_targets(out, list(files), manifest)
+    new = {name: [_sha256(content)] for name, content in files.items()}
+    # The marker first, knowing old and new contents: were the run cut short, the next one still owns every file.
+    _write_marker(out, {**manifest, **{name: manifest.get(name, []) + hashes for name, hashes in new.items()}})
+    (out / "data").mkdir(exist_ok=True)
+    for name, content in files.items():
+        _write_file(out / name, content)
+    _write_marker(out, {**manifest, **new})
+    return [out / MARKER, *(out / name for name in files)]
+
+
+def _write_marker(out: Path, files: dict[str, list[str]]) -> None:
+    note = "Written by python -m mcwg_dashboard publish; the next publish into this folder replaces these files only."
+    _write_file(out / MARKER, _json({"written_by": note, "files": files}).encode("utf-8"))
 
 
 def open_answers(data: PublishData) -> pd.DataFrame:
@@ -272,9 +346,13 @@ def _set_page(data: PublishData, set_code: str, sets: list[Any], stamp: str) -> 
 
 
 def _readme(data: PublishData, sets: list[Any], stamp: str) -> str:
-    pages = "\n".join(f"- `set-{s.code.lower()}.html`: {s.code} {s.title}: status matrix and elements" for s in sets)
+    pages = "\n".join(
+        f"- `set-{s.code.lower()}.html`: {escape_markdown(f'{s.code} {s.title}')}: status matrix and elements"
+        for s in sets
+    )
     demo = f"\n**{DEMO_NOTICE}**\n" if data.is_demo else ""
-    return f"""# MCWG adoption survey: {data.round_name}
+    # A markdown file: the round's name is text, never markup (a link or image would render on any forge).
+    return f"""# MCWG adoption survey: {escape_markdown(data.round_name)}
 
 Published {stamp}. Only the answers of surveys the focus group published; notes and evidence links are not
 included. Open `index.html` in a browser: everything is in this folder, nothing is loaded from the internet.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
@@ -22,6 +22,7 @@ from mcwg_dashboard.services import audit
 from mcwg_dashboard.services.actors import Actor, Role, require_admin
 from mcwg_dashboard.services.errors import ConflictError, InvalidState, NotFound, PermissionDenied, ValidationFailed
 from mcwg_dashboard.services.transaction import transaction
+from mcwg_dashboard.text import clean_any
 
 # The possible future topics the MCWG overview deck (May 2024) names; real, not demo data.
 DECK_TOPICS: tuple[tuple[str, str], ...] = (
@@ -42,6 +43,11 @@ class TopicInput(BaseModel):
 
     title: str = Field(min_length=3, max_length=200)
     note: str = Field(default="", max_length=2000)
+
+    @field_validator("title", "note", mode="before")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        return clean_any(value)
 
 
 # --- reads -------------------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from mcwg_dashboard.services.actors import Actor
 from mcwg_dashboard.services.errors import ConflictError, ValidationFailed
 from mcwg_dashboard.services.surveys import copy_profile, editable_survey, survey_profile
 from mcwg_dashboard.services.transaction import transaction
+from mcwg_dashboard.text import clean_any
 
 Repository = Literal["central", "distributed"]
 REPOSITORIES: tuple[Repository, ...] = ("central", "distributed")
@@ -59,6 +60,11 @@ class ProfileInput(BaseModel):
     scope: Scope = "national"
     regions: str = Field(default="", max_length=400)
     note: str = Field(default="", max_length=2000)
+
+    @field_validator("regions", "note", mode="before")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        return clean_any(value)
 
     @field_validator("architectures", "stacks", "repositories", mode="before")
     @classmethod

@@ -47,6 +47,7 @@ from mcwg_dashboard.services.errors import (
     ValidationFailed,
 )
 from mcwg_dashboard.services.transaction import transaction
+from mcwg_dashboard.text import clean_any, clean_text
 
 
 class ProposalState(StrEnum):
@@ -218,6 +219,11 @@ class ProposalInput(BaseModel):
     proposed_change: str = Field(min_length=10, max_length=8000)
     rationale: str = Field(default="", max_length=8000)
 
+    @field_validator("title", "submitter_name", "problem", "proposed_change", "rationale", mode="before")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        return clean_any(value)
+
     @field_validator("element_ids")
     @classmethod
     def _unique_upper(cls, value: list[str]) -> list[str]:
@@ -242,6 +248,11 @@ class ElementEdit(BaseModel):
     explanation: str | None = None
     standards: list[str] | None = None
 
+    @field_validator("title", "explanation", mode="before")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        return clean_any(value)
+
 
 class NewElement(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
@@ -251,6 +262,11 @@ class NewElement(BaseModel):
     explanation: str
     standards: list[str] = []
     metadata_level: int | None = None
+
+    @field_validator("title", "explanation", mode="before")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        return clean_any(value)
 
 
 class ChecklistChanges(BaseModel):
@@ -631,7 +647,7 @@ def add_comment(
 ) -> ProposalEvent:
     """A comment in the proposal's history (any signed-in user; comments never change its version)."""
     require_member(actor)
-    text = text.strip()
+    text = clean_text(text).strip()
     if not text:
         raise ValidationFailed({"comment": ["write something first."]}, summary="The comment was not saved.")
     if len(text) > 8000:
@@ -675,7 +691,7 @@ def transition(
         raise InvalidState(f"'{action}' is not a proposal action here ({choices}).")
     proposal = get_proposal(session, proposal_id)
     step = _check_transition(actor, proposal, action, expected_version)
-    reason = reason.strip()
+    reason = clean_text(reason).strip()
     problems: dict[str, list[str]] = {}
     if step.needs_reason and not reason:
         problems["reason"] = [f"a reason is required to {action} a proposal: it is kept in the history."]
@@ -690,8 +706,8 @@ def transition(
         if external_status not in EXTERNAL_STATUSES:
             problems["external_status"] = [f"one of {', '.join(EXTERNAL_STATUSES)}."]
         values.update(
-            external_body=external_body.strip()[:60],
-            external_reference=external_reference.strip()[:200],
+            external_body=clean_text(external_body).strip()[:60],
+            external_reference=clean_text(external_reference).strip()[:200],
             external_status=external_status,
         )
     if problems:
@@ -724,13 +740,13 @@ def set_external_status(
         )
     values: dict[str, Any] = {"external_status": status}
     if reference is not None:
-        values["external_reference"] = reference.strip()[:200]
+        values["external_reference"] = clean_text(reference).strip()[:200]
     before = {"external_status": proposal.external_status, "external_reference": proposal.external_reference}
     with transaction(session):
         _compare_and_set(session, proposal, expected_version, values)
         text = f"{proposal.external_body}: {proposal.external_status or '–'} → {status}"
         if comment.strip():
-            text += f". {comment.strip()}"
+            text += f". {clean_text(comment).strip()}"
         _add_event(session, actor, proposal, kind="external", comment=text)
         audit.record(
             session,

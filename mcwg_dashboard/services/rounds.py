@@ -27,6 +27,7 @@ from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.errors import ConflictError, InvalidState, NotFound, ValidationFailed
 from mcwg_dashboard.services.profiles import carry_profile, get_profile
 from mcwg_dashboard.services.transaction import transaction
+from mcwg_dashboard.text import clean_text
 
 
 def list_rounds(session: Session) -> list[SurveyRound]:
@@ -49,7 +50,7 @@ def _get_round(session: Session, round_id: int) -> SurveyRound:
 
 def _checked_round_input(session: Session, name: str, opens_on: dt.date, closes_on: dt.date | None) -> str:
     """The stripped name, or InvalidState for a blank or duplicate name or a closing date before the opening."""
-    name = name.strip()
+    name = clean_text(name).strip()
     if not name:
         raise InvalidState("A survey round needs a name.")
     if closes_on is not None and closes_on < opens_on:
@@ -330,7 +331,7 @@ def reopen_round(session: Session, *, actor: Actor, round_id: int, reason: str) 
     """Closed -> open, with the reason kept in the audit trail."""
     require_admin(actor)
     survey_round = _get_round(session, round_id)
-    reason = reason.strip()
+    reason = clean_text(reason).strip()
     if not reason:
         raise ValidationFailed({"reason": ["a reason is required to reopen a round."]}, summary="Not reopened.")
     if survey_round.state != RoundState.CLOSED:

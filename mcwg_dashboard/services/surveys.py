@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -27,6 +27,7 @@ from mcwg_dashboard.services.actors import Actor, require_country_editor
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.errors import Conflict, ConflictError, InvalidState, NotFound, ValidationFailed
 from mcwg_dashboard.services.transaction import transaction
+from mcwg_dashboard.text import clean_any
 
 
 def _check_url(value: str) -> str:
@@ -62,6 +63,11 @@ class AnswerInput(BaseModel):
     # The regions it covers; empty means all regions.
     regions: str = Field(default="", max_length=400)
     expected_version: int = Field(default=0, ge=0)
+
+    @field_validator("note", "regions", mode="before")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        return clean_any(value)
 
     def values(self) -> dict[str, Any]:
         return {

@@ -31,6 +31,7 @@ from mcwg_dashboard.services import audit
 from mcwg_dashboard.services.actors import SYSTEM_ACTOR, Actor, Role, require_admin
 from mcwg_dashboard.services.errors import InvalidState, NotFound, ServiceError, ValidationFailed
 from mcwg_dashboard.services.transaction import transaction
+from mcwg_dashboard.text import clean_text
 
 MAX_FAILED_ATTEMPTS = 5
 LOCK_MINUTES = 15
@@ -96,7 +97,7 @@ class UserProfile(BaseModel):
     @field_validator("display_name", mode="before")
     @classmethod
     def _display_name(cls, value: Any) -> str:
-        text = " ".join(str(value or "").split())
+        text = " ".join(clean_text(str(value or "")).split())
         if len(text) > 120:
             raise ValueError("a name has at most 120 characters")
         return text

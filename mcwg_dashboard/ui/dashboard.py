@@ -26,6 +26,7 @@ from mcwg_dashboard.services.proposals import all_transition_events, illustrativ
 from mcwg_dashboard.services.rounds import list_rounds
 from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import data_key, get_engine
+from mcwg_dashboard.ui.text import escape_markdown
 from mcwg_dashboard.ui.url_state import url_selectbox
 
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -233,7 +234,10 @@ def proposal_list(frame: pd.DataFrame, *, empty_message: str) -> None:
         number = illustrative(row["number"], "number", row["illustrative_fields"])
         st.page_link(
             "mcwg_dashboard/views/proposal.py",
-            label=f"{number} · {row['title']}{demo} — {row['state_label']} · {', '.join(row['element_ids'])}",
+            # A page link's label renders markdown: the title is the submitter's text.
+            label=escape_markdown(
+                f"{number} · {row['title']}{demo} — {row['state_label']} · {', '.join(row['element_ids'])}"
+            ),
             query_params={"proposal": row["number"]},
             icon=":material/description:",
         )

@@ -83,8 +83,8 @@ def excel_section(
             return
         if plan.country_code != ctx.country_code or plan.round_id != ctx.round_id:
             st.warning(
-                f"This workbook is for {plan.country_name} ({plan.country_code}), {plan.round_name}. Choose that "
-                "country and round above to import it."
+                f"This workbook is for {escape_markdown(plan.country_name or '')} ({plan.country_code}), "
+                f"{escape_markdown(plan.round_name or '')}. Choose that country and round above to import it."
             )
             return
         if not plan.changes:
@@ -139,7 +139,7 @@ def _plan_for(ctx: SurveyContext, filename: str, data: bytes) -> ImportPlan:
 def _describe(checklist: Checklist, values: AnswerValues) -> str:
     parts = [checklist.scale.get(values.status).display]
     if values.note:
-        parts.append(f"note: {values.note}")
+        parts.append(f"note: {escape_markdown(values.note)}")
     if values.evidence_url:
         parts.append(values.evidence_url)
     if values.target_date:
@@ -158,8 +158,8 @@ def _confirm_import(
     if st.session_state.pop(f"import_done:{ctx.scope}", False):
         st.rerun()
     st.write(
-        f"Save {count} change(s) from {filename} to the survey of {ctx.country_name}? This is one save: all "
-        "of them or, if anything changed meanwhile, none."
+        f"Save {count} change(s) from {escape_markdown(filename)} to the survey of {escape_markdown(ctx.country_name)}?"
+        " This is one save: all of them or, if anything changed meanwhile, none."
     )
     st.button(
         "Yes, import",

@@ -225,8 +225,8 @@ def submit_panel(state: SurveyPageState, unknown: list[str], to_reconfirm: list[
     ctx = state.ctx
     with st.container(border=True):
         st.write(
-            f"Submit the survey of {ctx.country_name} for {ctx.round_name}? After submitting, answers can only change "
-            "if the focus group sends it back."
+            f"Submit the survey of {escape_markdown(ctx.country_name)} for {escape_markdown(ctx.round_name)}? After "
+            "submitting, answers can only change if the focus group sends it back."
         )
         if to_reconfirm:
             st.error(f"Re-confirm these answers first (their element changed): {', '.join(to_reconfirm)}.")

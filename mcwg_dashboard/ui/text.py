@@ -1,10 +1,8 @@
-"""User text shown as text: Streamlit renders markdown, so the characters that make markup are escaped first."""
+"""User text shown as text: Streamlit renders markdown, so the characters that make markup are escaped first.
 
-import re
+The rule lives in mcwg_dashboard/text.py, shared with the published README; views import it from here.
+"""
 
-# Emphasis, code, links and colour directives, headings, tables, strikethrough, LaTeX, raw HTML.
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>#|~$])")
+from mcwg_dashboard.text import escape_markdown
 
-
-def escape_markdown(text: str) -> str:
-    return _MARKDOWN.sub(r"\\\1", text)
+__all__ = ["escape_markdown"]

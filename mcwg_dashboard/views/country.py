@@ -19,6 +19,7 @@ from mcwg_dashboard.ui.dashboard import (
     rounds_frame,
     show_chart,
 )
+from mcwg_dashboard.ui.text import escape_markdown
 from mcwg_dashboard.ui.url_state import url_selectbox
 
 st.title("Country profile")
@@ -52,7 +53,7 @@ if not is_public_view():
         + (f" · as given in {profile['From round']}" if profile["From round"] else "")
     )
 if mine.empty:
-    empty_state(f"{names[country]} has no submitted answers in {round_name}.")
+    empty_state(escape_markdown(f"{names[country]} has no submitted answers in {round_name}."))
     st.stop()
 
 peers = analytics.peer_comparison(answers, country)
@@ -90,13 +91,13 @@ for earlier_id in earlier_rounds.index:
         previous = (int(earlier_id), earlier[earlier["country_code"] == country])
         break
 if previous is None:
-    st.info(f"{names[country]} has no submitted answers in an earlier round to compare with.")
+    st.info(f"{escape_markdown(names[country])} has no submitted answers in an earlier round to compare with.")
 else:
     changes = analytics.round_changes(previous[1], mine)
     changes = changes[changes["change"] != "unchanged"]
     earlier_name = str(rounds.at[previous[0], "name"])
     if changes.empty:
-        st.success(f"No answer changed since {earlier_name}.")
+        st.success(f"No answer changed since {escape_markdown(earlier_name)}.")
     else:
         shown = changes.assign(
             before=changes["before"].map(lambda c: scale.get(c).display if isinstance(c, str) else "no answer"),
@@ -107,7 +108,7 @@ else:
         )[["element_id", "set_code", "before", "after", "change"]]
         counts = changes["change"].value_counts()
         st.caption(
-            f"Compared with {earlier_name}: "
+            f"Compared with {escape_markdown(earlier_name)}: "
             + ", ".join(f"{int(counts.get(k, 0))} {k}s" for k in ("upgrade", "downgrade", "new", "changed"))
         )
         st.dataframe(pd.DataFrame(shown), hide_index=True)

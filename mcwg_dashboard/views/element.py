@@ -19,6 +19,7 @@ from mcwg_dashboard.ui.dashboard import (
     rounds_frame,
     show_chart,
 )
+from mcwg_dashboard.ui.text import escape_markdown
 from mcwg_dashboard.ui.url_state import url_selectbox
 
 st.title("Element")
@@ -45,8 +46,9 @@ element = checklist.elements[element_id]
 rec_set = checklist.set_of(element_id)
 round_name = str(rounds_frame().set_index("id").at[round_id, "name"])
 
-st.subheader(f"{element.id} · {element.title}")
-st.markdown(element.explanation)
+# Checklist text changes through applied change proposals: shown as text.
+st.subheader(escape_markdown(f"{element.id} · {element.title}"))
+st.markdown(escape_markdown(element.explanation))
 facts = [f"Set: {rec_set.code} · {rec_set.title}"]
 if element.standards:
     facts.append("Standards: " + "; ".join(element.standards))
@@ -62,7 +64,7 @@ if not rec_set.is_final:
     facts.append(f"{rec_set.maturity}: not in the headline figures.")
 if element.inferred:
     facts.append("Inferred from secondary sources; the focus group may refine it.")
-st.caption("  \n".join(facts))
+st.caption("  \n".join(escape_markdown(fact) for fact in facts))
 proposal_list(
     proposals_touching(proposal_register(), [element_id]),
     empty_message=f"No change proposal targets {element_id}.",
@@ -71,7 +73,7 @@ proposal_list(
 answers = architecture_filter(answer_frame([round_id]))
 here = answers[answers["element_id"] == element_id]
 if here.empty:
-    empty_state(f"No submitted answers on {element_id} in {round_name}.")
+    empty_state(f"No submitted answers on {element_id} in {escape_markdown(round_name)}.")
 else:
     distribution = analytics.status_distribution(here, checklist.scale)
     show_chart(

@@ -7,6 +7,7 @@ from mcwg_dashboard.services.actors import Role
 from mcwg_dashboard.services.overview import survey_status_table
 from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import demo_banner, get_engine
+from mcwg_dashboard.ui.text import escape_markdown
 
 st.title("MCWG adoption dashboard")
 demo_banner()
@@ -32,7 +33,7 @@ if table.empty:
     )
 else:
     for round_name, rows in table.groupby("Round", sort=False):
-        st.subheader(str(round_name))
+        st.subheader(escape_markdown(str(round_name)), anchor=False)
         st.dataframe(
             rows.drop(columns=["Round"]),
             hide_index=True,

@@ -15,6 +15,7 @@ from mcwg_dashboard.ui.dashboard import (
     rounds_frame,
     show_chart,
 )
+from mcwg_dashboard.ui.text import escape_markdown
 from mcwg_dashboard.ui.url_state import url_multiselect, url_selectbox
 
 st.title("Adoption matrix")
@@ -56,7 +57,7 @@ with filters[4]:
     answers = architecture_filter(answers)
 
 if answers.empty:
-    empty_state(f"No country has submitted its survey for {round_name} yet.")
+    empty_state(f"No country has submitted its survey for {escape_markdown(round_name)} yet.")
     st.stop()
 
 selected = answers[answers["set_code"].isin(chosen_sets)]
@@ -78,7 +79,7 @@ matrix = analytics.status_matrix(selected, sort_by=str(sort))
 architectures = selected.drop_duplicates("country_code").set_index("country_code")["architectures"]
 st.caption(
     f"{len(matrix.index)} countries x {len(matrix.columns)} elements, "
-    f"{'published' if is_public_view() else 'submitted'} answers of {round_name}. "
+    f"{'published' if is_public_view() else 'submitted'} answers of {escape_markdown(round_name)}. "
     "Hover a cell for the status, note and evidence. Row labels end with the member's architectures. Glyphs: "
     + " · ".join(s.display for s in scale.statuses)
 )

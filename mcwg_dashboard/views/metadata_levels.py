@@ -43,11 +43,11 @@ st.subheader("How orders, requests, studies and reports link", anchor=False)
 st.graphviz_chart(levels.linkage_dot(), width="content", alt=levels.LINKAGE_TEXT)
 st.caption(levels.LINKAGE_TEXT)
 
-st.subheader(f"Each member's answers · {round_name}", anchor=False)
+st.subheader(f"Each member's answers · {escape_markdown(round_name)}", anchor=False)
 answers = levels.member_answers(answer_frame([round_id]), checklist)
 if answers.empty:
     state = "published" if is_public_view() else "submitted"
-    empty_state(f"No member has {state} answers on these elements for {round_name} yet.")
+    empty_state(f"No member has {state} answers on these elements for {escape_markdown(round_name)} yet.")
     st.stop()
 
 ids = [e.id for e in elements]

@@ -24,6 +24,7 @@ from mcwg_dashboard.ui.dashboard import (
     show_chart,
     status_table,
 )
+from mcwg_dashboard.ui.text import escape_markdown
 
 st.title("Overview")
 demo_banner()
@@ -71,7 +72,9 @@ st.caption(
 )
 
 if answers.empty:
-    empty_state(f"No country has submitted its survey for {round_name} yet, so there is nothing to chart.")
+    empty_state(
+        f"No country has submitted its survey for {escape_markdown(round_name)} yet, so there is nothing to chart."
+    )
 else:
     left, right = st.columns(2)
     titles = {s.code: s.title for s in checklist.sets} if checklist is not None else {}
@@ -128,7 +131,7 @@ st.subheader("Participation")
 participation = participation_frame(round_id)
 st.caption(
     f"Tracking and adoption ({DRAFT_LABEL}): participation, not adoption. Derived from the survey states of "
-    f"{round_name} and the change-proposal register; never asked and never scored. "
+    f"{escape_markdown(round_name)} and the change-proposal register; never asked and never scored. "
     f"{int(participation['Survey answered'].sum())} of {len(participation)} members handed in their survey; "
     f"{int((participation['Change proposals raised'] > 0).sum())} raised change proposals."
 )
@@ -144,7 +147,7 @@ with left:
 with right:
     not_started = table[table["State"] == "not started"]["Country"].tolist()
     if not_started:
-        st.warning("Not started yet: " + ", ".join(not_started))
+        st.warning("Not started yet: " + escape_markdown(", ".join(not_started)))
     st.dataframe(
         table,
         hide_index=True,

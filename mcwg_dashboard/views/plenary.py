@@ -85,7 +85,7 @@ checklist = checklist_of_round(round_id)
 answers = answer_frame([round_id])
 round_name = names[round_id]
 if checklist is None or answers.empty:
-    empty_state(f"No submitted answers in {round_name} yet.")
+    empty_state(f"No submitted answers in {escape_markdown(round_name)} yet.")
     future_topics_section(current_user(), editable=False)
     st.stop()
 scale = checklist.scale
@@ -158,7 +158,7 @@ def _display(code: object) -> str:
 
 
 title, build = slides[slide]
-st.caption(f"Screen {slide + 1} of {len(slides)} · {title}")
+st.caption(f"Screen {slide + 1} of {len(slides)} · {escape_markdown(title)}")
 figure = build()
 figure.update_layout(font={"size": 20}, title={"font": {"size": 30}}, height=max(figure.layout.height or 600, 640))
 st.plotly_chart(figure, theme=None, config=PLOTLY_CONFIG, key=f"plenary-{slide}")

@@ -194,7 +194,7 @@ def _run(done: str, call: Callable[[Session], Any]) -> None:
         with session_scope(engine) as session:
             call(session)
     except ServiceError as exc:
-        st.error(str(exc).replace("\n", "  \n"))
+        st.error(escape_markdown(str(exc)).replace("\n", "  \n"))
         return
     clear_caches()
     # A done action's inputs must not carry over into the next one (a reason given for one decision).
@@ -259,7 +259,7 @@ if moves:
             )
 
 if user.role is Role.ADMIN and proposal.external_body:
-    with st.expander(f"Update the status at {proposal.external_body}"), st.form("external"):
+    with st.expander(f"Update the status at {escape_markdown(proposal.external_body)}"), st.form("external"):
         current = (
             EXTERNAL_STATUSES.index(proposal.external_status) if proposal.external_status in EXTERNAL_STATUSES else 0
         )

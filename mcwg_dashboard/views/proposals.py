@@ -251,7 +251,7 @@ with tab_submit:
                 ]
                 st.error("The proposal was not saved:\n\n" + "\n".join(lines))
             except ServiceError as exc:
-                st.error(str(exc))
+                st.error(escape_markdown(str(exc)))
             else:
                 clear_caches()
                 for key in ("new_title", "new_elements", "new_problem", "new_change", "new_rationale"):
@@ -348,7 +348,7 @@ with tab_excel:
             plan = _register_plan(upload.name, upload.getvalue())
             if plan.errors:
                 st.error(
-                    f"**{len(plan.errors)} problem(s) in {upload.name}; nothing was imported.**\n\n"
+                    f"**{len(plan.errors)} problem(s) in {escape_markdown(upload.name)}; nothing was imported.**\n\n"
                     + "\n".join(f"- {escape_markdown(message)}" for message in plan.errors)
                 )
             else:

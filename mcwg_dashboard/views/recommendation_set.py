@@ -48,7 +48,7 @@ proposal_list(
 answers = architecture_filter(answer_frame([round_id]))
 in_set = answers[answers["set_code"] == set_code]
 if in_set.empty:
-    empty_state(f"No submitted answers on {set_code} in {round_name}.")
+    empty_state(f"No submitted answers on {set_code} in {escape_markdown(round_name)}.")
 else:
     left, right = st.columns(2)
     with left:
@@ -70,7 +70,7 @@ else:
     for element in rec_set.elements:
         st.page_link(
             "mcwg_dashboard/views/element.py",
-            label=f"{element.id} · {element.title}",
+            label=escape_markdown(f"{element.id} · {element.title}"),
             query_params={"element": element.id, "round": str(round_id)},
         )
 

@@ -29,7 +29,7 @@ def _run(action: str, call: object) -> None:
         try:
             call(session)
         except ServiceError as exc:
-            st.session_state["rounds_flash"] = ("error", str(exc))
+            st.session_state["rounds_flash"] = ("error", escape_markdown(str(exc)))
             return
     clear_caches()
     st.session_state["rounds_flash"] = ("success", action)
@@ -140,20 +140,24 @@ with left:
 with right:
     if chosen.state == "open":
         if st.button("Close the round", key=f"close:{chosen_id}", help="Drafts can no longer be edited"):
-            _run(f"{chosen.name} closed.", lambda s: rounds.close_round(s, actor=user, round_id=chosen_id))
+            _run(
+                f"{escape_markdown(chosen.name)} closed.",
+                lambda s: rounds.close_round(s, actor=user, round_id=chosen_id),
+            )
             st.rerun()
     else:
         reason = st.text_input("Reason to reopen the round", key=f"reopen_reason:{chosen_id}")
         if st.button("Reopen the round", key=f"reopen:{chosen_id}", disabled=not reason.strip()):
             _run(
-                f"{chosen.name} reopened.",
+                f"{escape_markdown(chosen.name)} reopened.",
                 lambda s: rounds.reopen_round(s, actor=user, round_id=chosen_id, reason=reason),
             )
             st.rerun()
 
 with st.expander("Freeze as a meeting snapshot", icon=":material/photo_camera:"):
     st.caption(
-        f"Copies the submitted, validated and published answers of {chosen.name} as they are now, under the "
+        "Copies the submitted, validated and published answers of "
+        f"{escape_markdown(chosen.name)} as they are now, under the "
         "meeting's name. "
         'A snapshot is read-only: later changes do not touch it, and the Plenary page\'s "What changed since" '
         "and `python -m mcwg_dashboard deck --since snapshot:NAME` compare against it."
@@ -163,7 +167,7 @@ with st.expander("Freeze as a meeting snapshot", icon=":material/photo_camera:")
         meeting_date = st.date_input("Meeting date", value=dt.date.today(), key="snapshot_date")
         if st.form_submit_button("Freeze snapshot"):
             _run(
-                f"Snapshot {meeting_name.strip()!r} frozen.",
+                f"Snapshot {escape_markdown(repr(meeting_name.strip()))} frozen.",
                 lambda s: snapshots.create_snapshot(
                     s, actor=user, name=meeting_name, meeting_date=meeting_date, round_id=chosen_id
                 ),
@@ -188,7 +192,7 @@ if not frozen.empty:
         },
     )
 
-st.subheader(f"Country surveys · {chosen.name}")
+st.subheader(f"Country surveys · {escape_markdown(chosen.name)}")
 with session_scope(engine) as session:
     surveys = {
         s.country_code: s for s in session.exec(select(CountrySurvey).where(CountrySurvey.round_id == chosen_id))
