@@ -24,9 +24,14 @@ from mcwg_dashboard.excel import (
 )
 from mcwg_dashboard.excel.survey_workbook import (
     ANSWERS_SHEET,
+    COL_APPLIES,
     COL_DATE,
     COL_ID,
+    COL_LEVEL,
     COL_NOTE,
+    COL_PROPOSED,
+    COL_REGIONS,
+    COL_STAGE,
     COL_STATUS,
     COL_URL,
     COLUMNS,
@@ -35,18 +40,27 @@ from mcwg_dashboard.excel.survey_workbook import (
     INSTRUCTIONS_SHEET,
     LISTS_SHEET,
     META_SHEET,
+    P_OPTION,
+    P_VALUE,
+    PROFILE_COLUMNS,
+    PROFILE_KEY,
+    PROFILE_SHEET,
+    PROPOSED_MARK,
 )
-from mcwg_dashboard.services import surveys
+from mcwg_dashboard.services import profiles, surveys
 from mcwg_dashboard.services.actors import Actor
 from mcwg_dashboard.services.errors import ConflictError, PermissionDenied, ValidationFailed
 from mcwg_dashboard.services.surveys import AnswerInput
 from tests.excel_helpers import (
     MACRO_WORKBOOK_TYPE,
     WORKBOOK_TYPE,
+    book_bytes,
     column,
     content_types,
     edit_answers,
+    edit_profile,
     open_book,
+    profile_row,
     remove_sheet,
     rezip,
     row_of,
@@ -706,3 +720,395 @@ def test_an_answers_sheet_with_too_many_rows_is_refused(session: Session, existi
     plan = plan_survey_import(session, actor=REP_FR, data=crowded, filename="survey-FR.xlsx")
     assert any("more than 1000 rows" in error for error in plan.errors)
     assert plan.changes == ()
+
+
+# ------------------------------------------------------------------------------------------ deployment profile
+
+
+def _fr_survey_id(session: Session) -> int:
+    survey = surveys.open_survey(session, actor=REP_FR, round_id=_round_id(session), country_code="FR")
+    assert survey.id is not None
+    return survey.id
+
+
+def _set_profile(session: Session, actor: Actor = REP_FR, expected: int = 0, **values: object) -> None:
+    profiles.save_profile(
+        session,
+        actor=actor,
+        survey_id=_fr_survey_id(session),
+        profile=profiles.parse_profile(values),
+        expected_version=expected,
+    )
+
+
+def _fr_profile(session: Session) -> surveys.DeploymentProfile:
+    session.expire_all()
+    profile = profiles.get_profile(session, survey_id=_fr_survey_id(session))
+    assert profile is not None
+    return profile
+
+
+@pytest.fixture
+def profiled(session: Session) -> bytes:
+    """France runs architectures A and C with MHD and XDS-I.b, central repositories, nationally (profile v1).
+
+    It answered the two elements for architecture B only, so the export proposes nothing.
+    """
+    _set_profile(session, architectures="A,C", stacks="MHD,XDS-I.b", repositories="central", note="Since 2023")
+    _save(
+        session,
+        REP_FR,
+        *(AnswerInput(element_id=e, status="NA", note="No cross-community gateway") for e in ("SPP-06", "SPP-09")),
+    )
+    return _export(session)
+
+
+def _profile_answers(data: bytes) -> dict[str, object]:
+    sheet = open_book(data)[PROFILE_SHEET]
+    option, value = PROFILE_COLUMNS.index(P_OPTION) + 1, PROFILE_COLUMNS.index(P_VALUE) + 1
+    return {
+        sheet.cell(row=row, column=option).value: sheet.cell(row=row, column=value).value
+        for row in range(2, sheet.max_row + 1)
+    }
+
+
+def test_profile_sheet_is_pre_filled_protected_and_versioned(session: Session, profiled: bytes) -> None:
+    book = open_book(profiled)
+    assert PROFILE_SHEET in book.sheetnames
+    assert _profile_answers(profiled) == {
+        "A": "yes",
+        "B": "no",
+        "C": "yes",
+        "MHD + WADO-RS": "yes",
+        "XDS-I.b + WADO-RS": "yes",
+        "XCA-I + WADO-RS": "no",
+        "central": "yes",
+        "distributed": "no",
+        "national or regional": "national",
+        "which regions": None,
+        "anything else": "Since 2023",
+    }
+    sheet = book[PROFILE_SHEET]
+    assert [c.value for c in sheet[1]] == list(PROFILE_COLUMNS)
+    assert sheet.protection.sheet
+    row = profile_row(sheet, "B")
+    assert not sheet.cell(row=row, column=PROFILE_COLUMNS.index(P_VALUE) + 1).protection.locked
+    assert sheet.cell(row=row, column=PROFILE_COLUMNS.index(P_OPTION) + 1).protection.locked
+    validations = {v.formula1 for v in sheet.data_validations.dataValidation if v.type == "list"}
+    assert validations == {'"yes,no"', '"national,regional"'}
+    meta = {row[0]: row[1] for row in book[META_SHEET].iter_rows(max_row=9, values_only=True)}
+    assert meta["profile_version"] == 1
+    instructions = " ".join(str(c.value) for row in book[INSTRUCTIONS_SHEET].iter_rows() for c in row if c.value)
+    assert "Answer yes or no on each option row" in instructions and PROPOSED_MARK in instructions
+
+
+def test_a_blank_profile_sheet_left_blank_changes_nothing(session: Session, existing: bytes) -> None:
+    assert set(_profile_answers(existing).values()) == {None}
+    plan = plan_survey_import(session, actor=REP_FR, data=existing, filename="survey-FR.xlsx")
+    assert plan.errors == () and plan.profile_change is None
+
+
+def test_profile_round_trip_saves_it_with_the_answers_in_one_save(session: Session, profiled: bytes) -> None:
+    untouched = plan_survey_import(session, actor=REP_FR, data=profiled, filename="survey-FR.xlsx")
+    assert untouched.errors == () and untouched.change_count == 0
+
+    # Now B with XCA-I only, regionally: SPP-04 (A and C only) no longer applies, so Not applicable needs no note.
+    edited = edit_profile(
+        profiled,
+        {
+            "A": "no",
+            "B": "Yes",
+            "C": None,
+            "MHD + WADO-RS": "no",
+            "XDS-I.b + WADO-RS": "no",
+            "XCA-I + WADO-RS": "yes",
+            "national or regional": "regional",
+            "which regions": "Bretagne, Normandie",
+        },
+    )
+    edited = edit_answers(
+        edited,
+        {
+            "SPP-04": {COL_STATUS: "Not applicable"},
+            "SPP-07": {COL_STATUS: "Implemented"},
+        },
+    )
+    before = snapshot(session)
+    plan = plan_survey_import(session, actor=REP_FR, data=edited, filename="survey-FR.xlsx")
+    assert plan.errors == ()
+    assert plan.profile_change is not None and not plan.profile_change.conflict
+    assert plan.profile_change.new.stored()["architectures"] == "B"
+    assert sorted(c.element_id for c in plan.changes) == ["SPP-04", "SPP-07"]
+    assert plan.change_count == 3
+    text = format_plan(plan)
+    assert "Deployment profile: architectures A, C; stacks MHD, XDS-I.b;" in text
+    assert "-> architectures B; stacks XCA-I; repositories central; scope regional (Bretagne, Normandie)" in text
+    assert snapshot(session) == before, "planning writes nothing"
+
+    saved = apply_survey_import(session, actor=REP_FR, plan=plan, resolutions={})
+
+    assert saved == {PROFILE_KEY: 2, "SPP-04": 1, "SPP-07": 1}
+    profile = _fr_profile(session)
+    assert (profile.architectures, profile.stacks, profile.scope, profile.regions, profile.version) == (
+        "B",
+        "XCA-I",
+        "regional",
+        "Bretagne, Normandie",
+        2,
+    )
+    assert (_fr_answers(session)["SPP-04"].status, _fr_answers(session)["SPP-04"].note) == ("NA", "")
+    assert snapshot(session)[1] == before[1] + 3, "one audit entry for the profile, one per answer"
+    again = plan_survey_import(session, actor=REP_FR, data=edited, filename="survey-FR.xlsx")
+    assert again.errors == () and again.change_count == 0
+
+
+def test_first_profile_from_a_workbook_creates_it(session: Session, existing: bytes) -> None:
+    edited = edit_profile(existing, {"A": "yes", "MHD + WADO-RS": "x"})
+    plan = plan_survey_import(session, actor=REP_FR, data=edited, filename="survey-FR.xlsx")
+    assert plan.errors == () and plan.profile_change is not None and plan.profile_change.old is None
+    assert "Deployment profile: none -> architectures A; stacks MHD" in format_plan(plan)
+    assert apply_survey_import(session, actor=REP_FR, plan=plan, resolutions={}) == {PROFILE_KEY: 1}
+    assert (_fr_profile(session).architectures, _fr_profile(session).stacks) == ("A", "MHD")
+
+
+def _rename_profile_sheet(data: bytes) -> bytes:
+    book = open_book(data)
+    book[PROFILE_SHEET].title = "Profil"
+    return book_bytes(book)
+
+
+def _profile_cell(coordinate: str, value: object) -> Builder:
+    return _file(lambda good: set_cells(good, PROFILE_SHEET, {coordinate: value}))
+
+
+def _profile(values: dict[str, object]) -> Builder:
+    return _file(lambda good: edit_profile(good, values))
+
+
+BAD_PROFILES = [
+    pytest.param(
+        _file(lambda good: remove_sheet(good, PROFILE_SHEET)),
+        "Profile: the sheet 'Profile' (your deployment profile) is missing: was it renamed or deleted?",
+        id="no-profile-sheet",
+    ),
+    pytest.param(_file(_rename_profile_sheet), "Profile: the sheet 'Profile' (your deployment profile)", id="renamed"),
+    pytest.param(
+        _profile_cell("B7", "FHIR + WADO-RS"),
+        "Profile, row 7, column Option: should be 'XCA-I + WADO-RS' but is 'FHIR + WADO-RS'; the profile's items "
+        "and options must not be changed",
+        id="unknown-stack",
+    ),
+    pytest.param(
+        _profile_cell("B4", "D"), "Profile, row 4, column Option: should be 'C' but is 'D'", id="unknown-architecture"
+    ),
+    pytest.param(
+        _profile_cell("A2", "Architecture"),
+        "Profile, row 2, column Profile item: should be 'Architectures' but is 'Architecture'",
+        id="changed-item",
+    ),
+    pytest.param(
+        _profile_cell("C1", "Yes/no"),
+        "Profile, row 1: the header was changed (column C should be 'Your answer' but is 'Yes/no')",
+        id="changed-header",
+    ),
+    pytest.param(
+        _profile_cell("A14", "Architectures"), "Profile, row 14, column Profile item: a row was added", id="row-added"
+    ),
+    pytest.param(
+        _profile({"B": "maybe"}), "Profile, row 3, column Your answer: 'maybe' is not yes or no", id="not-yes-no"
+    ),
+    pytest.param(
+        _profile({"A": "no", "C": None}),
+        "Profile, row 2, column Your answer: choose at least one architecture (A, B or C).",
+        id="no-architecture",
+    ),
+    pytest.param(
+        _profile({"XCA-I + WADO-RS": "yes"}),
+        "Profile, row 7, column Your answer: XCA-I + WADO-RS goes with architecture B (the deck's pairing)",
+        id="stack-without-its-architecture",
+    ),
+    pytest.param(
+        _profile({"national or regional": "regional"}),
+        "Profile, row 11, column Your answer: a regional scope needs the regions it covers.",
+        id="regional-without-regions",
+    ),
+    pytest.param(
+        _profile({"national or regional": "nationwide"}),
+        "Profile, row 10, column Your answer: 'nationwide' is not one of national, regional.",
+        id="unknown-scope",
+    ),
+    pytest.param(
+        _profile({"anything else": '=HYPERLINK("http://evil")'}),
+        "Profile, row 12, column Your answer: contains a formula",
+        id="formula-in-profile",
+    ),
+]
+
+
+@pytest.mark.parametrize(("build", "expected"), BAD_PROFILES)
+def test_bad_profile_is_reported_with_its_cell_and_nothing_changes(
+    session: Session, profiled: bytes, build: Builder, expected: str
+) -> None:
+    data, filename = build(edit_answers(profiled, {"SPP-07": {COL_STATUS: "Implemented"}}))
+    before = snapshot(session)
+    plan = plan_survey_import(session, actor=REP_FR, data=data, filename=filename)
+    assert len(plan.errors) == 1, plan.errors
+    assert expected in plan.errors[0]
+    assert plan.profile_change is None
+    with pytest.raises(ValidationFailed):
+        apply_survey_import(session, actor=REP_FR, plan=plan, resolutions={})
+    assert snapshot(session) == before
+
+
+def test_profile_errors_come_before_answer_errors(session: Session, profiled: bytes) -> None:
+    edited = edit_profile(profiled, {"B": "maybe"})
+    edited = edit_answers(edited, {"SPP-04": {COL_STATUS: "Done"}})
+    plan = plan_survey_import(session, actor=REP_FR, data=edited, filename="survey-FR.xlsx")
+    assert [message.split(":")[0] for message in plan.errors] == [
+        "Profile, row 3, column Your answer",
+        "Answers, row 2, column Status",
+    ]
+
+
+def test_profile_changed_in_the_app_since_the_export_is_a_conflict(session: Session, profiled: bytes) -> None:
+    _set_profile(session, ADMIN, expected=1, architectures="A", stacks="MHD")
+    edited = edit_profile(profiled, {"distributed": "yes"})
+    plan = plan_survey_import(session, actor=REP_FR, data=edited, filename="survey-FR.xlsx")
+    assert plan.errors == ()
+    change = plan.profile_change
+    assert change is not None and change.conflict
+    assert (change.exported_version, change.current_version, change.changed_by) == (1, 2, "fg-admin")
+    assert plan.conflict_keys == (PROFILE_KEY,)
+    assert "Deployment profile: CONFLICT, changed by fg-admin" in format_plan(plan)
+    before = snapshot(session)
+    with pytest.raises(ValidationFailed) as caught:
+        apply_survey_import(session, actor=REP_FR, plan=plan, resolutions={})
+    assert set(caught.value.problems) == {"Deployment profile"}
+    assert snapshot(session) == before
+
+    assert apply_survey_import(session, actor=REP_FR, plan=plan, resolutions={PROFILE_KEY: "theirs"}) == {}
+    assert (_fr_profile(session).architectures, _fr_profile(session).version) == ("A", 2)
+    assert apply_survey_import(session, actor=REP_FR, plan=plan, resolutions={PROFILE_KEY: "mine"}) == {PROFILE_KEY: 3}
+    profile = _fr_profile(session)
+    assert (profile.architectures, profile.repositories, profile.version) == ("A,C", "central,distributed", 3)
+
+
+def test_untouched_profile_never_overwrites_a_newer_one(session: Session, profiled: bytes) -> None:
+    _set_profile(session, ADMIN, expected=1, architectures="B", stacks="XCA-I")
+    plan = plan_survey_import(session, actor=REP_FR, data=profiled, filename="survey-FR.xlsx")
+    assert plan.errors == () and plan.profile_change is None
+
+
+def test_a_failed_answer_save_leaves_the_profile_unsaved_too(session: Session, profiled: bytes) -> None:
+    edited = edit_profile(profiled, {"distributed": "yes"})
+    edited = edit_answers(edited, {"SPP-07": {COL_STATUS: "Implemented"}})
+    plan = plan_survey_import(session, actor=REP_FR, data=edited, filename="survey-FR.xlsx")
+    assert plan.errors == () and plan.change_count == 2
+    _save(session, ADMIN, AnswerInput(element_id="SPP-07", status="CONS"))
+    before = snapshot(session)
+    with pytest.raises(ConflictError):
+        apply_survey_import(session, actor=REP_FR, plan=plan, resolutions={})
+    assert snapshot(session) == before, "the profile saved first was rolled back with the answers"
+    assert _fr_profile(session).version == 1
+
+
+# ------------------------------------------------------------------------------------------ applicability
+
+
+def test_not_applicable_is_proposed_where_the_profile_excludes_the_element(session: Session) -> None:
+    _set_profile(session, architectures="A", stacks="MHD")
+    _save(session, REP_FR, AnswerInput(element_id="SPP-06", status="CONS"))
+    data = _export(session)
+    sheet = open_book(data)[ANSWERS_SHEET]
+
+    def cells(element_id: str) -> tuple[object, object, object]:
+        row = row_of(sheet, element_id)
+        return tuple(sheet.cell(row=row, column=column(name)).value for name in (COL_APPLIES, COL_PROPOSED, COL_STATUS))
+
+    assert cells("SPP-04") == ("no", PROPOSED_MARK, "Not applicable"), "XDS-I.b only, unanswered: proposed"
+    assert cells("SPP-06") == ("no", None, "Under consideration"), "B only, but answered: kept"
+    assert cells("SPP-05") == ("yes", None, None), "MHD: applies"
+    assert sheet.cell(row=row_of(sheet, "SPP-04"), column=column(COL_PROPOSED)).protection.locked
+
+    # Kept by the representative and uploaded: saved without a note. One proposal emptied: left unanswered.
+    edited = edit_answers(data, {"SPP-04": {COL_STATUS: None}})
+    plan = plan_survey_import(session, actor=REP_FR, data=edited, filename="survey-FR.xlsx")
+    assert plan.errors == ()
+    proposed = {c.element_id for c in plan.changes}
+    assert proposed == {"SPP-09"}, "B only, unanswered: proposed and kept"
+    assert all(c.new.status == "NA" and c.old.status == "UNK" for c in plan.changes)
+    apply_survey_import(session, actor=REP_FR, plan=plan, resolutions={})
+    stored = _fr_answers(session)
+    assert "SPP-04" not in stored
+    assert {e for e, a in stored.items() if a.status == "NA"} == proposed
+
+
+def test_not_applicable_without_a_note_on_an_applicable_element_is_refused_with_its_row(session: Session) -> None:
+    _set_profile(session, architectures="B", stacks="XCA-I")
+    data = _export(session)
+    # The representative switches to architecture A with XDS-I.b but keeps the proposed Not applicable on SPP-04.
+    edited = edit_profile(data, {"A": "yes", "B": "no", "XCA-I + WADO-RS": "no", "XDS-I.b + WADO-RS": "yes"})
+    edited = edit_answers(edited, {"SPP-06": {COL_STATUS: "Not applicable"}})
+    plan = plan_survey_import(session, actor=REP_FR, data=edited, filename="survey-FR.xlsx")
+    assert plan.errors[:1] == (
+        "Answers, row 2, column Note: “Not applicable” needs a note: the element applies to your deployment profile, "
+        "so say why it does not apply to you (or correct the profile).",
+    )
+    assert not any("row 4," in message for message in plan.errors), "SPP-06 (B only) does not apply to A"
+    with pytest.raises(ValidationFailed):
+        apply_survey_import(session, actor=REP_FR, plan=plan, resolutions={})
+
+
+# ------------------------------------------------------------------------------------------ stage, regions, levels
+
+
+def test_stage_and_regions_round_trip(session: Session, existing: bytes) -> None:
+    edited = edit_answers(
+        existing,
+        {
+            "SPP-07": {COL_STAGE: "in production", COL_REGIONS: "Bretagne"},
+            "KIN-01": {COL_STATUS: "Implemented", COL_STAGE: "Specification"},
+        },
+    )
+    plan = plan_survey_import(session, actor=REP_FR, data=edited, filename="survey-FR.xlsx")
+    assert plan.errors == ()
+    assert "SPP-07: stage not said -> in production; regions 'all' -> 'Bretagne'" in format_plan(plan)
+    apply_survey_import(session, actor=REP_FR, plan=plan, resolutions={})
+    stored = _fr_answers(session)
+    assert (stored["SPP-07"].stage, stored["SPP-07"].regions) == ("production", "Bretagne")
+    assert (stored["KIN-01"].stage, stored["KIN-01"].regions) == ("specification", "")
+    again = _export(session)
+    sheet = open_book(again)[ANSWERS_SHEET]
+    row = row_of(sheet, "KIN-01")
+    assert sheet.cell(row=row, column=column(COL_STAGE)).value == "in the national specification only"
+    assert not sheet.cell(row=row, column=column(COL_STAGE)).protection.locked
+    plan = plan_survey_import(session, actor=REP_FR, data=again, filename="survey-FR.xlsx")
+    assert plan.errors == () and plan.changes == ()
+    # Emptied: back to "not said" and all regions.
+    cleared = edit_answers(again, {"SPP-07": {COL_STAGE: None, COL_REGIONS: None}})
+    plan = plan_survey_import(session, actor=REP_FR, data=cleared, filename="survey-FR.xlsx")
+    assert [(c.element_id, c.new.stage, c.new.regions) for c in plan.changes] == [("SPP-07", "", "")]
+
+
+@pytest.mark.parametrize(
+    ("edits", "expected"),
+    [
+        ({COL_STAGE: "live"}, "Answers, row 5, column Stage: 'live' is not a stage (choose"),
+        ({COL_REGIONS: "x" * 401}, "Answers, row 5, column Regions covered: string should have at most 400"),
+    ],
+)
+def test_bad_stage_or_regions_is_refused_with_its_cell(
+    session: Session, existing: bytes, edits: dict[str, object], expected: str
+) -> None:
+    plan = plan_survey_import(
+        session, actor=REP_FR, data=edit_answers(existing, {"SPP-07": edits}), filename="survey-FR.xlsx"
+    )
+    assert len(plan.errors) == 1 and expected in plan.errors[0], plan.errors
+
+
+def test_metadata_levels_keep_their_alternative(session: Session) -> None:
+    sheet = open_book(_export(session))[ANSWERS_SHEET]
+    levels = {
+        e: sheet.cell(row=row_of(sheet, e), column=column(COL_LEVEL)).value for e in ("META-06", "META-09", "SPP-04")
+    }
+    assert levels == {"META-06": "L1 (or L2)", "META-09": "L2 (or L1)", "SPP-04": None}

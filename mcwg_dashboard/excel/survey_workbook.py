@@ -1288,7 +1288,11 @@ def _parse_stage(text: str) -> str | None:
 
 
 def _lower_first(message: str) -> str:
-    return message[0].lower() + message[1:] if message else message
+    """ "A note is required" -> "a note is required" (after "sheet, row, column: "); "XCA-I ..." stays."""
+    first = message.split(" ", 1)[0]
+    if first[:1].isupper() and (len(first) == 1 or first[1:].islower()):
+        return message[0].lower() + message[1:]
+    return message
 
 
 def _check_row(

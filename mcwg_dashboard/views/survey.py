@@ -13,10 +13,13 @@ from mcwg_dashboard.checklist import Checklist, Element
 from mcwg_dashboard.db import session_scope
 from mcwg_dashboard.excel import (
     MAX_UPLOAD_BYTES,
+    PROFILE_KEY,
     AnswerValues,
     ImportPlan,
     Resolution,
     apply_survey_import,
+    describe_profile_change,
+    describe_saved,
     export_survey_workbook,
     plan_survey_import,
 )
@@ -387,7 +390,7 @@ def _excel_section() -> None:
                 "country and round above to import it."
             )
             return
-        if not plan.changes:
+        if not plan.change_count:
             st.info("The workbook matches the saved answers: there is nothing to import.")
             return
         rows = [
@@ -402,7 +405,30 @@ def _excel_section() -> None:
             }
             for change in plan.changes
         ]
-        st.markdown(f"**{len(plan.changes)} change(s) to import from {escape_markdown(upload.name)}:**")
+        if plan.profile_change is not None:
+            before, after = describe_profile_change(plan.profile_change)
+            conflict = plan.profile_change.conflict
+            rows.insert(
+                0,
+                {
+                    "Element": "Deployment profile",
+                    "Saved now": before,
+                    "Workbook": after,
+                    "Conflict": f"⚠ changed here by {plan.profile_change.changed_by or 'someone'} at "
+                    f"{plan.profile_change.changed_at or '?'} since your download"
+                    if conflict
+                    else "",
+                },
+            )
+            if conflict:
+                st.radio(
+                    "Deployment profile: which one do you keep?",
+                    ["theirs", "mine"],
+                    format_func=lambda choice: "Keep the saved profile" if choice == "theirs" else "Use the workbook's",
+                    key=f"resolve:{scope}:{PROFILE_KEY}",
+                    horizontal=True,
+                )
+        st.markdown(f"**{plan.change_count} change(s) to import from {escape_markdown(upload.name)}:**")
         st.dataframe(rows, hide_index=True)
         for change in plan.conflicts:
             st.radio(
@@ -415,8 +441,8 @@ def _excel_section() -> None:
         unsaved = _unsaved_sets()
         if unsaved:
             st.warning(f"Importing discards your unsaved changes in {', '.join(unsaved)} on this page.")
-        if st.button(f"Import {len(plan.changes)} change(s)…", key=f"import:{scope}", type="primary"):
-            _confirm_import(upload.name, len(plan.changes))
+        if st.button(f"Import {plan.change_count} change(s)…", key=f"import:{scope}", type="primary"):
+            _confirm_import(upload.name, plan.change_count)
 
 
 def _workbook_bytes() -> bytes:
@@ -465,8 +491,7 @@ def _apply_import() -> None:
         return
     plan: ImportPlan = cached[1]
     resolutions: dict[str, Resolution] = {
-        change.element_id: st.session_state.get(f"resolve:{scope}:{change.element_id}", "theirs")
-        for change in plan.conflicts
+        key: st.session_state.get(f"resolve:{scope}:{key}", "theirs") for key in plan.conflict_keys
     }
     st.session_state[f"import_done:{scope}"] = True
     with session_scope(engine) as session:
@@ -486,7 +511,7 @@ def _apply_import() -> None:
     st.session_state.pop(f"plan:{scope}", None)
     st.session_state[f"upload_round:{scope}"] = st.session_state.get(f"upload_round:{scope}", 0) + 1
     clear_caches()
-    _flash("success", None, f"Imported {len(saved)} answer(s) from {plan.filename}.")
+    _flash("success", None, f"{describe_saved(saved)} (from {plan.filename})")
 
 
 _excel_section()
