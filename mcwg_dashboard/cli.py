@@ -434,7 +434,7 @@ def _import_survey(engine: Engine, path: Path, *, dry_run: bool, keep: str | Non
             return 0
         resolutions: dict[str, Resolution] = {key: "mine" if keep == "mine" else "theirs" for key in plan.conflict_keys}
         saved = apply_survey_import(session, actor=CLI_ACTOR, plan=plan, resolutions=resolutions)
-    print(describe_saved(saved))
+    print(f"Saved {describe_saved(saved)}." if saved else "Nothing to save: the workbook matches the database.")
     return 0
 
 

@@ -1608,14 +1608,12 @@ def apply_survey_import(
 
 
 def describe_saved(saved: Mapping[str, int]) -> str:
-    """ "Saved 3 answer(s) and the deployment profile." for apply_survey_import's result."""
+    """ "3 answer(s) and the deployment profile": what apply_survey_import saved ("" when nothing)."""
     answers = len([key for key in saved if key != PROFILE_KEY])
-    if not saved:
-        return "Nothing to save: the workbook matches the database."
     parts = [f"{answers} answer(s)"] if answers else []
     if PROFILE_KEY in saved:
         parts.append("the deployment profile")
-    return "Saved " + " and ".join(parts) + "."
+    return " and ".join(parts)
 
 
 # --------------------------------------------------------------------------------------------- preview

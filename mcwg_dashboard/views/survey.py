@@ -511,7 +511,7 @@ def _apply_import() -> None:
     st.session_state.pop(f"plan:{scope}", None)
     st.session_state[f"upload_round:{scope}"] = st.session_state.get(f"upload_round:{scope}", 0) + 1
     clear_caches()
-    _flash("success", None, f"{describe_saved(saved)} (from {plan.filename})")
+    _flash("success", None, f"Imported {describe_saved(saved) or 'nothing'} from {plan.filename}.")
 
 
 _excel_section()
