@@ -20,6 +20,7 @@ from mcwg_dashboard.db import has_schema, make_engine, session_scope
 from mcwg_dashboard.excel import (
     Resolution,
     apply_survey_import,
+    describe_saved,
     export_survey_workbook,
     format_plan,
     plan_survey_import,
@@ -82,8 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     import_survey.add_argument(
         "--keep",
         choices=["mine", "theirs"],
-        help="for answers changed in the database since the export: keep the workbook's (mine) or the "
-        "database's (theirs); without it such conflicts stop the import",
+        help="for answers or a deployment profile changed in the database since the export: keep the workbook's "
+        "(mine) or the database's (theirs); without it such conflicts stop the import",
     )
 
     export_all = commands.add_parser(
@@ -427,17 +428,15 @@ def _import_survey(engine: Engine, path: Path, *, dry_run: bool, keep: str | Non
         print(format_plan(plan))
         if plan.errors:
             return 1
-        if plan.conflicts and keep is None:
+        if plan.conflict_keys and keep is None:
             print("error: conflicts need a choice: run again with --keep mine or --keep theirs.", file=sys.stderr)
             return 1
         if dry_run:
             print("Dry run: nothing was saved.")
             return 0
-        resolutions: dict[str, Resolution] = {
-            c.element_id: "mine" if keep == "mine" else "theirs" for c in plan.conflicts
-        }
+        resolutions: dict[str, Resolution] = {key: "mine" if keep == "mine" else "theirs" for key in plan.conflict_keys}
         saved = apply_survey_import(session, actor=CLI_ACTOR, plan=plan, resolutions=resolutions)
-    print(f"Saved {len(saved)} answer(s)." if saved else "Nothing to save: the workbook matches the database.")
+    print(f"Saved {describe_saved(saved)}." if saved else "Nothing to save: the workbook matches the database.")
     return 0
 
 

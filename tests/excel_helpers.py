@@ -10,8 +10,16 @@ from typing import Any
 import openpyxl
 from sqlmodel import Session, select
 
-from mcwg_dashboard.excel.survey_workbook import ANSWERS_SHEET, COLUMNS, META_SHEET
-from mcwg_dashboard.models import Answer, AuditEntry, CountrySurvey
+from mcwg_dashboard.excel.survey_workbook import (
+    ANSWERS_SHEET,
+    COLUMNS,
+    META_SHEET,
+    P_OPTION,
+    P_VALUE,
+    PROFILE_COLUMNS,
+    PROFILE_SHEET,
+)
+from mcwg_dashboard.models import Answer, AuditEntry, CountrySurvey, DeploymentProfile
 
 WORKBOOK_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 MACRO_WORKBOOK_TYPE = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
@@ -49,6 +57,23 @@ def edit_answers(data: bytes, edits: Mapping[str, Mapping[str, Any]]) -> bytes:
         row = row_of(sheet, element_id)
         for name, value in values.items():
             sheet.cell(row=row, column=column(name)).value = value
+    return book_bytes(book)
+
+
+def profile_row(sheet: Any, option: str) -> int:
+    """The Profile sheet's row whose Option column reads `option` ("A", "XCA-I + WADO-RS", "which regions")."""
+    for row in range(2, sheet.max_row + 1):
+        if sheet.cell(row=row, column=PROFILE_COLUMNS.index(P_OPTION) + 1).value == option:
+            return row
+    raise KeyError(option)
+
+
+def edit_profile(data: bytes, values: Mapping[str, Any]) -> bytes:
+    """Type into the Profile sheet's 'Your answer' column: {option: value}; None empties the cell."""
+    book = open_book(data)
+    sheet = book[PROFILE_SHEET]
+    for option, value in values.items():
+        sheet.cell(row=profile_row(sheet, option), column=PROFILE_COLUMNS.index(P_VALUE) + 1).value = value
     return book_bytes(book)
 
 
@@ -106,11 +131,20 @@ def zip_of_zeros(data: bytes, megabytes: int) -> bytes:
     return buffer.getvalue()
 
 
-def snapshot(session: Session) -> tuple[list[tuple[Any, ...]], int, int]:
-    """Everything an import could write: answers, audit entries, surveys."""
+def snapshot(session: Session) -> tuple[list[tuple[Any, ...]], int, int, list[tuple[Any, ...]]]:
+    """Everything an import could write: answers, audit entries, surveys, deployment profiles."""
     session.expire_all()
     answers = sorted(
-        (a.survey_id, a.element_id, a.status, a.note, a.evidence_url, a.target_date, a.version)
+        (a.survey_id, a.element_id, a.status, a.note, a.evidence_url, a.target_date, a.stage, a.regions, a.version)
         for a in session.exec(select(Answer))
     )
-    return answers, len(session.exec(select(AuditEntry)).all()), len(session.exec(select(CountrySurvey)).all())
+    profiles = sorted(
+        (p.survey_id, p.architectures, p.stacks, p.repositories, p.scope, p.regions, p.note, p.version)
+        for p in session.exec(select(DeploymentProfile))
+    )
+    return (
+        answers,
+        len(session.exec(select(AuditEntry)).all()),
+        len(session.exec(select(CountrySurvey)).all()),
+        profiles,
+    )

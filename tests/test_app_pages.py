@@ -139,7 +139,7 @@ def test_upload_shows_errors_and_changes_nothing(external_database: str) -> None
     ).run()
     assert not at.exception
     assert any(
-        "nothing was imported" in e.value and "row 44, column Note: a note is required" in e.value for e in at.error
+        "nothing was imported" in e.value and "row 41, column Note: a note is required" in e.value for e in at.error
     )
     assert not [b for b in at.button if b.key == f"import:{scope}"]
     assert _stored(external_database, "FR")[1] == {}

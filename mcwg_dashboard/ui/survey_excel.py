@@ -13,10 +13,13 @@ from mcwg_dashboard.checklist import Checklist
 from mcwg_dashboard.db import session_scope
 from mcwg_dashboard.excel import (
     MAX_UPLOAD_BYTES,
+    PROFILE_KEY,
     AnswerValues,
     ImportPlan,
     Resolution,
     apply_survey_import,
+    describe_profile_change,
+    describe_saved,
     export_survey_workbook,
     plan_survey_import,
 )
@@ -87,7 +90,7 @@ def excel_section(
                 f"{escape_markdown(plan.round_name or '')}. Choose that country and round above to import it."
             )
             return
-        if not plan.changes:
+        if not plan.change_count:
             st.info("The workbook matches the saved answers: there is nothing to import.")
             return
         rows = [
@@ -102,7 +105,30 @@ def excel_section(
             }
             for change in plan.changes
         ]
-        st.markdown(f"**{len(plan.changes)} change(s) to import from {escape_markdown(upload.name)}:**")
+        if plan.profile_change is not None:
+            before, after = describe_profile_change(plan.profile_change)
+            conflict = plan.profile_change.conflict
+            rows.insert(
+                0,
+                {
+                    "Element": "Deployment profile",
+                    "Saved now": before,
+                    "Workbook": after,
+                    "Conflict": f"⚠ changed here by {plan.profile_change.changed_by or 'someone'} at "
+                    f"{plan.profile_change.changed_at or '?'} since your download"
+                    if conflict
+                    else "",
+                },
+            )
+            if conflict:
+                st.radio(
+                    "Deployment profile: which one do you keep?",
+                    ["theirs", "mine"],
+                    format_func=lambda choice: "Keep the saved profile" if choice == "theirs" else "Use the workbook's",
+                    key=f"resolve:{ctx.scope}:{PROFILE_KEY}",
+                    horizontal=True,
+                )
+        st.markdown(f"**{plan.change_count} change(s) to import from {escape_markdown(upload.name)}:**")
         st.dataframe(rows, hide_index=True)
         for change in plan.conflicts:
             st.radio(
@@ -114,8 +140,8 @@ def excel_section(
             )
         if unsaved:
             st.warning(f"Importing discards your unsaved changes on this page ({unsaved}).")
-        if st.button(f"Import {len(plan.changes)} change(s)…", key=f"import:{ctx.scope}", type="primary"):
-            _confirm_import(ctx, upload.name, len(plan.changes), on_imported, on_failed)
+        if st.button(f"Import {plan.change_count} change(s)…", key=f"import:{ctx.scope}", type="primary"):
+            _confirm_import(ctx, upload.name, plan.change_count, on_imported, on_failed)
 
 
 def _workbook_bytes(ctx: SurveyContext) -> bytes:
@@ -176,8 +202,7 @@ def _apply_import(ctx: SurveyContext, on_imported: Callable[[str], None], on_fai
         return
     plan: ImportPlan = cached[1]
     resolutions: dict[str, Resolution] = {
-        change.element_id: st.session_state.get(f"resolve:{ctx.scope}:{change.element_id}", "theirs")
-        for change in plan.conflicts
+        key: st.session_state.get(f"resolve:{ctx.scope}:{key}", "theirs") for key in plan.conflict_keys
     }
     st.session_state[f"import_done:{ctx.scope}"] = True
     st.session_state.pop(f"plan:{ctx.scope}", None)
@@ -188,4 +213,4 @@ def _apply_import(ctx: SurveyContext, on_imported: Callable[[str], None], on_fai
             on_failed(f"Nothing was imported. {exc}")
             return
     st.session_state[f"upload_round:{ctx.scope}"] = st.session_state.get(f"upload_round:{ctx.scope}", 0) + 1
-    on_imported(f"Imported {len(saved)} answer(s) from {plan.filename}.")
+    on_imported(f"Imported {describe_saved(saved) or 'nothing'} from {plan.filename}.")
