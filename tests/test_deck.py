@@ -158,4 +158,4 @@ def test_cli_deck_renders_real_charts_and_the_agenda(
     picture = next(s for s in presentation.slides[2].shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE)
     assert Image.open(io.BytesIO(picture.image.blob)).size == (1600, 820)
     ranked = pd.read_csv(agenda, encoding="utf-8-sig")
-    assert ranked["rank"].tolist() == list(range(1, 75))
+    assert ranked["rank"].tolist() == list(range(1, 70))

@@ -19,7 +19,7 @@ from mcwg_dashboard.services.errors import ConflictError, InvalidState, Permissi
 from mcwg_dashboard.services.lifecycle import confirm_carried_over
 from mcwg_dashboard.ui.survey_excel import SurveyContext
 from mcwg_dashboard.ui.survey_form import Baseline, baseline_from_answers, proposed_not_applicable
-from mcwg_dashboard.ui.survey_grid import Pending, edited_values, grid_frame, pending_changes, unsaved_summary
+from mcwg_dashboard.ui.survey_grid import EDITABLE, Pending, edited_values, grid_frame, pending_changes, unsaved_summary
 from mcwg_dashboard.ui.text import escape_markdown
 
 
@@ -71,7 +71,11 @@ class SurveyPageState:
         for rec_set in self.ctx.checklist.asked_sets:
             state = st.session_state.get(self.editor_key(rec_set.code)) or {}
             rows = (state.get("edited_rows") or {}) if isinstance(state, dict) else {}
-            ids += [rec_set.elements[int(position)].id for position in rows]
+            ids += [
+                rec_set.elements[int(position)].id
+                for position, changes in rows.items()
+                if any(column in EDITABLE for column in changes)
+            ]
         return ids
 
     def pending(self) -> Pending:

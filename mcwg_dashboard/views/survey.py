@@ -243,7 +243,7 @@ def editing_area() -> None:
             st.data_editor(
                 state.frame(rec_set),
                 key=state.editor_key(rec_set.code),
-                disabled=locked or ["Title", "Last round", "Flags"],
+                disabled=locked or ["_index", "Title", "Last round", "Flags"],
                 num_rows="fixed",
                 width="stretch",
                 height=36 * (len(rec_set.elements) + 1) + 3,

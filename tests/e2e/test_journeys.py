@@ -10,50 +10,10 @@ import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
 
-from mcwg_dashboard.ui.auth import COOKIE
+from tests.e2e.browser import Counter, Steps, enter_status_column, settle, sign_in
 from tests.e2e.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
-
-
-class Steps:
-    """Screenshots of every step, kept under test-artifacts/ to see what the browser showed."""
-
-    def __init__(self, page: Page, name: str) -> None:
-        self.page = page
-        self.folder = ARTIFACTS / name
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.count = 0
-
-    def done(self, what: str) -> None:
-        self.count += 1
-        self.page.screenshot(path=str(self.folder / f"{self.count:02d}-{what}.png"))
-
-
-def settle(page: Page) -> None:
-    """Wait until the app has finished its run (the status widget disappears)."""
-    page.wait_for_timeout(300)
-    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=30_000)
-
-
-def _cookie(page: Page) -> str | None:
-    return next((c["value"] for c in page.context.cookies() if c["name"] == COOKIE), None)
-
-
-def sign_in(page: Page, app_url: str, username: str, password: str = "demo") -> None:
-    before = _cookie(page)
-    page.goto(f"{app_url}/sign_in")
-    page.get_by_role("textbox", name="Username").fill(username)
-    page.get_by_role("textbox", name="Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_text("Signed in as")).to_be_visible()
-    settle(page)
-    # The browser stores the signed sign-in cookie a moment later (a small component writes it).
-    for _ in range(100):
-        if _cookie(page) not in (None, before):
-            return
-        page.wait_for_timeout(200)
-    raise AssertionError("the sign-in cookie was not set")
 
 
 def test_representative_fills_and_submits_admin_publishes_public_reads(page: Page, app_url: str) -> None:
@@ -71,20 +31,23 @@ def test_representative_fills_and_submits_admin_publishes_public_reads(page: Pag
     page.keyboard.press("Escape")
 
     # A draft answer survives a reload.
-    page.get_by_role("tab", name="KOS").click()
-    page.get_by_label("Status of KOS-07").click()
-    page.keyboard.type("variant")
-    page.keyboard.press("Enter")
-    page.get_by_role("button", name="Save draft of KOS").click()
-    expect(page.get_by_text("KOS-07: A note is required").first).to_be_visible()
+    counter = Counter(page)
+    enter_status_column(page, counter, "KOS")
+    counter.key("ArrowDown", 6)
+    counter.type("variant")
+    settle(page)
+    page.get_by_role("button", name=re.compile(r"Save \d+ change")).click()
+    expect(page.get_by_text("KOS-07 · note: A note is required").first).to_be_visible()
     steps.done("rule-violation")
-    page.get_by_role("textbox", name="Note on KOS-07").fill("MADO accession rule")
-    page.get_by_role("button", name="Save draft of KOS").click()
-    expect(page.get_by_text("Saved 1 answer(s) in KOS")).to_be_visible()
+    counter.key("ArrowUp")
+    counter.key("ArrowRight")
+    counter.type("MADO accession rule")
+    settle(page)
+    page.get_by_role("button", name=re.compile(r"Save \d+ change")).click()
+    expect(page.get_by_text("Saved 4 answer(s).")).to_be_visible()  # KOS-07 and the profile's 3 proposals
     page.reload()
     settle(page)
-    page.get_by_role("tab", name="KOS").click()
-    expect(page.get_by_role("textbox", name="Note on KOS-07")).to_have_value("MADO accession rule")
+    expect(page.get_by_text("4 / 69")).to_be_visible()
     steps.done("draft-after-reload")
 
     # The rest comes from the Excel workbook, filled offline.
@@ -96,18 +59,18 @@ def test_representative_fills_and_submits_admin_publishes_public_reads(page: Pag
     header = [cell.value for cell in sheet[1]]
     status = header.index("Status") + 1
     for row in range(2, sheet.max_row + 1):
-        if not sheet.cell(row=row, column=status).value:
+        if sheet.cell(row=row, column=status).value in (None, "", "Unknown / not answered"):
             sheet.cell(row=row, column=status).value = "Implemented"
     filled = ARTIFACTS / "fr-filled.xlsx"
     book.save(filled)
     page.locator("input[type=file]").set_input_files(str(filled))
-    expect(page.get_by_text("73 change(s) to import")).to_be_visible()
+    expect(page.get_by_text("65 change(s) to import")).to_be_visible()
     steps.done("upload-preview")
-    page.get_by_role("button", name=re.compile(r"Import 73 change")).click()
+    page.get_by_role("button", name=re.compile(r"Import 65 change")).click()
     page.get_by_role("button", name="Yes, import").click()
-    expect(page.get_by_text("Imported 73 answer(s)")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Imported .*65 answer"))).to_be_visible()
     settle(page)
-    page.get_by_role("button", name="Submit survey").click()
+    page.get_by_role("button", name="Submit…").click()
     page.get_by_role("button", name="Yes, submit").click()
     expect(page.get_by_text("Survey submitted")).to_be_visible()
     steps.done("submitted")

@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_journeys import Steps, settle, sign_in
+from tests.e2e.browser import Steps, settle, sign_in
 
 pytestmark = pytest.mark.e2e
 

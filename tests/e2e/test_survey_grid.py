@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from mcwg_dashboard.checklist import load_checklist
+from tests.e2e.browser import Counter, Steps, enter_status_column, settle, sign_in
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_journeys import Steps, settle, sign_in
 
 pytestmark = pytest.mark.e2e
 CHECKLIST = load_checklist()
@@ -20,47 +20,6 @@ CHECKLIST = load_checklist()
 PROPOSED = {"SPP-05", "SPP-06", "SPP-09"}
 # What the representative types, element by element; the rest is "impl" (Implemented).
 SPECIAL = {"KOS-07": ("variant", "MADO accession rule"), "KOS-08": ("planned", "2027-06-30")}
-
-
-class Counter:
-    """Counts what the user does: each click, selection or typed field is one interaction; every key is a press."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.interactions = 0
-        self.presses = 0
-
-    def click(self, target: object) -> None:
-        self.interactions += 1
-        target.click()  # type: ignore[attr-defined]
-
-    def key(self, name: str, times: int = 1) -> None:
-        for _ in range(times):
-            self.presses += 1
-            self.page.keyboard.press(name)
-
-    def type(self, text: str) -> None:
-        """A typed field or a typed-to-select status, committed with Enter (one interaction, one press + text)."""
-        self.interactions += 1
-        self.page.keyboard.type(text)
-        self.page.wait_for_timeout(150)
-        self.key("Enter")
-
-
-def _grid(page: Page, set_code: str) -> object:
-    index = [s.code for s in CHECKLIST.asked_sets].index(set_code)
-    return page.get_by_test_id("stDataFrame").nth(index)
-
-
-def _enter_status_column(page: Page, counter: Counter, set_code: str) -> None:
-    """Click the set's tab and its first row; two arrows to the Status column."""
-    counter.click(page.get_by_role("tab", name=set_code))
-    grid = _grid(page, set_code)
-    box = grid.bounding_box()  # type: ignore[attr-defined]
-    assert box is not None
-    counter.interactions += 1
-    page.mouse.click(box["x"] + 30, box["y"] + 35 + 17)
-    counter.key("ArrowRight", 2)
 
 
 def test_france_fills_the_survey_through_the_grids(page: Page, app_url: str) -> None:
@@ -78,7 +37,7 @@ def test_france_fills_the_survey_through_the_grids(page: Page, app_url: str) -> 
     counter = Counter(page)
     elements = 0
     for rec_set in CHECKLIST.asked_sets:
-        _enter_status_column(page, counter, rec_set.code)
+        enter_status_column(page, counter, rec_set.code)
         for element in rec_set.elements:
             elements += 1
             if element.id in PROPOSED:
@@ -107,9 +66,8 @@ def test_france_fills_the_survey_through_the_grids(page: Page, app_url: str) -> 
     steps.done("saved")
 
     # An edit left unsaved is named when the user moves to another set.
-    _enter_status_column(page, counter, "KIN")
-    page.keyboard.type("under")
-    page.keyboard.press("Enter")
+    enter_status_column(page, counter, "KIN")
+    counter.type("under")
     settle(page)
     page.get_by_role("tab", name="DEP").click()
     expect(page.get_by_text("1 unsaved change in KIN")).to_be_visible()
@@ -117,11 +75,9 @@ def test_france_fills_the_survey_through_the_grids(page: Page, app_url: str) -> 
     steps.done("unsaved-warning")
 
     # Planned -> Implemented: the old target date is named and cleared by the save.
-    _enter_status_column(page, counter, "KOS")
-    for _ in range(7):
-        page.keyboard.press("ArrowDown")
-    page.keyboard.type("impl")
-    page.keyboard.press("Enter")
+    enter_status_column(page, counter, "KOS")
+    counter.key("ArrowDown", 7)
+    counter.type("impl")
     settle(page)
     expect(page.get_by_text("KOS-08 · the target date is cleared")).to_be_visible()
     steps.done("stale-date")

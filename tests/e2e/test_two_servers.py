@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import reset_postgres
+from tests.e2e.browser import settle, sign_in
 from tests.e2e.conftest import ROOT, running_app
-from tests.e2e.test_journeys import settle, sign_in
 
 pytestmark = pytest.mark.e2e
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("MCWG_TEST_DATABASE_URL") else [])
