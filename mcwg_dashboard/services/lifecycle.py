@@ -168,7 +168,7 @@ def _transition(
 
 def validate_survey(session: Session, *, actor: Actor, survey_id: int, expected_version: int) -> CountrySurvey:
     """Submitted -> validated: the focus group accepts the country's answers (admin)."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     now = utcnow()
     return _transition(
         session,
@@ -184,7 +184,7 @@ def send_back_survey(
     session: Session, *, actor: Actor, survey_id: int, expected_version: int, comment: str
 ) -> CountrySurvey:
     """Submitted or validated -> draft, with the comment the country sees in `state_comment` (admin)."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     comment = _required_text(comment, "comment", "send_back")
     return _transition(
         session,
@@ -199,7 +199,7 @@ def send_back_survey(
 
 def publish_survey(session: Session, *, actor: Actor, survey_id: int, expected_version: int) -> CountrySurvey:
     """Validated -> published (admin)."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     now = utcnow()
     return _transition(
         session,
@@ -217,7 +217,7 @@ def publish_round(session: Session, *, actor: Actor, round_id: int) -> int:
     Surveys in any other state are left alone. One audit entry per published survey. If any of them
     changes while this runs, nothing is published (ConflictError).
     """
-    require_admin(actor)
+    actor = require_admin(session, actor)
     survey_round = get_round(session, round_id)
     validated = list(
         session.exec(
@@ -255,7 +255,7 @@ def reopen_survey(
 ) -> CountrySurvey:
     """Validated or published -> draft, with the reason in `state_comment`; clears the validation and
     publication stamps (the submission stamps stay until the next submission) (admin)."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     reason = _required_text(reason, "reason", "reopen")
     return _transition(
         session,

@@ -36,7 +36,7 @@ from sqlmodel import Session, col, select
 
 from mcwg_dashboard.checklist import Checklist, SetStatus
 from mcwg_dashboard.models import ChangeProposal, ChecklistVersion, Country, ProposalElement, ProposalEvent, utcnow
-from mcwg_dashboard.services import audit
+from mcwg_dashboard.services import actors, audit
 from mcwg_dashboard.services.actors import Actor, Role, require_admin
 from mcwg_dashboard.services.checklist_store import add_checklist_version, checklist_for_version, latest_version
 from mcwg_dashboard.services.errors import (
@@ -280,9 +280,9 @@ def _validated(model: type[BaseModel], data: Any, summary: str) -> Any:
 # --- permissions -------------------------------------------------------------------------------------------------
 
 
-def require_member(actor: Actor) -> None:
-    if actor.role is Role.PUBLIC:
-        raise PermissionDenied("Sign in to see, submit or comment on change proposals.")
+def require_member(session: Session, actor: Actor) -> Actor:
+    """The actor as of now (its account re-read), if it is signed in."""
+    return actors.require_member(session, actor, "Sign in to see, submit or comment on change proposals.")
 
 
 def may_act(actor: Actor, proposal: ChangeProposal, action: str) -> bool:
@@ -472,7 +472,7 @@ def submit_proposal(
     number: str | None = None,
 ) -> ChangeProposal:
     """Register a new proposal in state submitted, numbered CP-YYYY-NNN by its year of submission."""
-    require_member(actor)
+    actor = require_member(session, actor)
     data = data if isinstance(data, ProposalInput) else _validated(ProposalInput, data, "The proposal was not saved.")
     check_proposal_input(session, actor, data)
     if number is not None:
@@ -489,7 +489,7 @@ def submit_proposal(
 
 
 def _check_given_number(session: Session, actor: Actor, number: str) -> None:
-    require_admin(actor)  # numbers given by hand only when importing an existing register
+    actor = require_admin(session, actor)  # numbers given by hand only when importing an existing register
     if not NUMBER_PATTERN.match(number):
         raise ValidationFailed({"number": ["must look like CP-2026-001"]}, summary="The proposal was not saved.")
     if session.exec(select(ChangeProposal.id).where(ChangeProposal.number == number)).first() is not None:
@@ -537,9 +537,11 @@ def update_proposal(
     session: Session, *, actor: Actor, proposal_id: int, expected_version: int, data: ProposalInput | dict[str, Any]
 ) -> ChangeProposal:
     """Edit the text and targets: the submitter while it is still submitted, the focus group until it is closed."""
-    require_member(actor)
+    page_actor, actor = actor, require_member(session, actor)
     data = data if isinstance(data, ProposalInput) else _validated(ProposalInput, data, "The proposal was not saved.")
     proposal = get_proposal(session, proposal_id)
+    if page_actor.role is Role.ADMIN and actor.role is not Role.ADMIN:
+        raise actors.refused(page_actor, actor, f"{actor.label} may no longer edit {proposal.number}.")
     _check_editable(actor, proposal)
     check_proposal_input(session, actor, data)
     try:
@@ -603,7 +605,7 @@ def import_register(
     The rows are checked before (the Excel reader does, with sheet, row and column); a version clash or a
     number taken meanwhile rolls everything back. Returns the numbers written.
     """
-    require_admin(actor)
+    actor = require_admin(session, actor)
     now = now or utcnow()
     written: list[str] = []
     try:
@@ -630,7 +632,7 @@ def add_comment(
     session: Session, *, actor: Actor, proposal_id: int, text: str, now: dt.datetime | None = None
 ) -> ProposalEvent:
     """A comment in the proposal's history (any signed-in user; comments never change its version)."""
-    require_member(actor)
+    actor = require_member(session, actor)
     text = text.strip()
     if not text:
         raise ValidationFailed({"comment": ["write something first."]}, summary="The comment was not saved.")
@@ -669,12 +671,12 @@ def transition(
     now: dt.datetime | None = None,
 ) -> ChangeProposal:
     """Move a proposal along the workflow (every action but `apply`, which is `apply_proposal`)."""
-    require_member(actor)
+    page_actor, actor = actor, require_member(session, actor)
     if action not in TRANSITIONS or action == "apply":
         choices = ", ".join(a for a in TRANSITIONS if a != "apply")
         raise InvalidState(f"'{action}' is not a proposal action here ({choices}).")
     proposal = get_proposal(session, proposal_id)
-    step = _check_transition(actor, proposal, action, expected_version)
+    step = _check_transition(actor, proposal, action, expected_version, page_actor)
     reason = reason.strip()
     problems: dict[str, list[str]] = {}
     if step.needs_reason and not reason:
@@ -713,7 +715,7 @@ def set_external_status(
     comment: str = "",
 ) -> ChangeProposal:
     """Record the external body's new status (and reference) of a forwarded proposal (admin)."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     proposal = get_proposal(session, proposal_id)
     if not proposal.external_body:
         raise InvalidState(f"{proposal.number} was not forwarded to an external body.")
@@ -759,11 +761,11 @@ def apply_proposal(
     group opens the next round on the new version, answers to changed elements are carried over and flagged
     for re-confirmation, answers to retired elements are not carried, and added elements start unanswered.
     """
-    require_admin(actor)
+    actor = require_admin(session, actor)
     summary = "The proposal was not applied."
     changes = changes if isinstance(changes, ChecklistChanges) else _validated(ChecklistChanges, changes, summary)
     proposal = get_proposal(session, proposal_id)
-    _check_transition(actor, proposal, "apply", expected_version)
+    _check_transition(actor, proposal, "apply", expected_version, actor)
     if changes.is_empty:
         raise ValidationFailed({"changes": ["edit, add or retire at least one element."]}, summary=summary)
     base_version = latest_version(session)
@@ -889,11 +891,16 @@ def _stale_error(proposal: ChangeProposal) -> ConflictError:
     )
 
 
-def _check_transition(actor: Actor, proposal: ChangeProposal, action: str, expected_version: int) -> Transition:
+def _check_transition(
+    actor: Actor, proposal: ChangeProposal, action: str, expected_version: int, page_actor: Actor
+) -> Transition:
     step = TRANSITIONS[action]
     if not may_act(actor, proposal, action):
         who = "the focus group (admin) or its submitter" if step.submitter_may else "the focus group (admin)"
-        raise PermissionDenied(f"{actor.label} may not {action} {proposal.number}: only {who} may.")
+        message = f"{actor.label} may not {action} {proposal.number}: only {who} may."
+        if may_act(page_actor, proposal, action):
+            raise actors.refused(page_actor, actor, message)
+        raise PermissionDenied(message)
     if proposal.version != expected_version:
         raise _stale_error(proposal)
     if proposal.state not in step.sources:

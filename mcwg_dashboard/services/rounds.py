@@ -71,7 +71,7 @@ def create_round(
     is_demo: bool = False,
 ) -> SurveyRound:
     """An empty round (no surveys). `open_round` is the focus group's way to start a round with carried-over answers."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     name = _checked_round_input(session, name, opens_on, closes_on)
     with transaction(session):
         survey_round = SurveyRound(
@@ -154,7 +154,7 @@ def open_round(
 
     One transaction; one audit entry for the round and one per pre-filled survey.
     """
-    require_admin(actor)
+    actor = require_admin(session, actor)
     name = _checked_round_input(session, name, opens_on, closes_on)
     checklist = checklist_for_version(session, checklist_version_id)  # NotFound for an unknown version
     now = now or utcnow()
@@ -258,7 +258,7 @@ def open_round(
 
 def set_closing_date(session: Session, *, actor: Actor, round_id: int, closes_on: dt.date | None) -> SurveyRound:
     """Change (or remove, with None) the planned closing date. It does not open or close the round."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     survey_round = _get_round(session, round_id)
     if closes_on is not None and closes_on < survey_round.opens_on:
         raise InvalidState(f"The round cannot close ({closes_on}) before it opens ({survey_round.opens_on}).")
@@ -315,7 +315,7 @@ def _change_round_state(
 
 def close_round(session: Session, *, actor: Actor, round_id: int) -> SurveyRound:
     """Open -> closed. Surveys keep their state; drafts can no longer be edited or submitted until it reopens."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     survey_round = _get_round(session, round_id)
     if survey_round.state != RoundState.OPEN:
         raise InvalidState(
@@ -328,7 +328,7 @@ def close_round(session: Session, *, actor: Actor, round_id: int) -> SurveyRound
 
 def reopen_round(session: Session, *, actor: Actor, round_id: int, reason: str) -> SurveyRound:
     """Closed -> open, with the reason kept in the audit trail."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     survey_round = _get_round(session, round_id)
     reason = reason.strip()
     if not reason:

@@ -41,7 +41,7 @@ def create_snapshot(
     session: Session, *, actor: Actor, name: str, meeting_date: dt.date, round_id: int
 ) -> MeetingSnapshot:
     """Freeze the round's submitted, validated and published answers under `name`. Admin only; audited."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     try:
         data = SnapshotInput(name=name, meeting_date=meeting_date, round_id=round_id)
     except ValidationError as exc:

@@ -100,7 +100,7 @@ def find_survey(session: Session, *, round_id: int, country_code: str) -> Countr
 
 def open_survey(session: Session, *, actor: Actor, round_id: int, country_code: str) -> CountrySurvey:
     """The country's survey in this round, created as an empty draft the first time it is opened."""
-    require_country_editor(actor, country_code)
+    actor = require_country_editor(session, actor, country_code)
     existing = find_survey(session, round_id=round_id, country_code=country_code)
     if existing is not None:
         return existing
@@ -149,7 +149,7 @@ def editable_survey(session: Session, actor: Actor, survey_id: int) -> tuple[Cou
     survey = session.get(CountrySurvey, survey_id)
     if survey is None:
         raise NotFound(f"Survey {survey_id} does not exist.")
-    require_country_editor(actor, survey.country_code)
+    actor = require_country_editor(session, actor, survey.country_code)
     survey_round = get_round(session, survey.round_id)
     if survey_round.state != RoundState.OPEN:
         raise InvalidState(f"The round {survey_round.name!r} is closed: its answers can no longer change.")
