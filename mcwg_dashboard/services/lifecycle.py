@@ -27,7 +27,7 @@ from mcwg_dashboard.models import Answer, CountrySurvey, SurveyRound, SurveyStat
 from mcwg_dashboard.services import audit
 from mcwg_dashboard.services.actors import Actor, require_admin
 from mcwg_dashboard.services.errors import Conflict, ConflictError, InvalidState, NotFound, ValidationFailed
-from mcwg_dashboard.services.surveys import editable_survey, get_round, load_answers
+from mcwg_dashboard.services.surveys import claim_draft, editable_survey, get_round, load_answers
 from mcwg_dashboard.services.transaction import transaction
 
 # Action -> (states it may start from, state it leads to). Submitting lives in services.surveys.
@@ -313,6 +313,7 @@ def confirm_carried_over(
     lost: list[str] = []
     try:
         with transaction(session):
+            claim_draft(session, survey, now)  # the survey is still a draft when the answers are confirmed
             for answer in to_confirm:
                 result = session.execute(
                     update(Answer)
@@ -350,8 +351,6 @@ def confirm_carried_over(
                         "version": answer.version + 1,
                     },
                 )
-            survey.updated_at = now
-            session.add(survey)
     except _RaceLost:
         session.expire_all()
         latest = load_answers(session, survey_id=survey_id)
