@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -491,3 +492,24 @@ def test_survey_profile_errors_name_the_field_and_save_nothing(external_database
     with Session(engine) as session:
         assert session.exec(select(DeploymentProfile)).first() is None
     engine.dispose()
+
+
+@pytest.mark.parametrize("stored", [dt.date(9999, 12, 31), dt.date(1, 1, 1)], ids=str)
+def test_survey_page_renders_a_stored_out_of_range_date(external_database: str, stored: dt.date) -> None:
+    """A date saved before dates were checked (or written by hand) still lets the page, and its Submit, render."""
+    engine = make_engine(external_database)
+    with Session(engine) as session:
+        survey_round = session.exec(select(SurveyRound).where(SurveyRound.state == "open")).one()
+        survey = surveys.open_survey(session, actor=ADMIN, round_id=survey_round.id or 0, country_code="FR")
+        session.add(
+            Answer(survey_id=survey.id or 0, element_id="KOS-16", status="PLAN", target_date=stored, answered_by="x")
+        )
+        session.commit()
+    engine.dispose()
+    at = _app("mcwg_dashboard/views/survey.py")
+    at.selectbox(key="survey_country").set_value("FR").run()
+    assert not at.exception, at.exception
+    assert any(f"saved target date {stored}" in w.value and "out of range" in w.value for w in at.warning)
+    scope, _ = _scope(external_database, "FR")
+    assert at.date_input(key=widget_key(scope, "KOS-16", "target_date")).value is None
+    assert any("Submit" in b.label for b in at.button), "the Submit section is drawn"

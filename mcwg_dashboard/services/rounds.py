@@ -21,7 +21,7 @@ from mcwg_dashboard.models import (
     SurveyState,
     utcnow,
 )
-from mcwg_dashboard.services import audit
+from mcwg_dashboard.services import audit, dates
 from mcwg_dashboard.services.actors import Actor, require_admin
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.errors import ConflictError, InvalidState, NotFound, ValidationFailed
@@ -47,11 +47,18 @@ def _get_round(session: Session, round_id: int) -> SurveyRound:
     return survey_round
 
 
+def _check_dates(**values: dt.date | None) -> None:
+    problems = {name: [message] for name, value in values.items() if (message := dates.problem(value))}
+    if problems:
+        raise ValidationFailed(problems, summary="The round was not saved: a date is out of range.")
+
+
 def _checked_round_input(session: Session, name: str, opens_on: dt.date, closes_on: dt.date | None) -> str:
     """The stripped name, or InvalidState for a blank or duplicate name or a closing date before the opening."""
     name = name.strip()
     if not name:
         raise InvalidState("A survey round needs a name.")
+    _check_dates(opens_on=opens_on, closes_on=closes_on)
     if closes_on is not None and closes_on < opens_on:
         raise InvalidState(f"The round cannot close ({closes_on}) before it opens ({opens_on}).")
     if session.exec(select(SurveyRound).where(SurveyRound.name == name)).first() is not None:
@@ -260,6 +267,7 @@ def set_closing_date(session: Session, *, actor: Actor, round_id: int, closes_on
     """Change (or remove, with None) the planned closing date. It does not open or close the round."""
     actor = require_admin(session, actor)
     survey_round = _get_round(session, round_id)
+    _check_dates(closes_on=closes_on)
     if closes_on is not None and closes_on < survey_round.opens_on:
         raise InvalidState(f"The round cannot close ({closes_on}) before it opens ({survey_round.opens_on}).")
     before = str(survey_round.closes_on)

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from mcwg_dashboard.models import MeetingSnapshot, SurveyRound
-from mcwg_dashboard.services import audit
+from mcwg_dashboard.services import audit, dates
 from mcwg_dashboard.services.actors import Actor, require_admin
 from mcwg_dashboard.services.answer_data import ANSWER_COLUMNS, SHARED_STATES, load_answer_frame
 from mcwg_dashboard.services.demo import is_demo_loaded
@@ -33,7 +33,7 @@ class SnapshotInput(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     name: str = Field(min_length=3, max_length=120)
-    meeting_date: dt.date
+    meeting_date: Annotated[dt.date, AfterValidator(dates.checked)]
     round_id: int
 
 

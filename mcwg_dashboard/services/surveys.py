@@ -22,7 +22,7 @@ from mcwg_dashboard.models import (
     SurveyState,
     utcnow,
 )
-from mcwg_dashboard.services import audit
+from mcwg_dashboard.services import audit, dates
 from mcwg_dashboard.services.actors import Actor, require_country_editor
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.errors import Conflict, ConflictError, InvalidState, NotFound, ValidationFailed
@@ -56,7 +56,7 @@ class AnswerInput(BaseModel):
     status: str
     note: str = Field(default="", max_length=4000)
     evidence_url: Annotated[str, AfterValidator(_check_url)] = Field(default="", max_length=1000)
-    target_date: dt.date | None = None
+    target_date: Annotated[dt.date | None, AfterValidator(dates.checked)] = None
     # "specification": in the national specification only; "production": in production; "": not said.
     stage: Stage = ""
     # The regions it covers; empty means all regions.

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from mcwg_dashboard.checklist import Checklist
 from mcwg_dashboard.models import Answer
+from mcwg_dashboard.services import dates
 from mcwg_dashboard.services.surveys import AnswerInput
 
 FIELDS = ("status", "note", "evidence_url", "target_date", "stage", "regions")
@@ -40,12 +41,23 @@ def baseline_from_answers(checklist: Checklist, answers: dict[str, Answer]) -> B
                 "status": answer.status,
                 "note": answer.note,
                 "evidence_url": answer.evidence_url,
-                "target_date": answer.target_date,
+                # A date outside the window (stored before it was checked) cannot go in the date picker.
+                "target_date": answer.target_date if dates.in_window(answer.target_date) else None,
                 "stage": answer.stage,
                 "regions": answer.regions,
                 "version": answer.version,
             }
     return baseline
+
+
+def stored_date_warning(answer: Answer | None) -> str | None:
+    """What to say about a saved target date the form cannot show (out of the accepted window), else None."""
+    if answer is None or dates.in_window(answer.target_date):
+        return None
+    return (
+        f"The saved target date {answer.target_date} is out of range (it must be {dates.WINDOW}): "
+        "the form leaves it empty; choose a new one and save."
+    )
 
 
 NOT_APPLICABLE = "NA"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from typing import Any
 
@@ -21,7 +20,7 @@ from mcwg_dashboard.excel import (
     plan_survey_import,
 )
 from mcwg_dashboard.models import Country, SurveyState
-from mcwg_dashboard.services import surveys
+from mcwg_dashboard.services import dates, surveys
 from mcwg_dashboard.services.audit import survey_history
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.errors import ConflictError, InvalidState, PermissionDenied, ValidationFailed
@@ -38,6 +37,7 @@ from mcwg_dashboard.ui.survey_form import (
     baseline_from_answers,
     changed_answers,
     proposed_not_applicable,
+    stored_date_warning,
     widget_key,
 )
 from mcwg_dashboard.ui.text import escape_markdown
@@ -315,11 +315,13 @@ def _element_block(element: Element, scale_codes: list[str], disabled: bool) -> 
         date_col.date_input(
             f"Target date of {element.id}",
             key=widget_key(scope, element.id, "target_date"),
-            min_value=dt.date(2000, 1, 1),
-            max_value=dt.date(2100, 12, 31),
+            min_value=dates.EARLIEST,
+            max_value=dates.LATEST,
             disabled=disabled,
             help="Required when the status is Planned.",
         )
+        if stored_warning := stored_date_warning(answers.get(element.id)):
+            st.warning(stored_warning, icon=":material/event_busy:")
         if st.session_state.get(f"proposed:{scope}:{element.id}"):
             st.caption(":blue[Proposed Not applicable from your deployment profile: save to confirm, or change it.]")
         note_col, url_col = st.columns(2)
