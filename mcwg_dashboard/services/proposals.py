@@ -447,11 +447,28 @@ def check_proposal_input(session: Session, actor: Actor, data: ProposalInput) ->
     if data.country_code is not None:
         if session.get(Country, data.country_code) is None:
             problems["country_code"] = [f"'{data.country_code}' is not a member code."]
-        elif actor.role is Role.COUNTRY_REP and data.country_code not in actor.countries:
-            problems["country_code"] = [f"you represent {', '.join(sorted(actor.countries))}, not {data.country_code}."]
+        elif actor.role is not Role.ADMIN and data.country_code not in actor.countries:
+            # Only the focus group files for any member; everyone else for their own countries, if any.
+            mine = ", ".join(sorted(actor.countries))
+            problems["country_code"] = [
+                f"you represent {mine}, not {data.country_code}."
+                if mine
+                else f"your account represents no member: file it without a country, not {data.country_code}."
+            ]
     if problems:
         raise ValidationFailed(problems, summary="The proposal was not saved.")
     return checklist
+
+
+def submitter_name(actor: Actor, given: str = "") -> str:
+    """Who the proposal is filed under: the signed-in account's name. Only the focus group (admin) may record
+    another name (a proposal made in plenary, a register imported from elsewhere)."""
+    return (given if actor.role is Role.ADMIN else "") or actor.label
+
+
+def may_file_for(actor: Actor, members: Iterable[str]) -> list[str]:
+    """The member codes a proposal may be filed for: any for the focus group, else the account's own."""
+    return sorted(members) if actor.role is Role.ADMIN else sorted(set(members) & actor.countries)
 
 
 def _next_number(session: Session, year: int) -> str:
@@ -503,7 +520,7 @@ def _insert_proposal(
     proposal = ChangeProposal(
         number=number or _next_number(session, now.year),
         title=data.title,
-        submitter_name=data.submitter_name or actor.label,
+        submitter_name=submitter_name(actor, data.submitter_name),
         submitted_by=actor.username,
         country_code=data.country_code,
         set_code=data.set_code,
@@ -568,7 +585,8 @@ def _apply_update(
     """Write an edit with its event and audit entry, inside the caller's transaction (_Stale on a version clash)."""
     before = _snapshot(session, proposal)
     values = data.model_dump(exclude={"element_ids"})
-    values["submitter_name"] = values["submitter_name"] or proposal.submitter_name
+    given = values["submitter_name"] if actor.role is Role.ADMIN else ""
+    values["submitter_name"] = given or proposal.submitter_name
     _compare_and_set(session, proposal, expected_version, values)
     for link in session.exec(select(ProposalElement).where(ProposalElement.proposal_id == proposal.id)):
         session.delete(link)
