@@ -21,11 +21,12 @@ from sqlmodel import Session, select
 from mcwg_dashboard.config import PROJECT_ROOT
 from mcwg_dashboard.excel import export_survey_workbook
 from mcwg_dashboard.excel.survey_workbook import ANSWERS_SHEET, COL_STATUS
-from mcwg_dashboard.models import Answer
-from mcwg_dashboard.services import audit, surveys
-from mcwg_dashboard.services.errors import ConflictError
+from mcwg_dashboard.models import Answer, CountrySurvey, SurveyState
+from mcwg_dashboard.services import audit, profiles, surveys
+from mcwg_dashboard.services.errors import ConflictError, InvalidState, ValidationFailed
 from mcwg_dashboard.services.surveys import AnswerInput
 from tests.helpers import ADMIN, REP_FR, the_open_round
+from tests.test_lifecycle import complete_answers
 
 SAVES_PER_WRITER = 100
 
@@ -191,3 +192,95 @@ def test_an_import_killed_half_way_leaves_no_partial_data(engine: Engine, tmp_pa
             answers=[AnswerInput(element_id="SPP-07", status="IMPL")],
         )
         assert surveys.load_answers(session, survey_id=survey_id)["SPP-07"].version == 1
+
+
+# --- a save racing a submit ---------------------------------------------------------------------------------------
+
+
+def _complete_draft(engine: Engine) -> tuple[int, int, str]:
+    """FR's survey, every element answered, still a draft; (survey id, its version, the scale's "unknown" code)."""
+    with Session(engine) as session:
+        survey = surveys.open_survey(session, actor=REP_FR, round_id=the_open_round(session).id or 0, country_code="FR")
+        survey_id = survey.id or 0
+        surveys.save_answers(session, actor=REP_FR, survey_id=survey_id, answers=complete_answers(session, survey_id))
+        unknown = surveys.survey_checklist(session, survey).scale.default.code
+        return survey_id, survey.version, unknown
+
+
+def _late_save(kind: str, session: Session, survey_id: int, unknown: str) -> None:
+    if kind == "answers":  # the representative turns an answered element back into "unknown"
+        surveys.save_answers(
+            session,
+            actor=REP_FR,
+            survey_id=survey_id,
+            answers=[AnswerInput(element_id="KOS-16", status=unknown, expected_version=1)],
+        )
+    else:
+        profile = profiles.parse_profile({"architectures": ["B"], "stacks": ["XCA-I"]})
+        profiles.save_profile(session, actor=REP_FR, survey_id=survey_id, profile=profile, expected_version=0)
+
+
+@pytest.mark.parametrize("kind", ["answers", "profile"])
+def test_a_save_racing_a_submit_lands_before_it_or_is_refused(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """The submit is held right after it read the answers, and the save runs in that moment (the worst interleaving,
+    made certain rather than hoped for): the save must wait and then be refused, never land in a survey the submit
+    judged without it."""
+    survey_id, version, unknown = _complete_draft(engine)
+    submit_has_read, save_finished = threading.Event(), threading.Event()
+    read_answers = surveys.load_answers
+
+    def load_then_hold(session: Session, *, survey_id: int) -> dict[str, Answer]:
+        answers = read_answers(session, survey_id=survey_id)
+        if threading.current_thread().name == "submit":
+            submit_has_read.set()
+            save_finished.wait(timeout=2)  # a save blocked by the submit's claim never finishes in time
+        return answers
+
+    monkeypatch.setattr(surveys, "load_answers", load_then_hold)
+    outcome: dict[str, str] = {}
+
+    def submit() -> None:
+        with Session(engine) as session:
+            try:
+                surveys.submit_survey(session, actor=REP_FR, survey_id=survey_id, expected_version=version)
+                outcome["submit"] = "submitted"
+            except (ConflictError, ValidationFailed) as exc:
+                outcome["submit"] = f"refused: {exc}"
+
+    def save() -> None:
+        submit_has_read.wait(timeout=10)
+        with Session(engine) as session:
+            try:
+                _late_save(kind, session, survey_id, unknown)
+                outcome["save"] = "saved"
+            except (ConflictError, InvalidState) as exc:
+                outcome["save"] = f"refused: {exc}"
+            finally:
+                save_finished.set()
+
+    threads = [threading.Thread(target=submit, name="submit"), threading.Thread(target=save, name="save")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    with Session(engine) as session:
+        survey = session.get_one(CountrySurvey, survey_id)
+        checklist = surveys.survey_checklist(session, survey)
+        answers = read_answers(session, survey_id=survey_id)
+        profile = profiles.get_profile(session, survey_id=survey_id)
+    assert outcome["submit"] == "submitted"
+    assert survey.state == SurveyState.SUBMITTED
+    assert outcome["save"].startswith("refused: Not saved: the survey of FR was submitted"), outcome
+    assert surveys.missing_answers(checklist, answers) == [], "a submitted survey holds no unconfirmed unknown"
+    assert profile is None, "nothing lands in a survey after it was submitted"
+
+
+def test_a_save_that_landed_first_is_seen_by_the_submit(engine: Engine) -> None:
+    survey_id, version, unknown = _complete_draft(engine)
+    with Session(engine) as session:
+        _late_save("answers", session, survey_id, unknown)
+        with pytest.raises(ValidationFailed, match="KOS-16: still unknown"):
+            surveys.submit_survey(session, actor=REP_FR, survey_id=survey_id, expected_version=version)
+        assert session.get_one(CountrySurvey, survey_id).state == SurveyState.DRAFT

@@ -180,3 +180,13 @@ def test_the_register_filters_by_a_focus_group_name_stored_before_the_deck_names
     assert list(at.dataframe[0].value["Number"]) == ["CP-2026-002"]
     options = at.selectbox(key="fg").options
     assert options.index("Standards and Profiles Positioning") < options.index("Deployment architectures and profiles")
+
+
+def test_a_member_files_under_their_own_account_and_for_no_other_country(isolated_settings: Path) -> None:
+    member = _dashboard(REGISTER, actor="member")
+    member.selectbox(key="new_set").set_value("KOS").run()
+    assert member.selectbox(key="new_country").options == ["No country (personal or focus group)"]
+    assert not any(t.key == "new_name" for t in member.text_input), "no name field: the account is the submitter"
+    admin = _dashboard(REGISTER, actor="admin")
+    admin.selectbox(key="new_set").set_value("KOS").run()
+    assert "France" in admin.selectbox(key="new_country").options, "the focus group files for any member"

@@ -483,3 +483,30 @@ def test_demo_proposals_target_real_elements_and_go_with_clear(session: Session)
     clear_demo(session, actor=ADMIN)
     assert proposals.proposal_frame(session).empty
     assert not list(session.exec(select(ProposalEvent)))
+
+
+def test_a_proposal_is_filed_under_the_signed_in_account(session: Session) -> None:
+    member = submit(session, actor=MEMBER, submitter_name="The Norwegian Health Directorate")
+    assert (member.submitted_by, member.submitter_name) == ("member", MEMBER.label)
+    rep = submit(session, actor=REP_FR, submitter_name="Someone else")
+    assert rep.submitter_name == REP_FR.label
+    proposals.update_proposal(
+        session,
+        actor=MEMBER,
+        proposal_id=member.id or 0,
+        expected_version=member.version,
+        data={**KOS16, "country_code": None, "submitter_name": "Another name"},
+    )
+    assert proposals.get_proposal(session, member.id or 0).submitter_name == MEMBER.label
+    # The focus group records who made a proposal in plenary, for any member.
+    plenary = submit(session, actor=ADMIN, submitter_name="MCWG plenary", country_code="NO")
+    assert (plenary.submitter_name, plenary.country_code) == ("MCWG plenary", "NO")
+
+
+def test_a_member_without_countries_files_for_no_country(session: Session) -> None:
+    with pytest.raises(ValidationFailed, match="country_code: your account represents no member"):
+        submit(session, actor=MEMBER, country_code="FR")
+    before = counts(session)
+    with pytest.raises(ValidationFailed, match="you represent NO, not FR"):
+        submit(session, actor=REP_NO, country_code="FR")
+    assert counts(session) == before

@@ -93,7 +93,7 @@ def test_pasted_labels_codes_and_glyphs_all_read_as_statuses() -> None:
     [
         ({"Status": "Done"}, "'Done' is not on the answer scale"),
         ({"Status": "Planned", "Target date": "next spring"}, "'next spring' is not a date"),
-        ({"Status": "Planned", "Target date": "9999-12-31"}, "outside 2000-2100"),
+        ({"Status": "Planned", "Target date": "9999-12-31"}, "outside the accepted dates"),
         ({"Status": "Implemented", "Evidence URL": "example.org/x"}, "evidence url"),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from mcwg_dashboard.db import make_engine
 from mcwg_dashboard.models import Answer, CountrySurvey, DeploymentProfile, SurveyRound
 from mcwg_dashboard.services import surveys
 from mcwg_dashboard.services.setup import initialise
+from tests.helpers import ADMIN
 from tests.survey_page_helpers import CHECKLIST, edit_grid
 from tests.test_app_pages import _app
 
@@ -183,3 +185,22 @@ def test_leaving_with_unsaved_edits_is_guarded(database: str) -> None:
     edit_grid(at, scope, {"KIN-02": {"Status": "✔ Implemented"}})
     assert "if (true)" in _guard(at)
     assert "unsaved changes in the survey" in _guard(at)
+
+
+@pytest.mark.parametrize("stored", [dt.date(9999, 12, 31), dt.date(1, 1, 1)], ids=str)
+def test_a_stored_out_of_range_date_renders_and_is_refused_when_saved_again(database: str, stored: dt.date) -> None:
+    """A date saved before dates were checked (or written by hand) still lets the page, and its Submit, render."""
+    engine = make_engine(database)
+    with Session(engine) as session:
+        survey_round = session.exec(select(SurveyRound).where(SurveyRound.state == "open")).one()
+        survey = surveys.open_survey(session, actor=ADMIN, round_id=survey_round.id or 0, country_code="FR")
+        session.add(
+            Answer(survey_id=survey.id or 0, element_id="KOS-16", status="PLAN", target_date=stored, answered_by="x")
+        )
+        session.commit()
+    engine.dispose()
+    at, scope = _open(database)
+    assert not at.exception, at.exception
+    assert at.button(key=f"submit:{scope}") is not None, "the Submit button is drawn"
+    edit_grid(at, scope, {"KOS-16": {"Note": "still planned"}})
+    assert any("KOS-16 · target date:" in e.value and "outside the accepted dates" in e.value for e in at.error)

@@ -5,13 +5,17 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
+from mcwg_dashboard.excel import export_survey_workbook, plan_survey_import
+from mcwg_dashboard.excel.survey_workbook import COL_DATE, COL_STATUS
 from mcwg_dashboard.models import Answer, AuditEntry, SurveyState
-from mcwg_dashboard.services import surveys
+from mcwg_dashboard.services import rounds, snapshots, surveys
 from mcwg_dashboard.services.actors import Actor
 from mcwg_dashboard.services.errors import ConflictError, InvalidState, PermissionDenied, ValidationFailed
 from mcwg_dashboard.services.surveys import AnswerInput
+from tests.excel_helpers import edit_answers
 from tests.helpers import ADMIN, MEMBER, REP_FR, REP_NO, the_open_round
 
 
@@ -235,3 +239,45 @@ def test_answers_reference_stable_element_ids(session: Session) -> None:
         session, actor=REP_FR, survey_id=survey_id, answers=[AnswerInput(element_id="META-07", status="IMPL")]
     )
     assert session.exec(select(Answer.element_id)).all() == ["META-07"]
+
+
+# --- dates out of range ------------------------------------------------------------------------------------------
+
+OUT_OF_RANGE = [dt.date(9999, 12, 31), dt.date(1, 1, 1), dt.date(1899, 12, 30), dt.date(2101, 1, 1)]
+
+
+@pytest.mark.parametrize("target", OUT_OF_RANGE, ids=str)
+def test_a_target_date_out_of_range_is_refused_with_one_message(session: Session, target: dt.date) -> None:
+    with pytest.raises(ValidationError, match="must be between 2000-01-01 and 2100-12-31"):
+        AnswerInput(element_id="KOS-16", status="PLAN", target_date=target)
+    survey = surveys.open_survey(session, actor=REP_FR, round_id=the_open_round(session).id or 0, country_code="FR")
+    data = export_survey_workbook(session, actor=REP_FR, round_id=survey.round_id, country_code="FR")
+    # Typed as text: Excel itself cannot hold a date before 1900 (openpyxl reads one back as a time).
+    edited = edit_answers(data, {"KOS-16": {COL_STATUS: "Planned", COL_DATE: target.isoformat()}})
+    plan = plan_survey_import(session, actor=REP_FR, data=edited, filename="fr.xlsx")
+    assert any("must be between 2000-01-01 and 2100-12-31" in error for error in plan.errors), plan.errors
+    assert surveys.load_answers(session, survey_id=survey.id or 0) == {}
+
+
+def test_the_window_edges_are_accepted(session: Session) -> None:
+    for target in (dt.date(2000, 1, 1), dt.date(2100, 12, 31)):
+        assert AnswerInput(element_id="KOS-16", status="PLAN", target_date=target).target_date == target
+
+
+def test_round_and_meeting_dates_out_of_range_are_refused(session: Session) -> None:
+    current = the_open_round(session)
+    with pytest.raises(ValidationFailed, match="opens_on: must be between 2000-01-01 and 2100-12-31"):
+        rounds.open_round(
+            session,
+            actor=ADMIN,
+            name="Far future",
+            opens_on=dt.date(9999, 12, 31),
+            closes_on=None,
+            checklist_version_id=current.checklist_version_id,
+        )
+    with pytest.raises(ValidationFailed, match="closes_on: must be between"):
+        rounds.set_closing_date(session, actor=ADMIN, round_id=current.id or 0, closes_on=dt.date(9999, 12, 31))
+    with pytest.raises(ValidationFailed, match=r"meeting_date.*must be between"):
+        snapshots.create_snapshot(
+            session, actor=ADMIN, name="Plenary 1899", meeting_date=dt.date(1899, 12, 30), round_id=current.id or 0
+        )

@@ -47,7 +47,7 @@ LONG_COLUMNS = {
 
 def full_export_sheets(session: Session, *, actor: Actor) -> dict[str, pd.DataFrame]:
     """Drafts included, so only the focus group (admin) may take it."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     answers = load_answer_frame(session, states=ALL_STATES, include_retired=True)
     long = answers[list(LONG_COLUMNS)].rename(columns=LONG_COLUMNS)
     long["Stage"] = long["Stage"].map(STAGE_LABELS).fillna("")

@@ -112,7 +112,7 @@ _EDITABLE_FILL = PatternFill("solid", start_color="FFF9E0")
 
 def export_register(session: Session, *, actor: Actor) -> bytes:
     """The whole register (members and up), with its history and the versions for a safe re-import."""
-    require_member(actor)
+    actor = require_member(session, actor)
     frame = proposals.proposal_frame(session)
     book = openpyxl.Workbook()
     intro = book.active
@@ -272,7 +272,7 @@ def _read_versions(book: Any, errors: list[str]) -> dict[str, int] | None:
 
 def plan_register_import(session: Session, *, actor: Actor, data: bytes, filename: str) -> RegisterPlan:
     """Check an uploaded register and list what it would change; writes nothing."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     plan = RegisterPlan()
     try:
         check_upload(data, filename=filename)

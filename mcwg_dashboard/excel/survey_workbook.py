@@ -57,7 +57,7 @@ from mcwg_dashboard.models import (
 )
 from mcwg_dashboard.services.actors import Actor, require_country_editor
 from mcwg_dashboard.services.checklist_store import checklist_for_version
-from mcwg_dashboard.services.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
+from mcwg_dashboard.services.errors import InvalidState, NotFound, ValidationFailed
 from mcwg_dashboard.services.profiles import (
     FIELD_LABELS,
     REPOSITORIES,
@@ -640,8 +640,7 @@ def export_survey_workbook(
     session: Session, *, actor: Actor, round_id: int, country_code: str, now: dt.datetime | None = None
 ) -> bytes:
     """The country's survey in that round as an .xlsx, pre-filled with its current answers and profile."""
-    if not actor.may_edit_country(country_code):
-        raise PermissionDenied(f"{actor.label} may not download the survey workbook of {country_code}.")
+    require_country_editor(session, actor, country_code)  # re-reads the account: a download may fire much later
     survey_round = get_round(session, round_id)
     country = session.get(Country, country_code)
     if country is None:
@@ -1552,7 +1551,7 @@ def apply_survey_import(
         )
     if plan.country_code is None or plan.round_id is None:
         raise InvalidState("Nothing was imported: the plan names no country or round.")
-    require_country_editor(actor, plan.country_code)
+    require_country_editor(session, actor, plan.country_code)
     unresolved: dict[str, list[str]] = {}
     for change in plan.conflicts:
         if resolutions.get(change.element_id) not in ("mine", "theirs"):

@@ -50,7 +50,7 @@ def audit_frame(
     limit: int = 5000,
 ) -> pd.DataFrame:
     """The audit log, newest first, filtered; for the focus group only."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     query = select(AuditEntry).order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit)
     if who:
         query = query.where(AuditEntry.actor == who)
@@ -81,7 +81,7 @@ def audit_frame(
 
 def audit_choices(session: Session, *, actor: Actor) -> tuple[list[str], list[str]]:
     """The distinct users and actions in the log, for filter drop-downs."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     who = sorted(session.exec(select(AuditEntry.actor).distinct()))
     actions = sorted(session.exec(select(AuditEntry.action).distinct()))
     return who, actions

@@ -30,7 +30,7 @@ def store_checklist(session: Session, *, actor: Actor, checklist: Checklist) -> 
     A version created in the app (by applying a change proposal) can be newer than the files in surveys/;
     starting the app again then finds the files' version already stored and leaves the newer one in place.
     """
-    require_admin(actor)
+    actor = require_admin(session, actor)
     digest = checklist_hash(checklist)
     same = session.exec(
         select(ChecklistVersion).where(ChecklistVersion.content_hash == digest).order_by(col(ChecklistVersion.id))
@@ -44,7 +44,7 @@ def store_checklist(session: Session, *, actor: Actor, checklist: Checklist) -> 
 
 def add_checklist_version(session: Session, *, actor: Actor, checklist: Checklist) -> ChecklistVersion:
     """Add a checklist version with its elements and audit entry, inside the caller's transaction."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     existing = session.exec(select(ChecklistVersion).where(ChecklistVersion.label == checklist.version)).first()
     if existing is not None:
         raise InvalidState(

@@ -125,7 +125,7 @@ def _status_for(rng: random.Random, level: float, applicable: bool) -> str:
 
 def load_demo(session: Session, *, actor: Actor, today: dt.date | None = None, seed: int = 2024) -> DemoReport:
     """Three rounds of synthetic answers for every member: two closed demo rounds and the open round."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     if is_demo_loaded(session):
         raise InvalidState("Demo data is already loaded. Remove it first with `demo --clear`.")
     current_rounds = open_rounds(session)
@@ -285,7 +285,7 @@ def _demo_answer(
 
 def clear_demo(session: Session, *, actor: Actor) -> int:
     """Remove every demo survey, answer, round and account (edits made to demo surveys go with them)."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     demo_surveys = list(session.exec(select(CountrySurvey.id).where(CountrySurvey.is_demo == True)))  # noqa: E712
     demo_users = list(session.exec(select(User.username).where(User.is_demo == True)))  # noqa: E712
     with transaction(session):

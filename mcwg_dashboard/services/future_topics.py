@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from mcwg_dashboard.models import FutureTopic, User, utcnow
+from mcwg_dashboard.models import FutureTopic, utcnow
 from mcwg_dashboard.services import audit
-from mcwg_dashboard.services.actors import Actor, Role, require_admin
-from mcwg_dashboard.services.errors import ConflictError, InvalidState, NotFound, PermissionDenied, ValidationFailed
+from mcwg_dashboard.services.actors import Actor, require_admin
+from mcwg_dashboard.services.errors import ConflictError, InvalidState, NotFound, ValidationFailed
 from mcwg_dashboard.services.transaction import transaction
 from mcwg_dashboard.text import clean_any
 
@@ -148,11 +148,7 @@ def seed_deck_topics(session: Session, *, actor: Actor) -> int:
 
 def _require_focus_group(session: Session, actor: Actor) -> None:
     """The focus group's rights, checked on the account as it is now (a page may carry an old user object)."""
-    require_admin(actor)
-    account = session.exec(select(User).where(User.username == actor.username)).first()
-    # Accounts only: the set-up and the command line act without one.
-    if account is not None and (not account.is_active or account.role != Role.ADMIN.value):
-        raise PermissionDenied(f"{actor.label} may not do this any more: the account is no longer an active admin.")
+    require_admin(session, actor)
 
 
 def _validated(data: dict[str, Any], summary: str) -> TopicInput:

@@ -27,7 +27,7 @@ from mcwg_dashboard.models import Answer, CountrySurvey, SurveyRound, SurveyStat
 from mcwg_dashboard.services import audit
 from mcwg_dashboard.services.actors import Actor, require_admin
 from mcwg_dashboard.services.errors import Conflict, ConflictError, InvalidState, NotFound, ValidationFailed
-from mcwg_dashboard.services.surveys import editable_survey, get_round, load_answers
+from mcwg_dashboard.services.surveys import claim_draft, editable_survey, get_round, load_answers
 from mcwg_dashboard.services.transaction import transaction
 
 # Action -> (states it may start from, state it leads to). Submitting lives in services.surveys.
@@ -168,7 +168,7 @@ def _transition(
 
 def validate_survey(session: Session, *, actor: Actor, survey_id: int, expected_version: int) -> CountrySurvey:
     """Submitted -> validated: the focus group accepts the country's answers (admin)."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     now = utcnow()
     return _transition(
         session,
@@ -184,7 +184,7 @@ def send_back_survey(
     session: Session, *, actor: Actor, survey_id: int, expected_version: int, comment: str
 ) -> CountrySurvey:
     """Submitted or validated -> draft, with the comment the country sees in `state_comment` (admin)."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     comment = _required_text(comment, "comment", "send_back")
     return _transition(
         session,
@@ -199,7 +199,7 @@ def send_back_survey(
 
 def publish_survey(session: Session, *, actor: Actor, survey_id: int, expected_version: int) -> CountrySurvey:
     """Validated -> published (admin)."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     now = utcnow()
     return _transition(
         session,
@@ -217,7 +217,7 @@ def publish_round(session: Session, *, actor: Actor, round_id: int) -> int:
     Surveys in any other state are left alone. One audit entry per published survey. If any of them
     changes while this runs, nothing is published (ConflictError).
     """
-    require_admin(actor)
+    actor = require_admin(session, actor)
     survey_round = get_round(session, round_id)
     validated = list(
         session.exec(
@@ -255,7 +255,7 @@ def reopen_survey(
 ) -> CountrySurvey:
     """Validated or published -> draft, with the reason in `state_comment`; clears the validation and
     publication stamps (the submission stamps stay until the next submission) (admin)."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     reason = _required_text(reason, "reason", "reopen")
     return _transition(
         session,
@@ -313,6 +313,7 @@ def confirm_carried_over(
     lost: list[str] = []
     try:
         with transaction(session):
+            claim_draft(session, survey, now)  # the survey is still a draft when the answers are confirmed
             for answer in to_confirm:
                 result = session.execute(
                     update(Answer)
@@ -350,8 +351,6 @@ def confirm_carried_over(
                         "version": answer.version + 1,
                     },
                 )
-            survey.updated_at = now
-            session.add(survey)
     except _RaceLost:
         session.expire_all()
         latest = load_answers(session, survey_id=survey_id)

@@ -20,7 +20,7 @@ from mcwg_dashboard.models import Country, CountrySurvey, DeploymentProfile, Sur
 from mcwg_dashboard.services import audit
 from mcwg_dashboard.services.actors import Actor
 from mcwg_dashboard.services.errors import ConflictError, ValidationFailed
-from mcwg_dashboard.services.surveys import copy_profile, editable_survey, survey_profile
+from mcwg_dashboard.services.surveys import claim_draft, copy_profile, editable_survey, survey_profile
 from mcwg_dashboard.services.transaction import transaction
 from mcwg_dashboard.text import clean_any
 
@@ -168,6 +168,7 @@ def save_profile(
     before = profile_values(current)
     now = utcnow()
     with transaction(session):
+        claim_draft(session, survey, now)  # the survey is still a draft when the profile is written
         if current is None:
             current = DeploymentProfile.model_validate(
                 {**values, "survey_id": survey_id, "updated_by": actor.username, "updated_at": now}

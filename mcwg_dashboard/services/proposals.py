@@ -36,7 +36,7 @@ from sqlmodel import Session, col, select
 
 from mcwg_dashboard.checklist import Checklist, SetStatus
 from mcwg_dashboard.models import ChangeProposal, ChecklistVersion, Country, ProposalElement, ProposalEvent, utcnow
-from mcwg_dashboard.services import audit
+from mcwg_dashboard.services import actors, audit
 from mcwg_dashboard.services.actors import Actor, Role, require_admin
 from mcwg_dashboard.services.checklist_store import add_checklist_version, checklist_for_version, latest_version
 from mcwg_dashboard.services.errors import (
@@ -296,9 +296,9 @@ def _validated(model: type[BaseModel], data: Any, summary: str) -> Any:
 # --- permissions -------------------------------------------------------------------------------------------------
 
 
-def require_member(actor: Actor) -> None:
-    if actor.role is Role.PUBLIC:
-        raise PermissionDenied("Sign in to see, submit or comment on change proposals.")
+def require_member(session: Session, actor: Actor) -> Actor:
+    """The actor as of now (its account re-read), if it is signed in."""
+    return actors.require_member(session, actor, "Sign in to see, submit or comment on change proposals.")
 
 
 def may_act(actor: Actor, proposal: ChangeProposal, action: str) -> bool:
@@ -463,11 +463,28 @@ def check_proposal_input(session: Session, actor: Actor, data: ProposalInput) ->
     if data.country_code is not None:
         if session.get(Country, data.country_code) is None:
             problems["country_code"] = [f"'{data.country_code}' is not a member code."]
-        elif actor.role is Role.COUNTRY_REP and data.country_code not in actor.countries:
-            problems["country_code"] = [f"you represent {', '.join(sorted(actor.countries))}, not {data.country_code}."]
+        elif actor.role is not Role.ADMIN and data.country_code not in actor.countries:
+            # Only the focus group files for any member; everyone else for their own countries, if any.
+            mine = ", ".join(sorted(actor.countries))
+            problems["country_code"] = [
+                f"you represent {mine}, not {data.country_code}."
+                if mine
+                else f"your account represents no member: file it without a country, not {data.country_code}."
+            ]
     if problems:
         raise ValidationFailed(problems, summary="The proposal was not saved.")
     return checklist
+
+
+def submitter_name(actor: Actor, given: str = "") -> str:
+    """Who the proposal is filed under: the signed-in account's name. Only the focus group (admin) may record
+    another name (a proposal made in plenary, a register imported from elsewhere)."""
+    return (given if actor.role is Role.ADMIN else "") or actor.label
+
+
+def may_file_for(actor: Actor, members: Iterable[str]) -> list[str]:
+    """The member codes a proposal may be filed for: any for the focus group, else the account's own."""
+    return sorted(members) if actor.role is Role.ADMIN else sorted(set(members) & actor.countries)
 
 
 def _next_number(session: Session, year: int) -> str:
@@ -488,7 +505,7 @@ def submit_proposal(
     number: str | None = None,
 ) -> ChangeProposal:
     """Register a new proposal in state submitted, numbered CP-YYYY-NNN by its year of submission."""
-    require_member(actor)
+    actor = require_member(session, actor)
     data = data if isinstance(data, ProposalInput) else _validated(ProposalInput, data, "The proposal was not saved.")
     check_proposal_input(session, actor, data)
     if number is not None:
@@ -505,7 +522,7 @@ def submit_proposal(
 
 
 def _check_given_number(session: Session, actor: Actor, number: str) -> None:
-    require_admin(actor)  # numbers given by hand only when importing an existing register
+    actor = require_admin(session, actor)  # numbers given by hand only when importing an existing register
     if not NUMBER_PATTERN.match(number):
         raise ValidationFailed({"number": ["must look like CP-2026-001"]}, summary="The proposal was not saved.")
     if session.exec(select(ChangeProposal.id).where(ChangeProposal.number == number)).first() is not None:
@@ -519,7 +536,7 @@ def _insert_proposal(
     proposal = ChangeProposal(
         number=number or _next_number(session, now.year),
         title=data.title,
-        submitter_name=data.submitter_name or actor.label,
+        submitter_name=submitter_name(actor, data.submitter_name),
         submitted_by=actor.username,
         country_code=data.country_code,
         set_code=data.set_code,
@@ -553,9 +570,11 @@ def update_proposal(
     session: Session, *, actor: Actor, proposal_id: int, expected_version: int, data: ProposalInput | dict[str, Any]
 ) -> ChangeProposal:
     """Edit the text and targets: the submitter while it is still submitted, the focus group until it is closed."""
-    require_member(actor)
+    page_actor, actor = actor, require_member(session, actor)
     data = data if isinstance(data, ProposalInput) else _validated(ProposalInput, data, "The proposal was not saved.")
     proposal = get_proposal(session, proposal_id)
+    if page_actor.role is Role.ADMIN and actor.role is not Role.ADMIN:
+        raise actors.refused(page_actor, actor, f"{actor.label} may no longer edit {proposal.number}.")
     _check_editable(actor, proposal)
     check_proposal_input(session, actor, data)
     try:
@@ -582,7 +601,8 @@ def _apply_update(
     """Write an edit with its event and audit entry, inside the caller's transaction (_Stale on a version clash)."""
     before = _snapshot(session, proposal)
     values = data.model_dump(exclude={"element_ids"})
-    values["submitter_name"] = values["submitter_name"] or proposal.submitter_name
+    given = values["submitter_name"] if actor.role is Role.ADMIN else ""
+    values["submitter_name"] = given or proposal.submitter_name
     _compare_and_set(session, proposal, expected_version, values)
     for link in session.exec(select(ProposalElement).where(ProposalElement.proposal_id == proposal.id)):
         session.delete(link)
@@ -619,7 +639,7 @@ def import_register(
     The rows are checked before (the Excel reader does, with sheet, row and column); a version clash or a
     number taken meanwhile rolls everything back. Returns the numbers written.
     """
-    require_admin(actor)
+    actor = require_admin(session, actor)
     now = now or utcnow()
     written: list[str] = []
     try:
@@ -646,7 +666,7 @@ def add_comment(
     session: Session, *, actor: Actor, proposal_id: int, text: str, now: dt.datetime | None = None
 ) -> ProposalEvent:
     """A comment in the proposal's history (any signed-in user; comments never change its version)."""
-    require_member(actor)
+    actor = require_member(session, actor)
     text = clean_text(text).strip()
     if not text:
         raise ValidationFailed({"comment": ["write something first."]}, summary="The comment was not saved.")
@@ -685,12 +705,12 @@ def transition(
     now: dt.datetime | None = None,
 ) -> ChangeProposal:
     """Move a proposal along the workflow (every action but `apply`, which is `apply_proposal`)."""
-    require_member(actor)
+    page_actor, actor = actor, require_member(session, actor)
     if action not in TRANSITIONS or action == "apply":
         choices = ", ".join(a for a in TRANSITIONS if a != "apply")
         raise InvalidState(f"'{action}' is not a proposal action here ({choices}).")
     proposal = get_proposal(session, proposal_id)
-    step = _check_transition(actor, proposal, action, expected_version)
+    step = _check_transition(actor, proposal, action, expected_version, page_actor)
     reason = clean_text(reason).strip()
     problems: dict[str, list[str]] = {}
     if step.needs_reason and not reason:
@@ -729,7 +749,7 @@ def set_external_status(
     comment: str = "",
 ) -> ChangeProposal:
     """Record the external body's new status (and reference) of a forwarded proposal (admin)."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     proposal = get_proposal(session, proposal_id)
     if not proposal.external_body:
         raise InvalidState(f"{proposal.number} was not forwarded to an external body.")
@@ -775,11 +795,11 @@ def apply_proposal(
     group opens the next round on the new version, answers to changed elements are carried over and flagged
     for re-confirmation, answers to retired elements are not carried, and added elements start unanswered.
     """
-    require_admin(actor)
+    actor = require_admin(session, actor)
     summary = "The proposal was not applied."
     changes = changes if isinstance(changes, ChecklistChanges) else _validated(ChecklistChanges, changes, summary)
     proposal = get_proposal(session, proposal_id)
-    _check_transition(actor, proposal, "apply", expected_version)
+    _check_transition(actor, proposal, "apply", expected_version, actor)
     if changes.is_empty:
         raise ValidationFailed({"changes": ["edit, add or retire at least one element."]}, summary=summary)
     base_version = latest_version(session)
@@ -905,11 +925,16 @@ def _stale_error(proposal: ChangeProposal) -> ConflictError:
     )
 
 
-def _check_transition(actor: Actor, proposal: ChangeProposal, action: str, expected_version: int) -> Transition:
+def _check_transition(
+    actor: Actor, proposal: ChangeProposal, action: str, expected_version: int, page_actor: Actor
+) -> Transition:
     step = TRANSITIONS[action]
     if not may_act(actor, proposal, action):
         who = "the focus group (admin) or its submitter" if step.submitter_may else "the focus group (admin)"
-        raise PermissionDenied(f"{actor.label} may not {action} {proposal.number}: only {who} may.")
+        message = f"{actor.label} may not {action} {proposal.number}: only {who} may."
+        if may_act(page_actor, proposal, action):
+            raise actors.refused(page_actor, actor, message)
+        raise PermissionDenied(message)
     if proposal.version != expected_version:
         raise _stale_error(proposal)
     if proposal.state not in step.sources:

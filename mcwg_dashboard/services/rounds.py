@@ -21,7 +21,7 @@ from mcwg_dashboard.models import (
     SurveyState,
     utcnow,
 )
-from mcwg_dashboard.services import audit
+from mcwg_dashboard.services import audit, dates
 from mcwg_dashboard.services.actors import Actor, require_admin
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.errors import ConflictError, InvalidState, NotFound, ValidationFailed
@@ -48,11 +48,18 @@ def _get_round(session: Session, round_id: int) -> SurveyRound:
     return survey_round
 
 
+def _check_dates(**values: dt.date | None) -> None:
+    problems = {name: [message] for name, value in values.items() if (message := dates.problem(value))}
+    if problems:
+        raise ValidationFailed(problems, summary="The round was not saved: a date is out of range.")
+
+
 def _checked_round_input(session: Session, name: str, opens_on: dt.date, closes_on: dt.date | None) -> str:
     """The stripped name, or InvalidState for a blank or duplicate name or a closing date before the opening."""
     name = clean_text(name).strip()
     if not name:
         raise InvalidState("A survey round needs a name.")
+    _check_dates(opens_on=opens_on, closes_on=closes_on)
     if closes_on is not None and closes_on < opens_on:
         raise InvalidState(f"The round cannot close ({closes_on}) before it opens ({opens_on}).")
     if session.exec(select(SurveyRound).where(SurveyRound.name == name)).first() is not None:
@@ -72,7 +79,7 @@ def create_round(
     is_demo: bool = False,
 ) -> SurveyRound:
     """An empty round (no surveys). `open_round` is the focus group's way to start a round with carried-over answers."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     name = _checked_round_input(session, name, opens_on, closes_on)
     with transaction(session):
         survey_round = SurveyRound(
@@ -155,7 +162,7 @@ def open_round(
 
     One transaction; one audit entry for the round and one per pre-filled survey.
     """
-    require_admin(actor)
+    actor = require_admin(session, actor)
     name = _checked_round_input(session, name, opens_on, closes_on)
     checklist = checklist_for_version(session, checklist_version_id)  # NotFound for an unknown version
     now = now or utcnow()
@@ -259,8 +266,9 @@ def open_round(
 
 def set_closing_date(session: Session, *, actor: Actor, round_id: int, closes_on: dt.date | None) -> SurveyRound:
     """Change (or remove, with None) the planned closing date. It does not open or close the round."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     survey_round = _get_round(session, round_id)
+    _check_dates(closes_on=closes_on)
     if closes_on is not None and closes_on < survey_round.opens_on:
         raise InvalidState(f"The round cannot close ({closes_on}) before it opens ({survey_round.opens_on}).")
     before = str(survey_round.closes_on)
@@ -316,7 +324,7 @@ def _change_round_state(
 
 def close_round(session: Session, *, actor: Actor, round_id: int) -> SurveyRound:
     """Open -> closed. Surveys keep their state; drafts can no longer be edited or submitted until it reopens."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     survey_round = _get_round(session, round_id)
     if survey_round.state != RoundState.OPEN:
         raise InvalidState(
@@ -329,7 +337,7 @@ def close_round(session: Session, *, actor: Actor, round_id: int) -> SurveyRound
 
 def reopen_round(session: Session, *, actor: Actor, round_id: int, reason: str) -> SurveyRound:
     """Closed -> open, with the reason kept in the audit trail."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     survey_round = _get_round(session, round_id)
     reason = clean_text(reason).strip()
     if not reason:

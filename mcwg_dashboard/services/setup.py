@@ -53,7 +53,7 @@ class InitReport:
 
 
 def add_members(session: Session, *, actor: Actor, members: list[Member]) -> list[str]:
-    require_admin(actor)
+    actor = require_admin(session, actor)
     added = []
     with transaction(session):
         for member in members:

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from mcwg_dashboard.models import MeetingSnapshot, SurveyRound
-from mcwg_dashboard.services import audit
+from mcwg_dashboard.services import audit, dates
 from mcwg_dashboard.services.actors import Actor, require_admin
 from mcwg_dashboard.services.answer_data import ANSWER_COLUMNS, SHARED_STATES, load_answer_frame
 from mcwg_dashboard.services.demo import is_demo_loaded
@@ -33,7 +33,7 @@ class SnapshotInput(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     name: str = Field(min_length=3, max_length=120)
-    meeting_date: dt.date
+    meeting_date: Annotated[dt.date, AfterValidator(dates.checked)]
     round_id: int
 
 
@@ -41,7 +41,7 @@ def create_snapshot(
     session: Session, *, actor: Actor, name: str, meeting_date: dt.date, round_id: int
 ) -> MeetingSnapshot:
     """Freeze the round's submitted, validated and published answers under `name`. Admin only; audited."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     try:
         data = SnapshotInput(name=name, meeting_date=meeting_date, round_id=round_id)
     except ValidationError as exc:

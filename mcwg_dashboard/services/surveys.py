@@ -22,7 +22,7 @@ from mcwg_dashboard.models import (
     SurveyState,
     utcnow,
 )
-from mcwg_dashboard.services import audit
+from mcwg_dashboard.services import audit, dates
 from mcwg_dashboard.services.actors import Actor, require_country_editor
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.errors import Conflict, ConflictError, InvalidState, NotFound, ValidationFailed
@@ -57,7 +57,7 @@ class AnswerInput(BaseModel):
     status: str
     note: str = Field(default="", max_length=4000)
     evidence_url: Annotated[str, AfterValidator(_check_url)] = Field(default="", max_length=1000)
-    target_date: dt.date | None = None
+    target_date: Annotated[dt.date | None, AfterValidator(dates.checked)] = None
     # "specification": in the national specification only; "production": in production; "": not said.
     stage: Stage = ""
     # The regions it covers; empty means all regions.
@@ -106,7 +106,7 @@ def find_survey(session: Session, *, round_id: int, country_code: str) -> Countr
 
 def open_survey(session: Session, *, actor: Actor, round_id: int, country_code: str) -> CountrySurvey:
     """The country's survey in this round, created as an empty draft the first time it is opened."""
-    require_country_editor(actor, country_code)
+    actor = require_country_editor(session, actor, country_code)
     existing = find_survey(session, round_id=round_id, country_code=country_code)
     if existing is not None:
         return existing
@@ -143,7 +143,8 @@ def open_survey(session: Session, *, actor: Actor, round_id: int, country_code: 
 
 
 def load_answers(session: Session, *, survey_id: int) -> dict[str, Answer]:
-    rows = session.exec(select(Answer).where(Answer.survey_id == survey_id))
+    """The survey's answers as stored now (never as an earlier read in the same session left them)."""
+    rows = session.exec(select(Answer).where(Answer.survey_id == survey_id).execution_options(populate_existing=True))
     return {row.element_id: row for row in rows}
 
 
@@ -155,7 +156,7 @@ def editable_survey(session: Session, actor: Actor, survey_id: int) -> tuple[Cou
     survey = session.get(CountrySurvey, survey_id)
     if survey is None:
         raise NotFound(f"Survey {survey_id} does not exist.")
-    require_country_editor(actor, survey.country_code)
+    actor = require_country_editor(session, actor, survey.country_code)
     survey_round = get_round(session, survey.round_id)
     if survey_round.state != RoundState.OPEN:
         raise InvalidState(f"The round {survey_round.name!r} is closed: its answers can no longer change.")
@@ -165,6 +166,32 @@ def editable_survey(session: Session, actor: Actor, survey_id: int) -> tuple[Cou
             "unless the focus group sends it back."
         )
     return survey, survey_round
+
+
+def claim_draft(session: Session, survey: CountrySurvey, now: dt.datetime | None = None) -> None:
+    """The first statement of every write to a draft survey's content, inside that write's transaction.
+
+    Compare-and-set on the survey row: still a draft, still the version the caller checked. It takes the row's
+    write lock (PostgreSQL) or the database's (SQLite) before anything is written, so a submit cannot slip in
+    between the state check and the write: a save racing a submit either lands first, and the submit (which
+    claims the same row before it reads the answers) sees it, or finds the survey submitted and is refused.
+    """
+    result = session.execute(
+        update(CountrySurvey)
+        .where(
+            col(CountrySurvey.id) == survey.id,
+            col(CountrySurvey.state) == SurveyState.DRAFT.value,
+            col(CountrySurvey.version) == survey.version,
+        )
+        .values(updated_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConflictError(
+            [],
+            f"Not saved: the survey of {survey.country_code} was submitted or sent back since you loaded it. "
+            "Reload the page; your input is kept.",
+        )
 
 
 def survey_profile(session: Session, survey_id: int) -> DeploymentProfile | None:
@@ -255,6 +282,7 @@ def save_answers(session: Session, *, actor: Actor, survey_id: int, answers: lis
     new_versions: dict[str, int] = {}
     try:
         with transaction(session):
+            claim_draft(session, survey, now)
             changed: list[dict[str, Any]] = []
             for item in answers:
                 existing = current.get(item.element_id)
@@ -303,8 +331,6 @@ def save_answers(session: Session, *, actor: Actor, survey_id: int, answers: lis
                     before=answer_values(existing) if existing else None,
                     after=item.values(),
                 )
-            survey.updated_at = now
-            session.add(survey)
     except (_RaceLost, IntegrityError):
         session.expire_all()
         latest = load_answers(session, survey_id=survey_id)
@@ -401,7 +427,49 @@ def submit_survey(
     if survey.version != expected_version:
         raise ConflictError([], _SURVEY_CHANGED)
     checklist = checklist_for_version(session, survey_round.checklist_version_id)
-    answers = load_answers(session, survey_id=survey_id)
+    now = utcnow()
+    with transaction(session):
+        # Claim the survey first, then read the answers: a save that landed before is seen, one that comes after
+        # waits for this transaction and then finds the survey submitted (claim_draft).
+        result = session.execute(
+            update(CountrySurvey)
+            .where(
+                col(CountrySurvey.id) == survey_id,
+                col(CountrySurvey.version) == expected_version,
+                col(CountrySurvey.state) == SurveyState.DRAFT.value,
+            )
+            .values(
+                state=SurveyState.SUBMITTED.value,
+                version=expected_version + 1,
+                submitted_at=now,
+                submitted_by=actor.username,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConflictError([], _SURVEY_CHANGED)
+        answers = load_answers(session, survey_id=survey_id)
+        unknown = _submission_problems(session, checklist, survey_id, answers, accept_unknown=accept_unknown)
+        audit.record(
+            session,
+            actor=actor,
+            action="submit_survey",
+            entity="countrysurvey",
+            entity_key=f"{survey_round.name}/{survey.country_code}",
+            before={"state": SurveyState.DRAFT.value},
+            after={"state": SurveyState.SUBMITTED.value, "unknown": len(unknown)},
+        )
+    session.expire_all()
+    refreshed = session.get(CountrySurvey, survey_id)
+    assert refreshed is not None
+    return refreshed
+
+
+def _submission_problems(
+    session: Session, checklist: Checklist, survey_id: int, answers: dict[str, Answer], *, accept_unknown: bool
+) -> list[str]:
+    """The unanswered elements; ValidationFailed when a rule is broken or an unknown was not confirmed."""
     unknown = missing_answers(checklist, answers)
     problems: dict[str, list[str]] = {}
     if not accept_unknown:
@@ -422,35 +490,7 @@ def submit_survey(
             )
     if problems:
         raise ValidationFailed(problems, summary="The survey cannot be submitted yet.")
-    now = utcnow()
-    with transaction(session):
-        result = session.execute(
-            update(CountrySurvey)
-            .where(col(CountrySurvey.id) == survey_id, col(CountrySurvey.version) == expected_version)
-            .values(
-                state=SurveyState.SUBMITTED.value,
-                version=expected_version + 1,
-                submitted_at=now,
-                submitted_by=actor.username,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise ConflictError([], _SURVEY_CHANGED)
-        audit.record(
-            session,
-            actor=actor,
-            action="submit_survey",
-            entity="countrysurvey",
-            entity_key=f"{survey_round.name}/{survey.country_code}",
-            before={"state": SurveyState.DRAFT.value},
-            after={"state": SurveyState.SUBMITTED.value, "unknown": len(unknown)},
-        )
-    session.expire_all()
-    refreshed = session.get(CountrySurvey, survey_id)
-    assert refreshed is not None
-    return refreshed
+    return unknown
 
 
 def completion_by_set(checklist: Checklist, answers: dict[str, Answer]) -> dict[str, tuple[int, int]]:

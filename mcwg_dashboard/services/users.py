@@ -28,7 +28,7 @@ from mcwg_dashboard.config import Settings
 from mcwg_dashboard.db import make_engine
 from mcwg_dashboard.models import AppSetting, Country, User, utcnow
 from mcwg_dashboard.services import audit
-from mcwg_dashboard.services.actors import SYSTEM_ACTOR, Actor, Role, require_admin
+from mcwg_dashboard.services.actors import SYSTEM_ACTOR, Actor, Role, actor_for, require_admin
 from mcwg_dashboard.services.errors import InvalidState, NotFound, ServiceError, ValidationFailed
 from mcwg_dashboard.services.transaction import transaction
 from mcwg_dashboard.text import clean_text
@@ -228,15 +228,6 @@ def _spend_a_verification(password: str) -> None:
 # --- reading -----------------------------------------------------------------------------------------------
 
 
-def actor_for(user: User) -> Actor:
-    return Actor(
-        username=user.username,
-        role=Role(user.role),
-        countries=frozenset(code for code in user.countries.split(",") if code),
-        display_name=user.display_name,
-    )
-
-
 def _find(session: Session, username: str) -> User | None:
     statement = select(User).where(User.username == username.strip().lower())
     return session.exec(statement.execution_options(populate_existing=True)).first()
@@ -250,14 +241,14 @@ def _get(session: Session, username: str) -> User:
 
 
 def list_users(session: Session, *, actor: Actor) -> list[User]:
-    require_admin(actor)
+    actor = require_admin(session, actor)
     return list(session.exec(select(User).order_by(col(User.username))))
 
 
 def get_user(session: Session, *, actor: Actor, username: str) -> User:
     """An account: the focus group reads every account, everyone else only their own."""
     if actor.username != username.strip().lower():
-        require_admin(actor)
+        actor = require_admin(session, actor)
     return _get(session, username)
 
 
@@ -321,7 +312,7 @@ def _insert(session: Session, *, actor: Actor, profile: UserProfile, password_ha
 
 def create_user(session: Session, *, actor: Actor, data: UserCreate | Mapping[str, Any]) -> User:
     """A new account (focus group only). The username is unique."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     summary = "The account was not created."
     new = _validated(UserCreate, data, summary)
     _check_countries(session, new.countries, summary)
@@ -351,7 +342,7 @@ def update_user(
 
     The change applies at once, also to signed-in sessions: the actor is read from the account on every request.
     """
-    require_admin(actor)
+    actor = require_admin(session, actor)
     summary = "The account was not changed."
     user = _get(session, username)
     current = actor_for(user)
@@ -408,7 +399,7 @@ def _keep_an_admin(session: Session, user: User, summary: str) -> None:
 
 def disable_user(session: Session, *, actor: Actor, username: str) -> User:
     """Stop an account from signing in; its open sessions end (focus group only)."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     user = _get(session, username)
     if user.username == actor.username:
         raise InvalidState("You cannot disable your own account.")
@@ -434,7 +425,7 @@ def disable_user(session: Session, *, actor: Actor, username: str) -> User:
 
 def enable_user(session: Session, *, actor: Actor, username: str) -> User:
     """Let a disabled account sign in again; also lifts a lock (focus group only)."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     user = _get(session, username)
     if user.is_active and not user.failed_attempts and user.locked_until is None:
         return user
@@ -458,7 +449,7 @@ def enable_user(session: Session, *, actor: Actor, username: str) -> User:
 
 def reset_password(session: Session, *, actor: Actor, username: str, new_password: str) -> None:
     """Set a new password (focus group only): lifts a lock and signs the account out everywhere."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     user = _get(session, username)
     password = _validated(NewPassword, {"password": new_password}, "The password was not changed.").password
     _end_sessions(session, actor, user, action="reset_password", password_hash=hash_password(password))
@@ -523,7 +514,7 @@ def _end_sessions(session: Session, actor: Actor, user: User, *, action: str, pa
 
 def create_first_admin(session: Session, *, actor: Actor = SYSTEM_ACTOR) -> str | None:
     """On a database without any account: create "admin" with a random password, returned once (else None)."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     if session.exec(select(User.id)).first() is not None:
         return None
     password = generate_password()
@@ -540,7 +531,7 @@ def add_demo_account(
     session: Session, *, actor: Actor, username: str, role: Role, countries: list[str], display_name: str, password: str
 ) -> User:
     """A demo account (is_demo), inside the caller's transaction: the demo loader writes everything at once."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     profile = _validated(
         UserProfile,
         {"username": username, "role": role, "countries": countries, "display_name": display_name},
@@ -669,7 +660,7 @@ def actor_from_token(
 
 def ensure_session_secret(session: Session, *, actor: Actor = SYSTEM_ACTOR) -> str:
     """The token-signing secret stored in the database, generated on first use (the audit entry omits it)."""
-    require_admin(actor)
+    actor = require_admin(session, actor)
     stored = session.get(AppSetting, SECRET_SETTING, populate_existing=True)
     if stored is not None:
         return stored.value

@@ -185,13 +185,18 @@ def show_chart(figure: go.Figure, *, name: str, data: pd.DataFrame | None = None
     downloads(name=name, data=data, figure=figure)
 
 
-def downloads(*, name: str, data: pd.DataFrame | None = None, figure: go.Figure | None = None) -> None:
+def downloads(
+    *, name: str, data: pd.DataFrame | Callable[[], pd.DataFrame] | None = None, figure: go.Figure | None = None
+) -> None:
+    """CSV, Excel and PNG downloads. `data` may be a function, called on click: non-public data is then read
+    again with the reader's rights as they are at that moment, not as they were when the page ran."""
     file = slug(name)
     columns = st.columns(3)
     if data is not None:
+        frame: Callable[[], pd.DataFrame] = data if callable(data) else (lambda: data)
         columns[0].download_button(
             "Data (CSV)",
-            data=lambda: csv_bytes(data),
+            data=lambda: csv_bytes(frame()),
             file_name=f"{file}.csv",
             mime="text/csv",
             key=f"csv-{file}",
@@ -199,7 +204,7 @@ def downloads(*, name: str, data: pd.DataFrame | None = None, figure: go.Figure 
         )
         columns[1].download_button(
             "Data (Excel)",
-            data=lambda: xlsx_bytes(data),
+            data=lambda: xlsx_bytes(frame()),
             file_name=f"{file}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key=f"xlsx-{file}",

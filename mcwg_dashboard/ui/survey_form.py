@@ -40,6 +40,8 @@ def baseline_from_answers(checklist: Checklist, answers: dict[str, Answer]) -> B
                 "status": answer.status,
                 "note": answer.note,
                 "evidence_url": answer.evidence_url,
+                # A date outside the window (stored before dates were checked) is shown as stored; saving the row
+                # again asks for a valid one (ui/survey_grid.py).
                 "target_date": answer.target_date,
                 "stage": answer.stage,
                 "regions": answer.regions,

@@ -16,11 +16,10 @@ import pandas as pd
 from pydantic import ValidationError
 
 from mcwg_dashboard.checklist import Checklist, RecommendationSet, Requirement
+from mcwg_dashboard.services import dates
 from mcwg_dashboard.services.surveys import STAGE_LABELS, AnswerInput
 from mcwg_dashboard.ui.survey_form import Baseline
 
-EARLIEST = dt.date(2000, 1, 1)
-LATEST = dt.date(2100, 12, 31)
 EDITABLE = ["Status", "Note", "Evidence URL", "Target date", "Stage", "Regions", "Keep"]
 STAGE_BY_LABEL = {label: code for code, label in STAGE_LABELS.items()}
 
@@ -106,8 +105,8 @@ def _date(text: str) -> dt.date | None:
         value = dt.date.fromisoformat(text[:10]) if len(text) >= 10 else dt.date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a date: write it as YYYY-MM-DD, e.g. 2027-06-30.") from None
-    if not EARLIEST <= value <= LATEST:
-        raise ValueError(f"{value} is outside {EARLIEST.year}-{LATEST.year}.")
+    if not dates.in_window(value):
+        raise ValueError(f"{value} is outside the accepted dates ({dates.WINDOW}).")
     return value
 
 

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 
 from mcwg_dashboard.db import session_scope
@@ -23,20 +24,26 @@ key_contains = filters[2].text_input("Key contains", key="audit_key", placeholde
 since = filters[3].date_input("From", value=dt.date.today() - dt.timedelta(days=90), key="audit_since")
 until = filters[4].date_input("Until", value=dt.date.today(), key="audit_until")
 
-with session_scope(get_engine()) as session:
-    log = audit_frame(
-        session,
-        actor=user,
-        who=None if who == "everyone" else who,
-        action=None if action == "all actions" else action,
-        key_contains=key_contains.strip() or None,
-        since=since if isinstance(since, dt.date) else None,
-        until=until if isinstance(until, dt.date) else None,
-    )
+
+def _log() -> pd.DataFrame:
+    """Read on every call: the download re-checks the reader's rights when clicked."""
+    with session_scope(get_engine()) as session:
+        return audit_frame(
+            session,
+            actor=user,
+            who=None if who == "everyone" else who,
+            action=None if action == "all actions" else action,
+            key_contains=key_contains.strip() or None,
+            since=since if isinstance(since, dt.date) else None,
+            until=until if isinstance(until, dt.date) else None,
+        )
+
+
+log = _log()
 
 st.caption(f"{len(log)} entries, newest first (at most 5,000 shown; narrow the filters to see older ones).")
 if log.empty:
     st.info("No entries match these filters.")
 else:
     st.dataframe(log, hide_index=True, height=600)
-    downloads(name="audit log", data=log)
+    downloads(name="audit log", data=_log)

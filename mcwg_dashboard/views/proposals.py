@@ -194,7 +194,7 @@ with tab_submit:
             key="new_set",
         )
         in_set = [e for e in elements if e.startswith(f"{set_code}-")]
-        my_countries = sorted(user.countries) if user.role is Role.COUNTRY_REP else list(members["code"])
+        my_countries = proposals.may_file_for(user, members["code"])
         with st.form("submit_proposal", clear_on_submit=False):
             title = st.text_input("Title", max_chars=200, key="new_title")
             element_ids = st.multiselect(
@@ -210,7 +210,11 @@ with tab_submit:
                 format_func=lambda c: country_names.get(c, c) if c else "No country (personal or focus group)",
                 key="new_country",
             )
-            submitter_name = st.text_input("Your name", value=user.label, max_chars=120, key="new_name")
+            if user.role is Role.ADMIN:
+                submitter_name = st.text_input("Submitted by", value=user.label, max_chars=120, key="new_name")
+            else:
+                submitter_name = ""
+                st.caption(f"Filed under your account: {escape_markdown(user.label)}")
             problem = st.text_area(
                 "Problem", help="What goes wrong with the recommendation as written?", key="new_problem"
             )
