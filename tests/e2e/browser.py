@@ -3,13 +3,15 @@ while counting what the user does."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from mcwg_dashboard.checklist import load_checklist
 from mcwg_dashboard.ui.auth import COOKIE
 from tests.e2e.conftest import ARTIFACTS
 
 CHECKLIST = load_checklist()
+# A tall window, as on a desk: the first rows of a set's grid are on screen below the page's header.
+DESK: ViewportSize = {"width": 1500, "height": 1400}
 
 
 class Steps:
@@ -59,6 +61,7 @@ class Counter:
         self.page = page
         self.interactions = 0
         self.presses = 0
+        self.grids_entered = 0
 
     def click(self, target: object) -> None:
         self.interactions += 1
@@ -87,16 +90,18 @@ def _grid(page: Page, set_code: str) -> object:
 
 def enter_status_column(page: Page, counter: Counter, set_code: str) -> None:
     """Click the set's tab and its first row; two arrows to the Status column."""
-    # A tall window, as on a desk: the grid's first rows are on screen below the page's header.
-    page.set_viewport_size({"width": 1500, "height": 1400})
-    # A first click on the page after it loaded only gives the page the focus: spend it on the tab's heading row.
-    counter.click(page.get_by_role("heading", name="Country survey"))
+    assert page.viewport_size == DESK, "open the survey in a desk-sized window first (the grid measures itself once)"
     counter.click(page.get_by_role("tab", name=set_code))
     settle(page)
     grid = _grid(page, set_code)
     box = grid.bounding_box()  # type: ignore[attr-defined]
     assert box is not None
-    counter.interactions += 1
-    page.mouse.click(box["x"] + 30, box["y"] + 35 + 17)  # the first row; two arrows on to its Status cell
-    page.wait_for_timeout(300)
+    # The grid drawn with the page takes a first click to wake (a quirk of the grid component); one drawn by a tab
+    # switch takes the selecting click at once.
+    drawn_with_page = counter.grids_entered == 0 and set_code == CHECKLIST.asked_sets[0].code
+    for _ in range(2 if drawn_with_page else 1):
+        counter.interactions += 1
+        page.mouse.click(box["x"] + 30, box["y"] + 35 + 17)  # the first row; two arrows on to its Status cell
+        page.wait_for_timeout(300)
+    counter.grids_entered += 1
     counter.key("ArrowRight", 2)

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import Counter, Steps, enter_status_column, settle, sign_in
+from tests.e2e.browser import DESK, Counter, Steps, enter_status_column, settle, sign_in
 from tests.e2e.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
@@ -23,6 +23,7 @@ def test_representative_fills_and_submits_admin_publishes_public_reads(page: Pag
     expect(page.get_by_text("Signed in as")).to_be_visible()
     steps.done("signed-in-after-reload")
 
+    page.set_viewport_size(DESK)
     page.goto(f"{app_url}/survey")
     expect(page.get_by_text(re.compile(r"France · \d{4} adoption survey"))).to_be_visible()
     settle(page)
