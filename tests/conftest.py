@@ -145,3 +145,17 @@ def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     get_settings.cache_clear()
     yield tmp_path
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def external_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """A database named by MCWG_DATABASE_URL: the app must never put demo data into it."""
+    url = f"sqlite:///{tmp_path / 'external.sqlite3'}"
+    monkeypatch.setenv("MCWG_DATABASE_URL", url)
+    get_settings.cache_clear()
+    # As `python -m mcwg_dashboard init` leaves it: schema, checklist, members, a round and the first admin.
+    engine = make_engine(url)
+    initialise(engine, get_settings())
+    engine.dispose()
+    yield url
+    get_settings.cache_clear()

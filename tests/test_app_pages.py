@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ from mcwg_dashboard.excel import export_survey_workbook
 from mcwg_dashboard.models import Answer, CountrySurvey, SurveyRound
 from mcwg_dashboard.services import surveys, users
 from mcwg_dashboard.services.checklist_store import checklist_for_version
-from mcwg_dashboard.services.setup import initialise
 from mcwg_dashboard.ui.auth import SESSION_TOKEN
 from tests.excel_helpers import edit_answers
 from tests.helpers import ADMIN
@@ -60,20 +58,6 @@ def _app(page: str | None = None, actor: str | None = "admin") -> AppTest:
         at.run()
     assert not at.exception, at.exception
     return at
-
-
-@pytest.fixture
-def external_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
-    """A database named by MCWG_DATABASE_URL: the app must never put demo data into it."""
-    url = f"sqlite:///{tmp_path / 'external.sqlite3'}"
-    monkeypatch.setenv("MCWG_DATABASE_URL", url)
-    get_settings.cache_clear()
-    # As `python -m mcwg_dashboard init` leaves it: schema, checklist, members, a round and the first admin.
-    engine = make_engine(url)
-    initialise(engine, get_settings())
-    engine.dispose()
-    yield url
-    get_settings.cache_clear()
 
 
 @pytest.mark.parametrize("page", ADMIN_PAGES)

@@ -3,35 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from mcwg_dashboard.config import get_settings
 from mcwg_dashboard.db import make_engine
 from mcwg_dashboard.models import Answer, CountrySurvey, DeploymentProfile, SurveyRound
 from mcwg_dashboard.services import surveys
-from mcwg_dashboard.services.setup import initialise
 from tests.helpers import ADMIN
 from tests.survey_page_helpers import CHECKLIST, edit_grid
 from tests.test_app_pages import _app
 
 SURVEY = "mcwg_dashboard/views/survey.py"
-
-
-@pytest.fixture
-def database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'survey.sqlite3'}"
-    monkeypatch.setenv("MCWG_DATABASE_URL", url)
-    get_settings.cache_clear()
-    engine = make_engine(url)
-    initialise(engine, get_settings())
-    engine.dispose()
-    yield url
-    get_settings.cache_clear()
 
 
 def _scope(url: str, country: str) -> str:
@@ -61,20 +45,20 @@ def _metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def test_a_rule_broken_on_a_row_is_named_there_and_nothing_is_saved(database: str) -> None:
-    at, scope = _open(database)
+def test_a_rule_broken_on_a_row_is_named_there_and_nothing_is_saved(external_database: str) -> None:
+    at, scope = _open(external_database)
     edit_grid(at, scope, {"KOS-07": {"Status": "≈ Implemented – variant"}, "KOS-01": {"Status": "✔ Implemented"}})
     assert _metrics(at)["Unsaved edits"] == "2"
     assert any("2 unsaved changes in KOS" in w.value for w in at.warning)
     at.button(key=f"save:{scope}").click().run()
     assert not at.exception
     assert any("KOS-07 · note: A note is required" in e.value for e in at.error)
-    assert _stored(database, "FR")[1] == {}, "one save: the valid row is not saved either"
+    assert _stored(external_database, "FR")[1] == {}, "one save: the valid row is not saved either"
     assert _metrics(at)["Unsaved edits"] == "2", "every input is kept"
 
 
-def test_bad_pasted_cells_are_refused_on_their_rows(database: str) -> None:
-    at, scope = _open(database)
+def test_bad_pasted_cells_are_refused_on_their_rows(external_database: str) -> None:
+    at, scope = _open(external_database)
     edit_grid(
         at, scope, {"KOS-03": {"Status": "Done"}, "KOS-04": {"Status": "◷ Planned", "Target date": "next spring"}}
     )
@@ -82,18 +66,18 @@ def test_bad_pasted_cells_are_refused_on_their_rows(database: str) -> None:
     assert "KOS-03 · status: 'Done' is not on the answer scale" in errors
     assert "KOS-04 · target date: 'next spring' is not a date" in errors
     at.button(key=f"save:{scope}").click().run()
-    assert _stored(database, "FR")[1] == {}
+    assert _stored(external_database, "FR")[1] == {}
 
 
-def test_one_save_stores_every_set_then_submit_with_confirmed_unknowns(database: str) -> None:
-    at, scope = _open(database)
+def test_one_save_stores_every_set_then_submit_with_confirmed_unknowns(external_database: str) -> None:
+    at, scope = _open(external_database)
     every = {e: {"Status": "✔ Implemented"} for e in list(CHECKLIST.elements)[:-2]}
     every["KOS-07"] = {"Status": "≈ Implemented – variant", "Note": "MADO accession rule"}
     edit_grid(at, scope, every)
     at.button(key=f"save:{scope}").click().run()
     assert not at.exception
     assert any(f"Saved {len(every)} answer(s)" in s.value for s in at.success)
-    survey, answers = _stored(database, "FR")
+    survey, answers = _stored(external_database, "FR")
     assert len(answers) == len(every) and answers["KOS-07"].note == "MADO accession rule"
     assert _metrics(at)["Unsaved edits"] == "0" and _metrics(at)["Answered (saved)"] == f"{len(every)} / 69"
 
@@ -104,25 +88,25 @@ def test_one_save_stores_every_set_then_submit_with_confirmed_unknowns(database:
     at.checkbox(key=f"accept_unknown:{scope}").check().run()
     at.button(key=f"confirm:{scope}").click().run()
     assert not at.exception
-    survey, _ = _stored(database, "FR")
+    survey, _ = _stored(external_database, "FR")
     assert survey is not None and survey.state == "submitted"
 
 
-def test_a_status_change_clears_the_old_target_date_unless_kept(database: str) -> None:
-    at, scope = _open(database)
+def test_a_status_change_clears_the_old_target_date_unless_kept(external_database: str) -> None:
+    at, scope = _open(external_database)
     edit_grid(at, scope, {"KOS-08": {"Status": "◷ Planned", "Target date": "2027-06-30", "Note": "budget"}})
     at.button(key=f"save:{scope}").click().run()
-    assert _stored(database, "FR")[1]["KOS-08"].target_date is not None
+    assert _stored(external_database, "FR")[1]["KOS-08"].target_date is not None
     edit_grid(at, scope, {"KOS-08": {"Status": "✔ Implemented"}})
     assert any("KOS-08 · the target date is cleared" in i.value for i in at.info)
     at.button(key=f"save:{scope}").click().run()
-    saved = _stored(database, "FR")[1]["KOS-08"]
+    saved = _stored(external_database, "FR")[1]["KOS-08"]
     assert (saved.status, saved.target_date, saved.note) == ("IMPL", None, "")
 
 
-def test_a_conflicting_save_keeps_the_losers_input_and_discard_shows_the_winner(database: str) -> None:
-    first, scope = _open(database, "NO")
-    second, _ = _open(database, "NO")
+def test_a_conflicting_save_keeps_the_losers_input_and_discard_shows_the_winner(external_database: str) -> None:
+    first, scope = _open(external_database, "NO")
+    second, _ = _open(external_database, "NO")
     edit_grid(first, scope, {"SPP-07": {"Status": "✔ Implemented"}})
     first.button(key=f"save:{scope}").click().run()
     edit_grid(second, scope, {"SPP-07": {"Status": "✘ Not planned", "Note": "We decided against it"}})
@@ -130,24 +114,24 @@ def test_a_conflicting_save_keeps_the_losers_input_and_discard_shows_the_winner(
     assert not second.exception
     assert any("changed by someone else" in e.value for e in second.error)
     assert _metrics(second)["Unsaved edits"] == "1", "the loser keeps their input"
-    assert _stored(database, "NO")[1]["SPP-07"].status == "IMPL"
+    assert _stored(external_database, "NO")[1]["SPP-07"].status == "IMPL"
     second.button(key=f"discard:{scope}").click().run()
     assert _metrics(second)["Unsaved edits"] == "0"
     edit_grid(second, scope, {"SPP-07": {"Status": "◐ Partially implemented", "Note": "Two regions"}})
     second.button(key=f"save:{scope}").click().run()
-    assert _stored(database, "NO")[1]["SPP-07"].status == "PART"
+    assert _stored(external_database, "NO")[1]["SPP-07"].status == "PART"
 
 
-def test_unsaved_edits_hold_the_country_and_round_pickers_and_confirm_all(database: str) -> None:
-    at, scope = _open(database)
+def test_unsaved_edits_hold_the_country_and_round_pickers_and_confirm_all(external_database: str) -> None:
+    at, scope = _open(external_database)
     edit_grid(at, scope, {"KIN-01": {"Status": "✔ Implemented"}})
     assert at.selectbox(key="survey_country").disabled and at.selectbox(key="survey_round").disabled
     at.button(key=f"discard:{scope}").click().run()
     assert not at.selectbox(key="survey_country").disabled
 
 
-def test_the_profile_proposes_not_applicable_and_save_confirms_it(database: str) -> None:
-    at, scope = _open(database)
+def test_the_profile_proposes_not_applicable_and_save_confirms_it(external_database: str) -> None:
+    at, scope = _open(external_database)
     assert _metrics(at)["Unsaved edits"] == "0", "no profile: nothing proposed"
     next(m for m in at.multiselect if m.label == "Architectures").set_value(["A"])
     next(m for m in at.multiselect if m.label == "Transaction stacks").set_value(["XDS-I.b"])
@@ -156,19 +140,19 @@ def test_the_profile_proposes_not_applicable_and_save_confirms_it(database: str)
     # A with XDS-I.b: MHD (SPP-05) and the cross-community elements of B (SPP-06, SPP-09) do not apply.
     assert any("(SPP-05, SPP-06, SPP-09): Save confirms them" in i.value for i in at.info)
     assert at.button(key=f"save:{scope}").label == "Save 3 change(s)"
-    assert _stored(database, "FR")[1] == {}, "a proposal is not an answer until saved"
+    assert _stored(external_database, "FR")[1] == {}, "a proposal is not an answer until saved"
     at.button(key=f"save:{scope}").click().run()
-    answers = _stored(database, "FR")[1]
+    answers = _stored(external_database, "FR")[1]
     assert {e: a.status for e, a in answers.items()} == {"SPP-05": "NA", "SPP-06": "NA", "SPP-09": "NA"}
 
 
-def test_profile_errors_name_the_field_and_save_nothing(database: str) -> None:
-    at, _ = _open(database)
+def test_profile_errors_name_the_field_and_save_nothing(external_database: str) -> None:
+    at, _ = _open(external_database)
     next(m for m in at.multiselect if m.label == "Architectures").set_value(["A"])
     next(m for m in at.multiselect if m.label == "Transaction stacks").set_value(["XCA-I"])
     next(b for b in at.button if b.label == "Save the profile").click().run()
     assert any("goes with architecture B" in e.value for e in at.error)
-    engine = make_engine(database)
+    engine = make_engine(external_database)
     with Session(engine) as session:
         assert session.exec(select(DeploymentProfile)).first() is None
     engine.dispose()
@@ -179,8 +163,8 @@ def _guard(at: AppTest) -> str:
     return script
 
 
-def test_leaving_with_unsaved_edits_is_guarded(database: str) -> None:
-    at, scope = _open(database)
+def test_leaving_with_unsaved_edits_is_guarded(external_database: str) -> None:
+    at, scope = _open(external_database)
     assert "if (false)" in _guard(at), "nothing to lose: leaving asks nothing"
     edit_grid(at, scope, {"KIN-02": {"Status": "✔ Implemented"}})
     assert "if (true)" in _guard(at)
@@ -188,9 +172,11 @@ def test_leaving_with_unsaved_edits_is_guarded(database: str) -> None:
 
 
 @pytest.mark.parametrize("stored", [dt.date(9999, 12, 31), dt.date(1, 1, 1)], ids=str)
-def test_a_stored_out_of_range_date_renders_and_is_refused_when_saved_again(database: str, stored: dt.date) -> None:
+def test_a_stored_out_of_range_date_renders_and_is_refused_when_saved_again(
+    external_database: str, stored: dt.date
+) -> None:
     """A date saved before dates were checked (or written by hand) still lets the page, and its Submit, render."""
-    engine = make_engine(database)
+    engine = make_engine(external_database)
     with Session(engine) as session:
         survey_round = session.exec(select(SurveyRound).where(SurveyRound.state == "open")).one()
         survey = surveys.open_survey(session, actor=ADMIN, round_id=survey_round.id or 0, country_code="FR")
@@ -199,7 +185,7 @@ def test_a_stored_out_of_range_date_renders_and_is_refused_when_saved_again(data
         )
         session.commit()
     engine.dispose()
-    at, scope = _open(database)
+    at, scope = _open(external_database)
     assert not at.exception, at.exception
     assert at.button(key=f"submit:{scope}") is not None, "the Submit button is drawn"
     edit_grid(at, scope, {"KOS-16": {"Note": "still planned"}})
