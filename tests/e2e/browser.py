@@ -88,7 +88,7 @@ def _grid(page: Page, set_code: str) -> object:
     return page.get_by_test_id("stDataFrame").nth(index)
 
 
-def enter_status_column(page: Page, counter: Counter, set_code: str) -> None:
+def enter_status_column(page: Page, counter: Counter, set_code: str, *, wake: bool = False) -> None:
     """Click the set's tab and its first row; two arrows to the Status column."""
     assert page.viewport_size == DESK, "open the survey in a desk-sized window first (the grid measures itself once)"
     counter.click(page.get_by_role("tab", name=set_code))
@@ -98,8 +98,9 @@ def enter_status_column(page: Page, counter: Counter, set_code: str) -> None:
     assert box is not None
     # The grid drawn with the page takes a first click to wake (a quirk of the grid component); one drawn by a tab
     # switch takes the selecting click at once.
+    # So does a grid coming back after a button elsewhere had the focus (`wake`).
     drawn_with_page = counter.grids_entered == 0 and set_code == CHECKLIST.asked_sets[0].code
-    for _ in range(2 if drawn_with_page else 1):
+    for _ in range(2 if drawn_with_page or wake else 1):
         counter.interactions += 1
         page.mouse.click(box["x"] + 30, box["y"] + 35 + 17)  # the first row; two arrows on to its Status cell
         page.wait_for_timeout(300)

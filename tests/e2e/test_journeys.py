@@ -40,7 +40,8 @@ def test_representative_fills_and_submits_admin_publishes_public_reads(page: Pag
     page.get_by_role("button", name=re.compile(r"Save \d+ change")).click()
     expect(page.get_by_text("KOS-07 · note: A note is required").first).to_be_visible()
     steps.done("rule-violation")
-    counter.key("ArrowUp")
+    enter_status_column(page, counter, "KOS", wake=True)  # back into the grid after the Save button had the focus
+    counter.key("ArrowDown", 6)
     counter.key("ArrowRight")
     counter.type("MADO accession rule")
     settle(page)

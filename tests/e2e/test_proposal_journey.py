@@ -105,5 +105,5 @@ def test_a_member_proposal_on_kos16_becomes_a_checklist_change_to_reconfirm(page
     settle(page)
     choose(page, "Country or region", "Austria")
     choose(page, "Survey round", "Next adoption survey")
-    expect(page.get_by_text(re.compile(r"Please re-confirm 1 answer\(s\).*KOS-16"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"re-confirm 1 whose element changed: KOS-16"))).to_be_visible()
     steps.done("reconfirm")

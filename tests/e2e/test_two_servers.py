@@ -52,11 +52,11 @@ def test_a_submission_on_one_server_shows_on_the_other(browser: Browser, tmp_pat
         sign_in(writer, first, "rep-fr")
         writer.goto(f"{first}/survey")
         settle(writer)
-        writer.get_by_role("button", name="Save draft of SPP").click()  # confirms the profile's proposals
-        expect(writer.get_by_text(re.compile(r"Saved \d+ answer\(s\) in SPP"))).to_be_visible()
+        writer.get_by_role("button", name="Save 3 change(s)").click()  # confirms the profile's proposals
+        expect(writer.get_by_text("Saved 3 answer(s).")).to_be_visible()
         settle(writer)
+        writer.get_by_role("button", name="Submit…").click()
         writer.get_by_text(re.compile(r"Submit with these \d+ element\(s\) as Unknown")).click()
-        writer.get_by_role("button", name="Submit survey").click()
         writer.get_by_role("button", name="Yes, submit").click()
         expect(writer.get_by_text("Survey submitted")).to_be_visible()
 
