@@ -954,26 +954,18 @@ def _read_meta(book: Any, errors: list[str]) -> WorkbookMeta | None:
     round_name = text("round_name")
     checklist_version = text("checklist_version")
     exported_at = text("exported_at")
-    round_text = text("round_id")
-    round_id: int | None = None
-    if round_text:
-        if re.fullmatch(r"\d{1,9}", round_text.removesuffix(".0")):
-            round_id = int(round_text.removesuffix(".0"))
-        else:
-            errors.append(
-                f"{_where(META_SHEET, rows['round_id'], 'B')}: {_shorten(round_text)!r} is not a round number. "
-                f"{FRESH_WORKBOOK}"
-            )
-    profile_text = text("profile_version")
-    profile_version: int | None = None
-    if profile_text:
-        if re.fullmatch(r"\d{1,9}", profile_text.removesuffix(".0")):
-            profile_version = int(profile_text.removesuffix(".0"))
-        else:
-            errors.append(
-                f"{_where(META_SHEET, rows['profile_version'], 'B')}: {_shorten(profile_text)!r} is not a profile "
-                f"version. {FRESH_WORKBOOK}"
-            )
+
+    def number(key: str, what: str) -> int | None:
+        raw = text(key)
+        if not raw:
+            return None
+        if re.fullmatch(r"\d{1,9}", raw.removesuffix(".0")):
+            return int(raw.removesuffix(".0"))
+        errors.append(f"{_where(META_SHEET, rows[key], 'B')}: {_shorten(raw)!r} is not {what}. {FRESH_WORKBOOK}")
+        return None
+
+    round_id = number("round_id", "a round number")
+    profile_version = number("profile_version", "a profile version")
     profile_fingerprint = text("profile_fingerprint")
     versions: dict[str, int] = {}
     fingerprints: dict[str, str] = {}
