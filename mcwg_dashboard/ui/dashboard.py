@@ -66,7 +66,7 @@ def _countries_table(session: Session) -> pd.DataFrame:
     return pd.DataFrame([c.model_dump() for c in countries], columns=list(Country.model_fields))
 
 
-# Read-only frames the pages share, by name; cached per database until the next write (clear_caches).
+# Read-only frames the pages share, by name; cached per database and data version (ui.context.data_key).
 _FRAMES: dict[str, Callable[..., pd.DataFrame]] = {
     "rounds": _rounds_table,
     "countries": _countries_table,
@@ -153,11 +153,6 @@ def checklist_of_round(round_id: int | None) -> Checklist | None:
             return checklist_for_version(session, version.id) if version and version.id else None
         survey_round = session.get(SurveyRound, round_id)
         return checklist_for_version(session, survey_round.checklist_version_id) if survey_round else None
-
-
-def clear_caches() -> None:
-    """Call after every write so the dashboards show it."""
-    st.cache_data.clear()
 
 
 def round_picker(label: str = "Survey round", *, key: str = "round") -> int | None:

@@ -14,7 +14,7 @@ from mcwg_dashboard.services import future_topics
 from mcwg_dashboard.services.actors import Actor, Role
 from mcwg_dashboard.services.errors import ServiceError
 from mcwg_dashboard.ui.context import get_engine
-from mcwg_dashboard.ui.dashboard import clear_caches, future_topics_frame
+from mcwg_dashboard.ui.dashboard import future_topics_frame
 from mcwg_dashboard.ui.text import escape_markdown
 
 _FLASH = "future_topics_flash"
@@ -57,7 +57,6 @@ def _run(done: str, call: Callable[[Session], Any], clear: tuple[str, ...] = ())
         # Shown on the next run; the inputs stay as typed.
         st.session_state[_ERROR] = str(exc)
         return
-    clear_caches()
     for key in clear:
         st.session_state.pop(key, None)
     st.session_state[_FLASH] = done

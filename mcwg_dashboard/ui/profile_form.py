@@ -13,7 +13,6 @@ from mcwg_dashboard.models import DeploymentProfile
 from mcwg_dashboard.services import profiles, surveys
 from mcwg_dashboard.services.actors import Actor
 from mcwg_dashboard.services.errors import ConflictError, InvalidState, PermissionDenied, ValidationFailed
-from mcwg_dashboard.ui.dashboard import clear_caches
 from mcwg_dashboard.ui.text import escape_markdown
 
 ARCHITECTURE_LABELS = {
@@ -135,7 +134,6 @@ def profile_section(
         except (ConflictError, PermissionDenied, InvalidState) as exc:
             st.session_state[f"{scope}:errors"] = {"Profile": [str(exc)]}
             st.rerun()
-    clear_caches()
     on_saved()
     st.toast("Deployment profile saved")
     st.rerun()

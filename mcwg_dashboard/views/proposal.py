@@ -30,7 +30,6 @@ from mcwg_dashboard.ui.context import demo_banner, get_engine
 from mcwg_dashboard.ui.dashboard import (
     answer_frame,
     checklist_of_round,
-    clear_caches,
     countries_frame,
     downloads,
     empty_state,
@@ -196,7 +195,6 @@ def _run(done: str, call: Callable[[Session], Any]) -> None:
     except ServiceError as exc:
         st.error(escape_markdown(str(exc)).replace("\n", "  \n"))
         return
-    clear_caches()
     # A done action's inputs must not carry over into the next one (a reason given for one decision).
     for key in ("action", "reason", "focus_group", "body", "reference", "external_note", "comment_text"):
         st.session_state.pop(key, None)

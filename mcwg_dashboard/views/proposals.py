@@ -31,7 +31,6 @@ from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import demo_banner, get_engine
 from mcwg_dashboard.ui.dashboard import (
     checklist_of_round,
-    clear_caches,
     countries_frame,
     downloads,
     empty_state,
@@ -257,7 +256,6 @@ with tab_submit:
             except ServiceError as exc:
                 st.error(escape_markdown(str(exc)))
             else:
-                clear_caches()
                 for key in ("new_title", "new_elements", "new_problem", "new_change", "new_rationale"):
                     st.session_state.pop(key, None)
                 st.session_state["proposal_flash"] = f"{number} was submitted. The focus group will triage it."
@@ -312,7 +310,6 @@ def _apply_register() -> None:
     except ServiceError as exc:
         st.session_state["register_error"] = str(exc)
         return
-    clear_caches()
     st.session_state.pop("register_plan", None)
     st.session_state["register_upload_round"] = st.session_state.get("register_upload_round", 0) + 1
     st.session_state["proposals_flash"] = f"Imported {len(written)} proposal(s): {', '.join(written)}."

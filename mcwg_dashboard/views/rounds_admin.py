@@ -13,7 +13,6 @@ from mcwg_dashboard.services import lifecycle, rounds, snapshots
 from mcwg_dashboard.services.errors import ServiceError
 from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import demo_banner, get_engine
-from mcwg_dashboard.ui.dashboard import clear_caches
 from mcwg_dashboard.ui.text import escape_markdown
 
 user = current_user()
@@ -31,7 +30,6 @@ def _run(action: str, call: object) -> None:
         except ServiceError as exc:
             st.session_state["rounds_flash"] = ("error", escape_markdown(str(exc)))
             return
-    clear_caches()
     st.session_state["rounds_flash"] = ("success", action)
 
 
