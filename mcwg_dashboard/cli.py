@@ -351,7 +351,9 @@ def _user_command(engine: Engine, args: argparse.Namespace) -> int:
                 countries = f" for {user.countries.replace(',', ', ')}" if user.countries else ""
                 print(f"Account {user.username} created ({user.role}{countries}).")
             elif args.user_command == "list":
-                _print_users(users.list_users(session, actor=CLI_ACTOR))
+                _print_users(
+                    users.list_users(session, actor=CLI_ACTOR), users.usernames_waiting(session, actor=CLI_ACTOR)
+                )
             elif args.user_command == "disable":
                 user = users.disable_user(session, actor=CLI_ACTOR, username=args.username)
                 print(f"Account {user.username} is disabled; its sessions have ended.")
@@ -384,13 +386,12 @@ def _password(given: str | None, prompt: str) -> str:
     return first
 
 
-def _print_users(accounts: list[User]) -> None:
-    now = dt.datetime.now(dt.UTC)
-    rows = [("username", "role", "countries", "active", "locked")]
+def _print_users(accounts: list[User], waiting: set[str]) -> None:
+    rows = [("username", "role", "countries", "active", "sign-in wait")]
     for user in accounts:
-        locked = f"until {user.locked_until:%Y-%m-%d %H:%M} UTC" if users.is_locked(user, now) else "no"
         name = f"{user.username} (demo)" if user.is_demo else user.username
-        rows.append((name, user.role, user.countries or "-", "yes" if user.is_active else "no", locked))
+        wait = "yes" if user.username in waiting else "no"
+        rows.append((name, user.role, user.countries or "-", "yes" if user.is_active else "no", wait))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

@@ -15,6 +15,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     data_dir: Path = PROJECT_ROOT / "data"
     surveys_dir: Path = PROJECT_ROOT / "surveys"
+    # Behind a reverse proxy every browser has the proxy's address: count failed sign-ins against the first
+    # X-Forwarded-For address instead. Only set this when a proxy you run sets that header (MCWG_BEHIND_PROXY=1).
+    behind_proxy: bool = False
 
     @property
     def is_embedded_default(self) -> bool:

@@ -145,11 +145,22 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=300)
     is_active: bool = True
     is_demo: bool = False
-    failed_attempts: int = 0
-    locked_until: dt.datetime | None = None
     # Bumped on password reset or disable, so signed sign-in cookies issued before stop working.
     session_version: int = 1
     created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class SignInThrottle(SQLModel, table=True):
+    """Failed sign-ins counted per client, and per client and username (services/sign_in_throttle.py)."""
+
+    key: str = Field(primary_key=True, max_length=160)
+    client: str = Field(max_length=80, index=True)
+    # None on the per-client row; the username as typed (existing or not) on the per-username row.
+    username: str | None = Field(default=None, max_length=60, index=True)
+    failures: int = 0
+    refused: int = 0
+    last_failure_at: dt.datetime
+    blocked_until: dt.datetime | None = None
 
 
 class AuditEntry(SQLModel, table=True):

@@ -268,7 +268,7 @@ def test_cli_user_add_list_disable_reset_round_trip(
 
     assert main(["user", "list"]) == 0
     table = _lines(capsys.readouterr().out)
-    assert table[0].split() == ["username", "role", "countries", "active", "locked"]
+    assert table[0].split() == ["username", "role", "countries", "active", "sign-in", "wait"]
     assert [row.split() for row in table[1:]] == [
         ["admin", "admin", "-", "yes", "no"],
         ["marie", "country_rep", "FR,BE", "yes", "no"],

@@ -1,4 +1,4 @@
-"""Accounts and sign-in: creation rules, passwords, lock-out, tokens, permissions and the audit trail."""
+"""Accounts and sign-in: creation rules, passwords, throttling, tokens, permissions and the audit trail."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from mcwg_dashboard.services import users
 from mcwg_dashboard.services.actors import Role
 from mcwg_dashboard.services.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
 from mcwg_dashboard.services.setup import initialise
+from mcwg_dashboard.services.transaction import transaction
 from mcwg_dashboard.services.users import SignInFailed, UserCreate
 from tests.helpers import ADMIN, MEMBER, REP_FR
 
@@ -133,7 +134,8 @@ def test_wrong_password_unknown_user_and_disabled_account_get_one_message(sessio
     messages.append(str(caught.value))
     assert set(messages) == {"Wrong username or password, or the account is disabled."}
     failed = session.exec(select(AuditEntry).where(AuditEntry.action == "sign_in_failed")).all()
-    assert [e.entity_key for e in failed] == ["marie", "nobody", "(empty)", "marie"]
+    # The second failure for marie from the same connection is counted, not written again (aggregated).
+    assert [e.entity_key for e in failed] == ["marie", "nobody", "(empty)"]
 
 
 def test_unknown_username_still_costs_a_password_verification(
@@ -156,55 +158,145 @@ def test_unknown_username_still_costs_a_password_verification(
     assert calls[1].startswith("$argon2id$") and calls[1] != calls[0]
 
 
-def _fail(session: Session, times: int, now: dt.datetime) -> list[str]:
+WRONG = "Wrong username or password, or the account is disabled."
+HERE = "198.51.100.7"
+ELSEWHERE = "203.0.113.9"
+
+
+def _fail(session: Session, times: int, now: dt.datetime, *, username: str = "marie", client: str = HERE) -> list[str]:
     messages = []
     for _ in range(times):
         with pytest.raises(SignInFailed) as caught:
-            users.authenticate(session, username="marie", password="wrong password", now=now)
+            users.authenticate(session, username=username, password="wrong password", client=client, now=now)
         messages.append(str(caught.value))
     return messages
 
 
-def test_five_failures_lock_the_account_for_fifteen_minutes(session: Session) -> None:
+def _demo_account(session: Session) -> None:
+    with transaction(session):
+        users.add_demo_account(
+            session,
+            actor=ADMIN,
+            username="demo-rep",
+            role=Role.COUNTRY_REP,
+            countries=["NO"],
+            display_name="",
+            password="demo",
+        )
+
+
+def _failed_entries(session: Session) -> list[AuditEntry]:
+    return list(
+        session.exec(select(AuditEntry).where(AuditEntry.action == "sign_in_failed").order_by(col(AuditEntry.id)))
+    )
+
+
+def test_five_failures_make_the_client_wait_and_each_further_failure_doubles_the_wait(session: Session) -> None:
     _create(session)
     messages = _fail(session, 5, T0)
-    assert messages[:4] == ["Wrong username or password, or the account is disabled."] * 4
-    assert messages[4] == (
-        "Too many failed attempts: try again in 15 minutes or ask the focus group to reset your password."
-    )
-    # Locked: even the right password is refused, with the time left.
-    with pytest.raises(SignInFailed, match="try again in 14 minutes") as caught:
-        users.authenticate(session, username="marie", password=PASSWORD, now=T0 + dt.timedelta(seconds=61))
-    assert caught.value.locked
-    with pytest.raises(SignInFailed, match="try again in 1 minute or"):
-        users.authenticate(session, username="marie", password=PASSWORD, now=T0 + dt.timedelta(minutes=14, seconds=30))
-    assert users.is_locked(users.get_user(session, actor=ADMIN, username="marie"), T0)
-    actor = users.authenticate(session, username="marie", password=PASSWORD, now=T0 + dt.timedelta(minutes=15))
-    assert actor.username == "marie"
-    user = users.get_user(session, actor=ADMIN, username="marie")
-    assert (user.failed_attempts, user.locked_until) == (0, None)
-    locked = session.exec(select(AuditEntry).where(AuditEntry.action == "sign_in_failed")).all()[4]
-    assert locked.after is not None and "locked_until" in locked.after
+    assert messages[:4] == [WRONG] * 4
+    assert messages[4] == "Too many failed sign-ins from this connection: wait 30 seconds, then try again."
+    # While it waits, even the right password is not checked.
+    with pytest.raises(SignInFailed, match="wait 20 seconds") as caught:
+        users.authenticate(session, username="marie", password=PASSWORD, client=HERE, now=T0 + dt.timedelta(seconds=10))
+    assert caught.value.throttled
+    assert _fail(session, 1, T0 + dt.timedelta(seconds=31)) == [
+        "Too many failed sign-ins from this connection: wait 60 seconds, then try again."
+    ]
+    later = T0 + dt.timedelta(seconds=31 + 61)
+    assert users.authenticate(session, username="marie", password=PASSWORD, client=HERE, now=later).username == "marie"
+    assert _fail(session, 4, later) == [WRONG] * 4, "a correct sign-in starts the count again"
 
 
-def test_a_successful_sign_in_resets_the_failure_count(session: Session) -> None:
+def test_the_wait_never_exceeds_fifteen_minutes_and_a_quiet_period_forgets_failures(session: Session) -> None:
+    assert [users.throttle.wait_for(n, 5).total_seconds() for n in (4, 5, 6, 7, 9, 30)] == [0, 30, 60, 120, 480, 900]
     _create(session)
     _fail(session, 4, T0)
-    users.authenticate(session, username="marie", password=PASSWORD, now=T0)
-    assert _fail(session, 4, T0) == ["Wrong username or password, or the account is disabled."] * 4
-    assert users.get_user(session, actor=ADMIN, username="marie").failed_attempts == 4
+    assert _fail(session, 4, T0 + dt.timedelta(minutes=16)) == [WRONG] * 4
 
 
-def test_reset_password_lifts_the_lock_and_invalidates_old_tokens(session: Session) -> None:
+def test_nobody_can_keep_an_account_shut_from_another_connection(session: Session) -> None:
+    _create(session)
+    _fail(session, 5, T0, client=ELSEWHERE)
+    _fail(session, 1, T0 + dt.timedelta(minutes=1), client=ELSEWHERE)  # an attacker keeps failing
+    moment = T0 + dt.timedelta(minutes=1, seconds=10)
+    with pytest.raises(SignInFailed, match="wait 50 seconds"):
+        users.authenticate(session, username="marie", password=PASSWORD, client=ELSEWHERE, now=moment)
+    actor = users.authenticate(session, username="marie", password=PASSWORD, client=HERE, now=moment)
+    assert actor.username == "marie"
+
+
+def test_a_connection_guessing_many_usernames_waits_too(session: Session) -> None:
+    _create(session)
+    messages = [_fail(session, 1, T0, username=f"guess{n}")[0] for n in range(20)]
+    assert messages[:19] == [WRONG] * 19
+    assert messages[19].startswith("Too many failed sign-ins from this connection: wait 30 seconds")
+    with pytest.raises(SignInFailed, match="wait"):
+        users.authenticate(session, username="marie", password=PASSWORD, client=HERE, now=T0)
+    assert (
+        users.authenticate(session, username="marie", password=PASSWORD, client=ELSEWHERE, now=T0).username == "marie"
+    )
+
+
+def test_unknown_and_existing_usernames_get_the_same_answers(session: Session) -> None:
+    _create(session)
+    _demo_account(session)
+    answers: dict[str, list[str]] = {}
+    for username in ("marie", "demo-rep", "nobody"):
+        answers[username] = _fail(session, 7, T0, username=username, client=f"192.0.2.{len(answers) + 1}")
+    assert answers["marie"] == answers["demo-rep"] == answers["nobody"]
+    assert answers["nobody"][4].startswith("Too many failed sign-ins")
+
+
+def test_an_account_on_the_quick_demo_hash_costs_as_much_as_an_unknown_username(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full_cost: list[str] = []
+
+    class CountingHasher(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+            if "m=8192,t=2" in str(hash):  # the parameters of the full-cost hasher of these tests
+                full_cost.append(str(hash))
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(users, "_HASHER", CountingHasher(time_cost=2, memory_cost=8 * 1024, parallelism=1))
+    _demo_account(session)
+    _fail(session, 1, T0, username="demo-rep")
+    assert len(full_cost) == 1, "a quick hash alone answers about 30x faster than an unknown username"
+    _fail(session, 1, T0, username="nobody")
+    assert len(full_cost) == 2
+
+
+def test_repeated_failures_are_aggregated_in_the_audit_trail(session: Session) -> None:
+    _create(session)
+    _fail(session, 5, T0)
+    for second in range(1, 11):  # refused unchecked while waiting
+        with pytest.raises(SignInFailed, match="wait"):
+            users.authenticate(
+                session, username="marie", password="x", client=HERE, now=T0 + dt.timedelta(seconds=second)
+            )
+    _fail(session, 1, T0 + dt.timedelta(seconds=31))
+    entries = _failed_entries(session)
+    assert [e.after for e in entries] == [
+        {"failures": 1, "client": HERE},
+        {"failures": 5, "client": HERE, "wait_seconds": 30},
+        {"failures": 6, "client": HERE, "refused_while_waiting": 10, "wait_seconds": 60},
+    ]
+    assert {e.entity_key for e in entries} == {"marie"}
+
+
+def test_reset_password_ends_the_waits_and_invalidates_old_tokens(session: Session) -> None:
     user = _create(session)
     token = users.issue_session_token(user, secret=SECRET)
     assert users.actor_from_token(session, token, secret=SECRET) == users.actor_for(user)
     _fail(session, 5, users.utcnow())
+    assert users.usernames_waiting(session, actor=ADMIN) == {"marie"}
     users.reset_password(session, actor=ADMIN, username="marie", new_password="a brand new one")
+    assert users.usernames_waiting(session, actor=ADMIN) == set()
     assert users.actor_from_token(session, token, secret=SECRET) is None
     with pytest.raises(SignInFailed):
-        users.authenticate(session, username="marie", password=PASSWORD)
-    assert users.authenticate(session, username="marie", password="a brand new one").username == "marie"
+        users.authenticate(session, username="marie", password=PASSWORD, client=HERE)
+    assert users.authenticate(session, username="marie", password="a brand new one", client=HERE).username == "marie"
     fresh = users.issue_session_token(session, username="marie", secret=SECRET)
     assert users.actor_from_token(session, fresh, secret=SECRET) is not None
     with pytest.raises(ValidationFailed, match="at least 8 characters"):

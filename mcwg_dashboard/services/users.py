@@ -1,7 +1,7 @@
 """Accounts and sign-in: who may act, with which role, for which countries.
 
 Passwords are hashed with Argon2id (argon2-cffi) and never stored, logged or written to the audit trail in any
-form. Signing in is rate-limited per account: five failures in a row lock it for fifteen minutes. A signed,
+form. Failed sign-ins make the client wait longer after each failure (services/sign_in_throttle.py). A signed,
 timed token ("remember me" cookie) names the user and its session version; resetting the password or disabling
 the account bumps that version, so every token issued before stops working.
 """
@@ -9,7 +9,6 @@ the account bumps that version, so every token issued before stops working.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import os
 import re
 import secrets
@@ -28,13 +27,12 @@ from mcwg_dashboard.config import Settings
 from mcwg_dashboard.db import make_engine
 from mcwg_dashboard.models import AppSetting, Country, User, utcnow
 from mcwg_dashboard.services import audit
+from mcwg_dashboard.services import sign_in_throttle as throttle
 from mcwg_dashboard.services.actors import SYSTEM_ACTOR, Actor, Role, actor_for, require_admin
 from mcwg_dashboard.services.errors import InvalidState, NotFound, ServiceError, ValidationFailed
 from mcwg_dashboard.services.transaction import transaction
 from mcwg_dashboard.text import clean_text
 
-MAX_FAILED_ATTEMPTS = 5
-LOCK_MINUTES = 15
 TOKEN_MAX_AGE_SECONDS = 14 * 24 * 3600
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
@@ -45,7 +43,6 @@ MIN_SECRET_LENGTH = 16
 ACCOUNT_ROLES = (Role.ADMIN, Role.COUNTRY_REP, Role.MEMBER)
 
 WRONG_CREDENTIALS = "Wrong username or password, or the account is disabled."
-LOCKED = "Too many failed attempts: try again in {minutes} or ask the focus group to reset your password."
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -65,8 +62,8 @@ _dummy_hash: str | None = None
 class SignInFailed(ServiceError):
     """The sign-in was refused. The message is safe to show: it never says whether the username exists."""
 
-    def __init__(self, message: str, *, locked: bool = False) -> None:
-        self.locked = locked
+    def __init__(self, message: str, *, throttled: bool = False) -> None:
+        self.throttled = throttled
         super().__init__(message)
 
 
@@ -252,8 +249,10 @@ def get_user(session: Session, *, actor: Actor, username: str) -> User:
     return _get(session, username)
 
 
-def is_locked(user: User, now: dt.datetime | None = None) -> bool:
-    return user.locked_until is not None and user.locked_until > _aware(now or utcnow())
+def usernames_waiting(session: Session, *, actor: Actor, now: dt.datetime | None = None) -> set[str]:
+    """Usernames a client must currently wait for after failed sign-ins (focus group only)."""
+    require_admin(session, actor)
+    return throttle.usernames_waiting(session, _aware(now or utcnow()))
 
 
 def _public(user: User) -> dict[str, Any]:
@@ -424,16 +423,13 @@ def disable_user(session: Session, *, actor: Actor, username: str) -> User:
 
 
 def enable_user(session: Session, *, actor: Actor, username: str) -> User:
-    """Let a disabled account sign in again; also lifts a lock (focus group only)."""
+    """Let a disabled account sign in again (focus group only)."""
     actor = require_admin(session, actor)
     user = _get(session, username)
-    if user.is_active and not user.failed_attempts and user.locked_until is None:
+    if user.is_active:
         return user
     with transaction(session):
-        before = {"is_active": user.is_active, "locked": user.locked_until is not None}
         user.is_active = True
-        user.failed_attempts = 0
-        user.locked_until = None
         session.add(user)
         audit.record(
             session,
@@ -441,14 +437,14 @@ def enable_user(session: Session, *, actor: Actor, username: str) -> User:
             action="enable_user",
             entity="user",
             entity_key=user.username,
-            before=before,
-            after={"is_active": True, "locked": False},
+            before={"is_active": False},
+            after={"is_active": True},
         )
     return user
 
 
 def reset_password(session: Session, *, actor: Actor, username: str, new_password: str) -> None:
-    """Set a new password (focus group only): lifts a lock and signs the account out everywhere."""
+    """Set a new password (focus group only): signs the account out everywhere and ends every client's wait."""
     actor = require_admin(session, actor)
     user = _get(session, username)
     password = _validated(NewPassword, {"password": new_password}, "The password was not changed.").password
@@ -498,8 +494,7 @@ def _end_sessions(session: Session, actor: Actor, user: User, *, action: str, pa
         user.session_version += 1
         if password_hash is not None:
             user.password_hash = password_hash
-            user.failed_attempts = 0
-            user.locked_until = None
+            throttle.forget_username(session, username=user.username)
         session.add(user)
         audit.record(
             session,
@@ -543,24 +538,36 @@ def add_demo_account(
 # --- signing in --------------------------------------------------------------------------------------------
 
 
-def authenticate(session: Session, *, username: str, password: str, now: dt.datetime | None = None) -> Actor:
-    """Check a username and password. Raises SignInFailed with one message for every kind of wrong."""
+def authenticate(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    client: str = throttle.UNKNOWN_CLIENT,
+    now: dt.datetime | None = None,
+) -> Actor:
+    """Check a username and password from a client (its address). Raises SignInFailed with one message for every
+    kind of wrong, the same for existing and unknown usernames, at the same cost."""
     now = _aware(now or utcnow())
     name = username.strip().lower()[:60]
+    wait = throttle.time_to_wait(session, client=client, username=name, now=now)
+    if wait is not None:
+        with transaction(session):
+            throttle.count_refusal(session, client=client, username=name)
+        raise SignInFailed(throttle.THROTTLED.format(wait=throttle.describe(wait)), throttled=True)
+
     user = _find(session, name) if name else None
     if user is None:
         _spend_a_verification(password)
-        _record_attempt(session, name, success=False, after=None)
-        raise SignInFailed(WRONG_CREDENTIALS)
-    if user.locked_until is not None and user.locked_until > now:
-        _record_attempt(session, name, success=False, after={"locked": True})
-        raise SignInFailed(LOCKED.format(minutes=_minutes_left(user.locked_until, now)), locked=True)
-
-    correct = _verify(user.password_hash, password)
-    if correct and user.is_active:
+        correct = False
+    else:
+        correct = _verify(user.password_hash, password)
+        if _HASHER.check_needs_rehash(user.password_hash):
+            # A quick demo hash would answer far faster than an unknown name: spend the full cost as well.
+            _spend_a_verification(password)
+    if user is not None and correct and user.is_active:
         with transaction(session):
-            user.failed_attempts = 0
-            user.locked_until = None
+            throttle.forget_username(session, username=name, client=client)
             if _HASHER.check_needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
             session.add(user)
@@ -570,27 +577,35 @@ def authenticate(session: Session, *, username: str, password: str, now: dt.date
             )
         return actor
 
-    locked_until: dt.datetime | None = None
-    with transaction(session):
-        if not correct:
-            user.failed_attempts += 1
-            if user.failed_attempts >= MAX_FAILED_ATTEMPTS:
-                locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
-                user.failed_attempts = 0
-                user.locked_until = locked_until
-            session.add(user)
-        after: dict[str, Any] = {"failed_attempts": user.failed_attempts}
-        if locked_until is not None:
-            after["locked_until"] = locked_until.isoformat(timespec="seconds")
-        _record_attempt(session, name, success=False, after=after, commit=False)
-    if locked_until is not None:
-        raise SignInFailed(LOCKED.format(minutes=f"{LOCK_MINUTES} minutes"), locked=True)
+    failure = _count_failure(session, name=name, client=client, now=now)
+    if failure.wait_seconds:
+        raise SignInFailed(
+            throttle.THROTTLED.format(wait=throttle.describe(dt.timedelta(seconds=failure.wait_seconds))),
+            throttled=True,
+        )
     raise SignInFailed(WRONG_CREDENTIALS)
 
 
-def _minutes_left(locked_until: dt.datetime, now: dt.datetime) -> str:
-    minutes = max(1, math.ceil((locked_until - now).total_seconds() / 60))
-    return f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
+def _count_failure(session: Session, *, name: str, client: str, now: dt.datetime) -> throttle.Failure:
+    """Count the failure; the audit trail gets the first one and each wait, with the counts in between."""
+    for attempt in range(2):
+        try:
+            with transaction(session):
+                failure = throttle.count_failure(session, client=client, username=name, now=now)
+                if failure.worth_auditing:
+                    after: dict[str, Any] = {"failures": failure.failures, "client": client[:80]}
+                    if failure.client_failures != failure.failures:
+                        after["failures_from_client"] = failure.client_failures
+                    if failure.refused_while_waiting:
+                        after["refused_while_waiting"] = failure.refused_while_waiting
+                    if failure.wait_seconds:
+                        after["wait_seconds"] = failure.wait_seconds
+                    _record_attempt(session, name, success=False, after=after, commit=False)
+            return failure
+        except IntegrityError:  # another app server counted this client's first failure at the same moment
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _record_attempt(

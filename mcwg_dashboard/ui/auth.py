@@ -8,6 +8,7 @@ import streamlit as st
 
 from mcwg_dashboard.config import get_settings
 from mcwg_dashboard.db import session_scope
+from mcwg_dashboard.services import sign_in_throttle as throttle
 from mcwg_dashboard.services import users
 from mcwg_dashboard.services.actors import Actor, Role
 from mcwg_dashboard.services.users import SignInFailed
@@ -68,11 +69,23 @@ def _cookie_token() -> str | None:
         return None
 
 
+def client_address() -> str:
+    """The address failed sign-ins are counted against: the browser's, or the first one a trusted proxy forwards."""
+    try:
+        if get_settings().behind_proxy:
+            forwarded = st.context.headers.get("X-Forwarded-For") or ""
+            if forwarded.split(",")[0].strip():
+                return forwarded.split(",")[0].strip()
+        return st.context.ip_address or throttle.UNKNOWN_CLIENT
+    except Exception:  # no browser behind this session (AppTest, bare mode)
+        return throttle.UNKNOWN_CLIENT
+
+
 def sign_in(username: str, password: str) -> str | None:
     """Check the password; on success remember the user for this session and the browser. Returns an error."""
     with session_scope(get_engine()) as session:
         try:
-            actor = users.authenticate(session, username=username.strip(), password=password)
+            actor = users.authenticate(session, username=username.strip(), password=password, client=client_address())
         except SignInFailed as exc:
             return str(exc)
         token = users.issue_session_token(session, username=actor.username, secret=secret())

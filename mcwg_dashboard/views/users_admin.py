@@ -18,6 +18,7 @@ st.title("Users")
 
 with session_scope(engine) as session:
     accounts = users.list_users(session, actor=user)
+    waiting = users.usernames_waiting(session, actor=user)
     countries = {c.code: c.name for c in session.exec(select(Country).order_by(Country.name))}
 
 flash = st.session_state.pop("users_flash", None)
@@ -33,7 +34,8 @@ st.dataframe(
                 "Role": a.role.replace("_", " "),
                 "Countries": a.countries,
                 "Active": a.is_active,
-                "Locked": users.is_locked(a),
+                # A client must wait after failed sign-ins; the account itself is never locked.
+                "Sign-in wait": a.username in waiting,
                 "Demo": a.is_demo,
             }
             for a in accounts
