@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from mcwg_dashboard.models import AuditEntry
 from mcwg_dashboard.services.actors import Actor, require_admin
+from mcwg_dashboard.text import clean_text
 
 
 def data_version(session: Session) -> int:
@@ -38,6 +39,9 @@ def record(
 AUDIT_COLUMNS = ["When (UTC)", "Who", "Action", "What", "Key", "Before", "After"]
 
 
+MAX_KEY_FILTER = 120
+
+
 def audit_frame(
     session: Session,
     *,
@@ -56,8 +60,11 @@ def audit_frame(
         query = query.where(AuditEntry.actor == who)
     if action:
         query = query.where(AuditEntry.action == action)
+    # What is typed is matched as typed: % and _ are not wildcards, and characters no key holds (a NUL fails
+    # the whole query on PostgreSQL) are dropped; a key has at most 120 characters.
+    key_contains = clean_text(key_contains or "")[:MAX_KEY_FILTER]
     if key_contains:
-        query = query.where(col(AuditEntry.entity_key).contains(key_contains))
+        query = query.where(col(AuditEntry.entity_key).contains(key_contains, autoescape=True))
     if since:
         query = query.where(col(AuditEntry.at) >= dt.datetime.combine(since, dt.time(0), tzinfo=dt.UTC))
     if until:

@@ -92,6 +92,9 @@ OPEN_STATES = frozenset(
 )
 
 # The bodies that own the standards the recommendations profile, and the IHE change-proposal states.
+MAX_DECISION_REASON = 4000
+MAX_REFERENCE = 200
+MAX_EXTERNAL_NOTE = 2000
 EXTERNAL_BODIES = ("IHE Radiology", "IHE ITI", "DICOM", "HL7 Europe", "Xt-EHR / eHN")
 EXTERNAL_STATUSES = (
     "submitted",
@@ -244,8 +247,8 @@ class ElementEdit(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     element_id: str
-    title: str | None = None
-    explanation: str | None = None
+    title: str | None = Field(default=None, max_length=200)
+    explanation: str | None = Field(default=None, max_length=4000)
     standards: list[str] | None = None
 
     @field_validator("title", "explanation", mode="before")
@@ -257,9 +260,9 @@ class ElementEdit(BaseModel):
 class NewElement(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    element_id: str
-    title: str
-    explanation: str
+    element_id: str = Field(max_length=12)
+    title: str = Field(max_length=200)
+    explanation: str = Field(max_length=4000)
     standards: list[str] = []
     metadata_level: int | None = None
 
@@ -715,27 +718,35 @@ def transition(
     problems: dict[str, list[str]] = {}
     if step.needs_reason and not reason:
         problems["reason"] = [f"a reason is required to {action} a proposal: it is kept in the history."]
+    _check_length(problems, "reason", reason, MAX_DECISION_REASON)
     values: dict[str, Any] = {}
     if action == "assign":
         if focus_group.strip() not in FOCUS_GROUPS:
             problems["focus_group"] = [f"name the focus group that takes it on ({', '.join(FOCUS_GROUPS)})."]
-        values["focus_group"] = focus_group.strip()[:60]
+        values["focus_group"] = focus_group.strip()
     if action == "forward":
         if not external_body.strip():
             problems["external_body"] = [f"name the body it goes to ({', '.join(EXTERNAL_BODIES)})."]
         if external_status not in EXTERNAL_STATUSES:
             problems["external_status"] = [f"one of {', '.join(EXTERNAL_STATUSES)}."]
         values.update(
-            external_body=clean_text(external_body).strip()[:60],
-            external_reference=clean_text(external_reference).strip()[:200],
+            external_body=clean_text(external_body).strip(),
+            external_reference=clean_text(external_reference).strip(),
             external_status=external_status,
         )
+        _check_length(problems, "external_body", values["external_body"], 60)
+        _check_length(problems, "reference", values["external_reference"], MAX_REFERENCE)
     if problems:
         raise ValidationFailed(problems, summary=f"{proposal.number} was not changed.")
     if step.needs_reason:
-        values["decision_reason"] = reason[:4000]
+        values["decision_reason"] = reason
     _write_transition(session, actor, proposal, action, expected_version, values, reason, now)
     return get_proposal(session, proposal_id)
+
+
+def _check_length(problems: dict[str, list[str]], field: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        problems.setdefault(field, []).append(f"at most {limit} characters (this one has {len(value)}).")
 
 
 def set_external_status(
@@ -759,8 +770,13 @@ def set_external_status(
             summary=f"{proposal.number} was not changed.",
         )
     values: dict[str, Any] = {"external_status": status}
+    problems: dict[str, list[str]] = {}
     if reference is not None:
-        values["external_reference"] = clean_text(reference).strip()[:200]
+        values["external_reference"] = clean_text(reference).strip()
+        _check_length(problems, "reference", values["external_reference"], MAX_REFERENCE)
+    _check_length(problems, "note", clean_text(comment).strip(), MAX_EXTERNAL_NOTE)
+    if problems:
+        raise ValidationFailed(problems, summary=f"{proposal.number} was not changed.")
     before = {"external_status": proposal.external_status, "external_reference": proposal.external_reference}
     with transaction(session):
         _compare_and_set(session, proposal, expected_version, values)

@@ -29,6 +29,9 @@ from mcwg_dashboard.services.profiles import carry_profile, get_profile
 from mcwg_dashboard.services.transaction import transaction
 from mcwg_dashboard.text import clean_text
 
+MAX_ROUND_NAME = 80
+MAX_REASON = 2000
+
 
 def list_rounds(session: Session) -> list[SurveyRound]:
     """All rounds, newest first."""
@@ -59,6 +62,8 @@ def _checked_round_input(session: Session, name: str, opens_on: dt.date, closes_
     name = clean_text(name).strip()
     if not name:
         raise InvalidState("A survey round needs a name.")
+    if len(name) > MAX_ROUND_NAME:
+        raise InvalidState(f"A round name has at most {MAX_ROUND_NAME} characters (this one has {len(name)}).")
     _check_dates(opens_on=opens_on, closes_on=closes_on)
     if closes_on is not None and closes_on < opens_on:
         raise InvalidState(f"The round cannot close ({closes_on}) before it opens ({opens_on}).")
@@ -342,6 +347,8 @@ def reopen_round(session: Session, *, actor: Actor, round_id: int, reason: str) 
     reason = clean_text(reason).strip()
     if not reason:
         raise ValidationFailed({"reason": ["a reason is required to reopen a round."]}, summary="Not reopened.")
+    if len(reason) > MAX_REASON:
+        raise ValidationFailed({"reason": [f"at most {MAX_REASON} characters."]}, summary="Not reopened.")
     if survey_round.state != RoundState.CLOSED:
         raise InvalidState(
             f"The round {survey_round.name!r} is {survey_round.state}: only a closed round can be reopened."

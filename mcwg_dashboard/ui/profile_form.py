@@ -97,7 +97,10 @@ def profile_section(
                 disabled=locked,
             )
             regions = right.text_input(
-                "Regions covered (when regional)", value=profile.regions if profile else "", disabled=locked
+                "Regions covered (when regional)",
+                value=profile.regions if profile else "",
+                disabled=locked,
+                max_chars=400,
             )
             note = st.text_area("Note", value=profile.note if profile else "", max_chars=2000, disabled=locked)
             submitted = st.form_submit_button("Save the profile", type="primary", disabled=locked)

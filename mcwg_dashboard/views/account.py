@@ -39,11 +39,19 @@ def _change() -> None:
 
 
 with st.form("change_password"):
-    st.text_input("Current password", type="password", key="old_password", autocomplete="current-password")
     st.text_input(
-        "New password (at least 8 characters)", type="password", key="new_password", autocomplete="new-password"
+        "Current password", type="password", key="old_password", autocomplete="current-password", max_chars=1024
     )
-    st.text_input("New password again", type="password", key="new_password_again", autocomplete="new-password")
+    st.text_input(
+        "New password (at least 8 characters)",
+        type="password",
+        key="new_password",
+        autocomplete="new-password",
+        max_chars=1024,
+    )
+    st.text_input(
+        "New password again", type="password", key="new_password_again", autocomplete="new-password", max_chars=1024
+    )
     st.form_submit_button("Change password", type="primary", on_click=_change, key="change_password_button")
 
 flash = st.session_state.pop("account_flash", None)

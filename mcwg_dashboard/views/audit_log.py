@@ -20,7 +20,7 @@ with session_scope(get_engine()) as session:
 filters = st.columns([1, 1, 2, 1, 1])
 who = filters[0].selectbox("Who", ["everyone", *people], key="audit_who")
 action = filters[1].selectbox("Action", ["all actions", *actions], key="audit_action")
-key_contains = filters[2].text_input("Key contains", key="audit_key", placeholder="e.g. FR or KOS-07")
+key_contains = filters[2].text_input("Key contains", key="audit_key", placeholder="e.g. FR or KOS-07", max_chars=120)
 since = filters[3].date_input("From", value=dt.date.today() - dt.timedelta(days=90), key="audit_since")
 until = filters[4].date_input("Until", value=dt.date.today(), key="audit_until")
 

@@ -204,7 +204,7 @@ def _run(done: str, call: Callable[[Session], Any]) -> None:
 
 if user.role is not Role.PUBLIC:
     with st.form("comment", clear_on_submit=True):
-        comment = st.text_area("Add a comment", key="comment_text")
+        comment = st.text_area("Add a comment", key="comment_text", max_chars=8000)
         if st.form_submit_button("Post comment"):
             _run(
                 "Comment posted.",
@@ -225,7 +225,7 @@ if moves:
             ),
             key="action",
         )
-        reason = st.text_area("Reason or note (kept in the history)", key="reason")
+        reason = st.text_area("Reason or note (kept in the history)", key="reason", max_chars=4000)
         extra = st.columns(3)
         focus_group = extra[0].selectbox(
             "Focus group (for Assign)",
@@ -238,7 +238,7 @@ if moves:
         body = extra[1].selectbox(
             "External body (for Forward)", EXTERNAL_BODIES, index=None, placeholder="Choose…", key="body"
         )
-        reference = extra[2].text_input("Their reference (for Forward)", key="reference")
+        reference = extra[2].text_input("Their reference (for Forward)", key="reference", max_chars=200)
         if st.form_submit_button("Apply action", type="primary"):
             chosen = str(action)
             _run(
@@ -262,8 +262,10 @@ if user.role is Role.ADMIN and proposal.external_body:
             EXTERNAL_STATUSES.index(proposal.external_status) if proposal.external_status in EXTERNAL_STATUSES else 0
         )
         status = st.selectbox("Status", EXTERNAL_STATUSES, index=current, key="external_status")
-        new_reference = st.text_input("Reference", value=proposal.external_reference, key="external_reference")
-        note = st.text_input("Note", key="external_note")
+        new_reference = st.text_input(
+            "Reference", value=proposal.external_reference, key="external_reference", max_chars=200
+        )
+        note = st.text_input("Note", key="external_note", max_chars=2000)
         if st.form_submit_button("Save status"):
             _run(
                 f"{proposal.number}: status at {proposal.external_body} saved.",
@@ -294,10 +296,12 @@ if "apply" in actions and checklist is not None and newest is not None:
                 continue
             element = checklist.elements[element_id]
             st.markdown(f"**{element_id}**")
-            new_title = st.text_input("Title", value=element.title, key=f"title_{element_id}")
-            new_explanation = st.text_area("Explanation", value=element.explanation, key=f"expl_{element_id}")
+            new_title = st.text_input("Title", value=element.title, key=f"title_{element_id}", max_chars=200)
+            new_explanation = st.text_area(
+                "Explanation", value=element.explanation, key=f"expl_{element_id}", max_chars=4000
+            )
             new_standards = st.text_area(
-                "Standards (one per line)", value="\n".join(element.standards), key=f"std_{element_id}"
+                "Standards (one per line)", value="\n".join(element.standards), key=f"std_{element_id}", max_chars=4000
             )
             if st.checkbox(f"Retire {element_id}", key=f"retire_{element_id}"):
                 retire.append(element_id)
@@ -312,9 +316,11 @@ if "apply" in actions and checklist is not None and newest is not None:
                 edits.append(edit)
         st.markdown("**Add a new element** (optional)")
         add = st.columns([1, 3])
-        new_id = add[0].text_input("ID", placeholder=f"{proposal.set_code}-99", key="new_id").strip().upper()
-        new_element_title = add[1].text_input("Title", key="new_element_title")
-        new_element_explanation = st.text_area("Explanation", key="new_element_explanation")
+        new_id = (
+            add[0].text_input("ID", placeholder=f"{proposal.set_code}-99", key="new_id", max_chars=12).strip().upper()
+        )
+        new_element_title = add[1].text_input("Title", key="new_element_title", max_chars=200)
+        new_element_explanation = st.text_area("Explanation", key="new_element_explanation", max_chars=4000)
         if st.form_submit_button("Create the new checklist version", type="primary"):
             additions = (
                 [{"element_id": new_id, "title": new_element_title, "explanation": new_element_explanation}]
@@ -341,9 +347,9 @@ if may_edit and checklist is not None:
             edit_elements = st.multiselect(
                 "Elements", in_set, default=[e for e in element_ids if e in in_set], key="edit_elements"
             )
-            edit_problem = st.text_area("Problem", value=proposal.problem)
-            edit_change = st.text_area("Proposed change", value=proposal.proposed_change)
-            edit_rationale = st.text_area("Rationale", value=proposal.rationale)
+            edit_problem = st.text_area("Problem", value=proposal.problem, max_chars=8000)
+            edit_change = st.text_area("Proposed change", value=proposal.proposed_change, max_chars=8000)
+            edit_rationale = st.text_area("Rationale", value=proposal.rationale, max_chars=8000)
             if st.form_submit_button("Save changes"):
                 data = {
                     "title": edit_title,

@@ -215,10 +215,10 @@ with tab_submit:
                 submitter_name = ""
                 st.caption(f"Filed under your account: {escape_markdown(user.label)}")
             problem = st.text_area(
-                "Problem", help="What goes wrong with the recommendation as written?", key="new_problem"
+                "Problem", help="What goes wrong with the recommendation as written?", key="new_problem", max_chars=8000
             )
-            proposed = st.text_area("Proposed change", key="new_change")
-            rationale = st.text_area("Rationale (optional)", key="new_rationale")
+            proposed = st.text_area("Proposed change", key="new_change", max_chars=8000)
+            rationale = st.text_area("Rationale (optional)", key="new_rationale", max_chars=8000)
             sent = st.form_submit_button("Submit proposal", type="primary")
         if sent:
             data = {

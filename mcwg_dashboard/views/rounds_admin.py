@@ -99,7 +99,7 @@ with st.expander("Open a new round", icon=":material/add:"):
         "flagged for re-confirmation, and answers to retired elements are not carried."
     )
     with st.form("open_round"):
-        name = st.text_input("Name", placeholder=f"{dt.date.today().year + 1} adoption survey")
+        name = st.text_input("Name", placeholder=f"{dt.date.today().year + 1} adoption survey", max_chars=80)
         opens_on = st.date_input("Opens on", value=dt.date.today())
         closes_on = st.date_input("Closes on", value=dt.date.today() + dt.timedelta(days=90))
         version_id = st.selectbox(
@@ -144,7 +144,7 @@ with right:
             )
             st.rerun()
     else:
-        reason = st.text_input("Reason to reopen the round", key=f"reopen_reason:{chosen_id}")
+        reason = st.text_input("Reason to reopen the round", key=f"reopen_reason:{chosen_id}", max_chars=2000)
         if st.button("Reopen the round", key=f"reopen:{chosen_id}", disabled=not reason.strip()):
             _run(
                 f"{escape_markdown(chosen.name)} reopened.",
@@ -161,7 +161,9 @@ with st.expander("Freeze as a meeting snapshot", icon=":material/photo_camera:")
         "and `python -m mcwg_dashboard deck --since snapshot:NAME` compare against it."
     )
     with st.form(f"snapshot:{chosen_id}"):
-        meeting_name = st.text_input("Meeting name", placeholder="Plenary Lisbon 2025", key="snapshot_name")
+        meeting_name = st.text_input(
+            "Meeting name", placeholder="Plenary Lisbon 2025", key="snapshot_name", max_chars=120
+        )
         meeting_date = st.date_input("Meeting date", value=dt.date.today(), key="snapshot_date")
         if st.form_submit_button("Freeze snapshot"):
             _run(
@@ -221,6 +223,7 @@ for code in sorted(countries, key=lambda c: countries[c]):
                     "Comment for the country (required to send back or reopen)",
                     key=f"comment:{survey.id}",
                     placeholder="What to change, or why",
+                    max_chars=2000,
                 )
             for column, action, label in (
                 (buttons[0], "validate", "Validate"),

@@ -24,8 +24,8 @@ def _submit() -> None:
 
 
 with st.form("sign_in_form"):
-    st.text_input("Username", key="sign_in_username", autocomplete="username")
-    st.text_input("Password", type="password", key="sign_in_password", autocomplete="current-password")
+    st.text_input("Username", key="sign_in_username", autocomplete="username", max_chars=60)
+    st.text_input("Password", type="password", key="sign_in_password", autocomplete="current-password", max_chars=1024)
     st.form_submit_button("Sign in", type="primary", on_click=_submit, key="sign_in_button")
 
 if single_sign_on_configured():

@@ -58,14 +58,14 @@ def _act(message: str, call: object) -> None:
 
 roles = [r.value for r in users.ACCOUNT_ROLES]
 with st.expander("Add an account", icon=":material/person_add:"), st.form("add_user", clear_on_submit=False):
-    username = st.text_input("Username", help="Lower-case letters, digits, dot, dash, underscore")
-    name = st.text_input("Name")
-    email = st.text_input("Email")
+    username = st.text_input("Username", help="Lower-case letters, digits, dot, dash, underscore", max_chars=60)
+    name = st.text_input("Name", max_chars=120)
+    email = st.text_input("Email", max_chars=200)
     role = st.selectbox("Role", roles, format_func=lambda r: r.replace("_", " "))
     chosen = st.multiselect(
         "Countries (representatives only)", list(countries), format_func=lambda c: f"{countries[c]} ({c})"
     )
-    password = st.text_input("First password (at least 8 characters)", type="password")
+    password = st.text_input("First password (at least 8 characters)", type="password", max_chars=1024)
     if st.form_submit_button("Add the account", type="primary"):
         data = {
             "username": username,
@@ -109,7 +109,7 @@ if accounts:
             )
             st.rerun()
     with right:
-        new_password = st.text_input("New password", type="password", key=f"reset:{account.username}")
+        new_password = st.text_input("New password", type="password", key=f"reset:{account.username}", max_chars=1024)
         if st.button("Reset password", key=f"reset_button:{account.username}", disabled=len(new_password) < 8):
             _act(
                 f"Password of {account.username} reset; their open sessions are signed out.",
