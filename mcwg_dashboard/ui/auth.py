@@ -70,15 +70,43 @@ def _cookie_token() -> str | None:
 
 
 def client_address() -> str:
-    """The address failed sign-ins are counted against: the browser's, or the first one a trusted proxy forwards."""
+    """The address failed sign-ins are counted against (see `client_from`)."""
     try:
-        if get_settings().behind_proxy:
-            forwarded = st.context.headers.get("X-Forwarded-For") or ""
-            if forwarded.split(",")[0].strip():
-                return forwarded.split(",")[0].strip()
-        return st.context.ip_address or throttle.UNKNOWN_CLIENT
+        ip_address = str(st.context.ip_address or "")
     except Exception:  # no browser behind this session (AppTest, bare mode)
-        return throttle.UNKNOWN_CLIENT
+        ip_address = ""
+    return client_from(ip_address, _header("X-Forwarded-For"), behind_proxy=get_settings().behind_proxy)
+
+
+def client_from(ip_address: str, forwarded_for: str, *, behind_proxy: bool) -> str:
+    """The browser's address; behind a trusted proxy the first X-Forwarded-For address (the proxy's own otherwise)."""
+    if behind_proxy and forwarded_for.split(",")[0].strip():
+        return forwarded_for.split(",")[0].strip()[:80]
+    return ip_address[:80] or throttle.UNKNOWN_CLIENT
+
+
+def served_over_https(page_url: str, forwarded_proto: str, *, behind_proxy: bool) -> bool:
+    """Whether the browser reached us over HTTPS: then the cookie is Secure (never sent over plain HTTP).
+
+    Behind a TLS-terminating proxy the app itself is reached over HTTP; the proxy's X-Forwarded-Proto says how
+    the browser came, and is trusted only when MCWG_BEHIND_PROXY is set."""
+    if behind_proxy and forwarded_proto:
+        return forwarded_proto.split(",")[0].strip().lower() == "https"
+    return page_url.lower().startswith("https://")
+
+
+def _page_url() -> str:
+    try:
+        return str(st.context.url or "")
+    except Exception:  # no browser behind this session
+        return ""
+
+
+def _header(name: str) -> str:
+    try:
+        return str(st.context.headers.get(name) or "")
+    except Exception:  # no browser behind this session
+        return ""
 
 
 def sign_in(username: str, password: str) -> str | None:
@@ -131,6 +159,9 @@ def sync_cookie() -> None:
             key="cookie_set",
             expires_at=dt.datetime.now() + dt.timedelta(days=COOKIE_DAYS),
             same_site="strict",
+            secure=served_over_https(
+                _page_url(), _header("X-Forwarded-Proto"), behind_proxy=get_settings().behind_proxy
+            ),
         )
     else:
         # Signing out already ended the account's sessions; removing the cookie only tidies the browser.
