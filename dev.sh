@@ -29,7 +29,7 @@ command=${1:-}
 case "$command" in
   app)
     ensure_python_env requirements.txt
-    exec .venv/bin/python -m streamlit run app.py "$@"
+    exec .venv/bin/python -m streamlit run serve.py "$@"
     ;;
   test)
     ensure_python_env requirements-dev.txt

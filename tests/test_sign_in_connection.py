@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mcwg_dashboard.ui.auth import client_from, served_over_https
+from mcwg_dashboard.ui.auth import client_from
+from mcwg_dashboard.web_routes import served_over_https
 
 
 @pytest.mark.parametrize(

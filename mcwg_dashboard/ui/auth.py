@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import json
+import secrets
 
 import streamlit as st
 
+from mcwg_dashboard import web_routes
 from mcwg_dashboard.config import get_settings
 from mcwg_dashboard.db import session_scope
 from mcwg_dashboard.services import sign_in_throttle as throttle
@@ -14,11 +16,11 @@ from mcwg_dashboard.services.actors import Actor, Role
 from mcwg_dashboard.services.users import SignInFailed
 from mcwg_dashboard.ui.context import get_engine
 
-COOKIE = "mcwg_session"
-COOKIE_DAYS = 14
+COOKIE = web_routes.COOKIE
 PUBLIC = Actor(username="anonymous", role=Role.PUBLIC, display_name="Public visitor")
 SESSION_TOKEN = "session_token"
 _PENDING_COOKIE = "pending_cookie"
+_COOKIE_RUNS = 5
 
 
 @st.cache_resource(show_spinner=False)
@@ -85,23 +87,6 @@ def client_from(ip_address: str, forwarded_for: str, *, behind_proxy: bool) -> s
     return ip_address[:80] or throttle.UNKNOWN_CLIENT
 
 
-def served_over_https(page_url: str, forwarded_proto: str, *, behind_proxy: bool) -> bool:
-    """Whether the browser reached us over HTTPS: then the cookie is Secure (never sent over plain HTTP).
-
-    Behind a TLS-terminating proxy the app itself is reached over HTTP; the proxy's X-Forwarded-Proto says how
-    the browser came, and is trusted only when MCWG_BEHIND_PROXY is set."""
-    if behind_proxy and forwarded_proto:
-        return forwarded_proto.split(",")[0].strip().lower() == "https"
-    return page_url.lower().startswith("https://")
-
-
-def _page_url() -> str:
-    try:
-        return str(st.context.url or "")
-    except Exception:  # no browser behind this session
-        return ""
-
-
 def _header(name: str) -> str:
     try:
         return str(st.context.headers.get(name) or "")
@@ -119,7 +104,7 @@ def sign_in(username: str, password: str) -> str | None:
         token = users.issue_session_token(session, username=actor.username, secret=secret())
     st.session_state[SESSION_TOKEN] = token
     st.session_state.pop("signed_out", None)
-    st.session_state[_PENDING_COOKIE] = ("set", token)
+    st.session_state[_PENDING_COOKIE] = ("set", web_routes.handoff_code(token, secret=secret()), _COOKIE_RUNS)
     return None
 
 
@@ -131,40 +116,31 @@ def sign_out() -> None:
             users.sign_out_everywhere(session, actor=actor)
     st.session_state.pop(SESSION_TOKEN, None)
     st.session_state["signed_out"] = True
-    st.session_state[_PENDING_COOKIE] = ("delete", "")
+    st.session_state[_PENDING_COOKIE] = ("delete", secrets.token_urlsafe(16), _COOKIE_RUNS)
 
 
 def sync_cookie() -> None:
-    """Write or delete the sign-in cookie in the browser after a sign-in or sign-out.
+    """Have the server set or remove the sign-in cookie after a sign-in or sign-out (see web_routes.py).
 
-    A small browser component does the writing. The wish stays pending, and the component is drawn again on
-    every run, until the browser reports the cookie as wanted: a rerun right after sign-in (the page changes)
-    could otherwise remove the component before it ran.
+    A hidden script in the page posts to the server's route. The wish stays pending, and the script is drawn
+    again on the next runs, until the server reports the cookie set: a rerun right after sign-in (the page
+    changes) could otherwise remove the script before it ran. Without the route (`streamlit run app.py`) it
+    gives up after a few runs and the sign-in lasts as long as the tab.
     """
     pending = st.session_state.get(_PENDING_COOKIE)
     if pending is None:
         return
-    import extra_streamlit_components as stx
-
-    manager = stx.CookieManager(key="cookie_manager")
-    in_browser = manager.cookies.get(COOKIE) if isinstance(manager.cookies, dict) else None
-    action, token = pending
-    if action == "set":
-        if in_browser == token:
-            st.session_state.pop(_PENDING_COOKIE, None)
-            return
-        manager.set(
-            COOKIE,
-            token,
-            key="cookie_set",
-            expires_at=dt.datetime.now() + dt.timedelta(days=COOKIE_DAYS),
-            same_site="strict",
-            secure=served_over_https(
-                _page_url(), _header("X-Forwarded-Proto"), behind_proxy=get_settings().behind_proxy
-            ),
-        )
-    else:
-        # Signing out already ended the account's sessions; removing the cookie only tidies the browser.
+    action, code, runs_left = pending
+    if runs_left <= 0 or web_routes.delivered(code):
         st.session_state.pop(_PENDING_COOKIE, None)
-        if in_browser is not None or _cookie_token():
-            manager.delete(COOKIE, key="cookie_delete")
+        return
+    st.session_state[_PENDING_COOKIE] = (action, code, runs_left - 1)
+    path = web_routes.SESSION_PATH if action == "set" else web_routes.END_PATH
+    st.html(
+        "<script>fetch("
+        + json.dumps(path)
+        + ', {method: "POST", credentials: "same-origin", headers: {"Content-Type": "application/json"}, body: '
+        + json.dumps(json.dumps({"code": code}))
+        + "});</script>",
+        unsafe_allow_javascript=True,
+    )

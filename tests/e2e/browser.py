@@ -46,9 +46,12 @@ def sign_in(page: Page, app_url: str, username: str, password: str = "demo") -> 
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text("Signed in as")).to_be_visible()
     settle(page)
-    # The browser stores the signed sign-in cookie a moment later (a small component writes it).
+    # The server sets the signed sign-in cookie a moment later (the page posts a code to its route).
     for _ in range(100):
         if _cookie(page) not in (None, before):
+            cookie = next(c for c in page.context.cookies() if c["name"] == COOKIE)
+            assert cookie["httpOnly"] and cookie["sameSite"] == "Strict", cookie
+            assert COOKIE not in page.evaluate("document.cookie"), "no script in the page may read it"
             return
         page.wait_for_timeout(200)
     raise AssertionError("the sign-in cookie was not set")

@@ -65,7 +65,7 @@ def running_app(data_dir: Path, database_url: str | None = None, log_name: str =
             "-m",
             "streamlit",
             "run",
-            str(ROOT / "app.py"),
+            str(ROOT / "serve.py"),
             "--server.headless",
             "true",
             "--server.fileWatcherType",

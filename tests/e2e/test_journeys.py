@@ -90,6 +90,12 @@ def test_representative_fills_and_submits_admin_publishes_public_reads(page: Pag
     steps.done("published")
     page.get_by_role("button", name="Sign out").click()
     settle(page)
+    for _ in range(50):  # the server removes the sign-in cookie a moment later
+        if not any(c["name"] == "mcwg_session" for c in page.context.cookies()):
+            break
+        page.wait_for_timeout(200)
+    else:
+        raise AssertionError("signing out left the sign-in cookie in the browser")
 
     # Signed out: France's published answers are in the public matrix; drafts and unpublished surveys are not.
     page.goto(f"{app_url}/matrix")
