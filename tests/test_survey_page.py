@@ -159,7 +159,7 @@ def test_profile_errors_name_the_field_and_save_nothing(external_database: str) 
 
 
 def _guard(at: AppTest) -> str:
-    (script,) = [str(frame.proto.srcdoc) for frame in at.get("iframe") if "beforeunload" in frame.proto.srcdoc]
+    (script,) = [str(html.proto.body) for html in at.get("html") if "beforeunload" in html.proto.body]
     return script
 
 
@@ -190,3 +190,21 @@ def test_a_stored_out_of_range_date_renders_and_is_refused_when_saved_again(
     assert at.button(key=f"submit:{scope}") is not None, "the Submit button is drawn"
     edit_grid(at, scope, {"KOS-16": {"Note": "still planned"}})
     assert any("KOS-16 · target date:" in e.value and "outside the accepted dates" in e.value for e in at.error)
+
+
+def test_next_and_previous_set_move_the_tab_and_put_the_keyboard_on_its_first_status(external_database: str) -> None:
+    at, scope = _open(external_database)
+    focus_scripts = [str(h.proto.body) for h in at.get("html") if "__mcwgCellTracker" in h.proto.body]
+    assert len(focus_scripts) == 1 and '"id": "glide-cell-2-0"' in focus_scripts[0], "the survey opens in the grid"
+    next(b for b in at.button if b.label == "Next set").click().run()
+    assert at.session_state[f"set_tab:{scope}"] == "META"
+    (script,) = [str(h.proto.body) for h in at.get("html") if "__mcwgCellTracker" in h.proto.body]
+    assert '"id": "glide-cell-2-0"' in script
+    for _ in range(9):  # never past the last set
+        next(b for b in at.button if b.label == "Next set").click().run()
+    assert at.session_state[f"set_tab:{scope}"] == CHECKLIST.asked_sets[-1].code
+    next(b for b in at.button if b.label == "Previous set").click().run()
+    assert at.session_state[f"set_tab:{scope}"] == CHECKLIST.asked_sets[-2].code
+    at.run()
+    (script,) = [str(h.proto.body) for h in at.get("html") if "__mcwgCellTracker" in h.proto.body]
+    assert "const restore = 0;" in script, "a plain rerun leaves the keyboard where it is"

@@ -49,6 +49,7 @@ from mcwg_dashboard.excel.survey_workbook import (
 )
 from mcwg_dashboard.services import profiles, surveys
 from mcwg_dashboard.services.actors import Actor
+from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.errors import ConflictError, PermissionDenied, ValidationFailed
 from mcwg_dashboard.services.surveys import AnswerInput
 from tests.excel_helpers import (
@@ -1113,3 +1114,14 @@ def test_metadata_levels_keep_their_alternative(session: Session) -> None:
         e: sheet.cell(row=row_of(sheet, e), column=column(COL_LEVEL)).value for e in ("META-06", "META-09", "SPP-04")
     }
     assert levels == {"META-06": "L1 (or L2)", "META-09": "L2 (or L1)", "SPP-04": None}
+
+
+def test_the_survey_grid_offers_exactly_the_workbook_drop_down_so_a_pasted_column_lands(session: Session) -> None:
+    """The grid accepts a pasted status only when it equals one of its options: they are the workbook's labels."""
+    from mcwg_dashboard.ui.survey_grid import status_display, status_options
+
+    book = openpyxl.load_workbook(io.BytesIO(_export(session)))
+    drop_down = [row[0] for row in book[LISTS_SHEET].iter_rows(min_col=1, max_col=1, values_only=True) if row[0]]
+    checklist = checklist_for_version(session, the_open_round(session).checklist_version_id)
+    assert status_options(checklist) == drop_down
+    assert status_display(checklist, "Implemented") == "✔ Implemented", "drawn with its glyph"

@@ -2,8 +2,11 @@
 what a save would send. Plain Python (no streamlit), tested with pytest.
 
 A grid shows one set; the page keeps one editor per set, so edits in every set stay until saved. Status cells hold
-glyph and label ("✔ Implemented"); a pasted label, code or glyph-and-label reads the same. Target dates are typed
-as text (YYYY-MM-DD), so a pasted "next spring" is refused on its row rather than dropped by a date picker.
+the plain label ("Implemented"), as the survey workbook's drop-down does, and are drawn with their glyph
+(`status_display`): the grid accepts a pasted cell only when it equals an option, so a column pasted from the
+workbook or typed in Excel lands as it is. A label, code or glyph-and-label read back parses the same. Target
+dates are typed as text (YYYY-MM-DD), so a pasted "next spring" is refused on its row rather than dropped by a date
+picker.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ def grid_frame(
             {
                 "Element": element.id,
                 "Title": element.title,
-                "Status": scale.get(status).display,
+                "Status": scale.get(status).label,
                 "Note": values["note"],
                 "Evidence URL": values["evidence_url"],
                 "Target date": values["target_date"].isoformat() if values["target_date"] else "",
@@ -78,6 +81,17 @@ def grid_frame(
             }
         )
     return pd.DataFrame(rows).set_index("Element")
+
+
+def status_options(checklist: Checklist) -> list[str]:
+    """The Status column's options: the scale's plain labels, in scale order."""
+    return [status.label for status in checklist.scale.statuses]
+
+
+def status_display(checklist: Checklist, label: str) -> str:
+    """How a Status option is drawn: glyph and label, so status never rests on colour."""
+    status = checklist.scale.parse(label)
+    return status.display if status is not None else label
 
 
 def edited_values(frame: pd.DataFrame, editor_state: dict[str, Any] | None) -> dict[str, dict[str, Any]]:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 
 from mcwg_dashboard.checklist import AnswerScale, RecommendationSet
 from mcwg_dashboard.db import session_scope
@@ -120,6 +119,7 @@ def save(state: SurveyPageState) -> None:
     """One save for the whole survey: every changed answer in one transaction, or none."""
     ctx = state.ctx
     pending = state.pending()
+    back_to_the_grid(ctx.scope)  # whatever the outcome, the keyboard goes on where it was
     if pending.problems:
         st.session_state[f"problems:{ctx.scope}"] = pending.problems
         flash(ctx.scope, "error", "Nothing was saved: some answers need attention (listed above their grid).")
@@ -143,6 +143,7 @@ def save(state: SurveyPageState) -> None:
             return
     state.reload()
     flash(ctx.scope, "success", f"Saved {len(pending.answers)} answer(s).")
+    back_to_the_grid(ctx.scope)
 
 
 def _with_field(message: str) -> str:
@@ -246,6 +247,7 @@ def submit_panel(state: SurveyPageState, unknown: list[str], to_reconfirm: list[
         yes.button(
             "Yes, submit",
             type="primary",
+            shortcut="Ctrl+Shift+Y",  # works from inside a grid too (Ctrl+Enter is the grid's own)
             disabled=not accept or bool(to_reconfirm),
             key=f"confirm:{ctx.scope}",
             on_click=_submit,
@@ -278,7 +280,7 @@ def _submit(state: SurveyPageState, accept_unknown: bool) -> None:
     flash(ctx.scope, "success", "Survey submitted. Thank you!")
 
 
-_LEAVE_GUARD = """<script>
+_LEAVE_GUARD = """<script>(() => {
 const parent = window.parent;
 if (parent.__mcwgGuard) { parent.removeEventListener("beforeunload", parent.__mcwgGuard, {capture: true});
   parent.document.removeEventListener("click", parent.__mcwgNav, {capture: true}); }
@@ -294,7 +296,74 @@ if (%(active)s) {
   parent.addEventListener("beforeunload", parent.__mcwgGuard, {capture: true});
   parent.document.addEventListener("click", parent.__mcwgNav, {capture: true});
 }
-</script>"""
+})();</script>"""
+
+
+_GRID_FOCUS = """<script>(() => {
+const parent = window.parent, doc = parent.document;
+// The set on screen: its grid is the only one the page draws in the browser.
+const shownGrid = () => [...doc.querySelectorAll('[data-testid="stTabs"] [role="tabpanel"]')]
+  .map(panel => panel.querySelector('canvas[data-testid="data-grid-canvas"]'))
+  .find(canvas => canvas && canvas.offsetParent);
+if (!parent.__mcwgCellTracker) {
+  // Remember the grid cell the keyboard is on (glide keeps a focusable cell per selection, id glide-cell-COL-ROW).
+  parent.__mcwgCellTracker = (event) => {
+    const cell = event.target.closest && event.target.closest('td[id^="glide-cell-"]');
+    if (cell && cell.closest('[data-testid="stDataFrame"]')) parent.__mcwgCell = cell.id;
+  };
+  doc.addEventListener("focusin", parent.__mcwgCellTracker, {capture: true});
+}
+const restore = %(restore)s;
+const wanted = restore && (restore.id || parent.__mcwgCell);
+if (wanted) {
+  let tries = 0;
+  const again = () => {
+    const canvas = shownGrid();
+    if (canvas && !canvas.contains(doc.activeElement)) canvas.focus();  // the grid draws its cells' table now
+    const cell = canvas && canvas.querySelector('td[id="' + wanted + '"]');
+    if (cell) { cell.focus(); return; }  // once: from here on the keys are the person's
+    if (++tries < 40) parent.setTimeout(again, 150);
+  };
+  parent.setTimeout(again, 150);
+}
+})();</script>"""
+
+
+STATUS_COLUMN = 2  # the grid's columns: element ID (the index), Title, Status, ...
+
+
+def back_to_the_grid(scope: str, *, first_row: bool = False) -> None:
+    """After a save (the Save button or Ctrl+S), put the keyboard back on the grid cell it was on; after moving to
+    another set, on the Status of its first row."""
+    count = st.session_state.get(f"refocus_count:{scope}", 0) + 1  # a new script each time, so it runs again
+    st.session_state[f"refocus_count:{scope}"] = count
+    target: dict[str, object] = {"n": count}
+    if first_row:
+        target["id"] = f"glide-cell-{STATUS_COLUMN}-0"
+    st.session_state[f"refocus:{scope}"] = target
+
+
+def keep_grid_focus(scope: str) -> None:
+    """Track the grid cell the keyboard is on; after a save or a move to another set, focus it (the rerun
+    redraws the grids and the keyboard focus would be lost)."""
+    if not st.session_state.get(f"entered:{scope}"):  # opening the survey: the keyboard starts in the grid
+        st.session_state[f"entered:{scope}"] = True
+        back_to_the_grid(scope, first_row=True)
+    restore = st.session_state.pop(f"refocus:{scope}", None)
+    st.html(_GRID_FOCUS % {"restore": json.dumps(restore or 0)}, unsafe_allow_javascript=True)
+
+
+def set_tab_key(scope: str) -> str:
+    return f"set_tab:{scope}"
+
+
+def move_set(scope: str, codes: list[str], step: int) -> None:
+    """Previous or next recommendation set (Ctrl+Shift+Up/Down from inside a grid): the keyboard lands in it."""
+    key = set_tab_key(scope)
+    current = st.session_state.get(key, codes[0])
+    index = min(max((codes.index(current) if current in codes else 0) + step, 0), len(codes) - 1)
+    st.session_state[key] = codes[index]
+    back_to_the_grid(scope, first_row=True)
 
 
 def leave_guard(active: bool) -> None:
@@ -302,7 +371,7 @@ def leave_guard(active: bool) -> None:
 
     The script changes only when `active` flips, so typing in a grid does not redraw it on every edit."""
     message = json.dumps("You have unsaved changes in the survey. Leave it and lose them?")
-    components.html(_LEAVE_GUARD % {"active": "true" if active else "false", "message": message}, height=0)
+    st.html(_LEAVE_GUARD % {"active": "true" if active else "false", "message": message}, unsafe_allow_javascript=True)
 
 
 def unsaved_edits(round_id: object, country_code: object) -> int:

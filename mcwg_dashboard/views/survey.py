@@ -23,14 +23,15 @@ from mcwg_dashboard.ui.survey_page import (
     confirm_carried_panel,
     discard,
     flash,
+    keep_grid_focus,
     leave_guard,
     problems,
     save,
-    set_details,
     show_flash,
     submit_panel,
     unsaved_edits,
 )
+from mcwg_dashboard.ui.survey_sets import set_grids
 from mcwg_dashboard.ui.text import escape_markdown
 
 engine = get_engine()
@@ -122,6 +123,7 @@ def editing_area() -> None:
     pending = state.pending()
     unsaved = state.unsaved
     leave_guard(bool(unsaved))
+    keep_grid_focus(ctx.scope)
 
     # The bar: where the survey stands, what is unsaved, and the three actions, above everything else.
     missing = surveys.missing_answers(checklist, answers)
@@ -139,6 +141,7 @@ def editing_area() -> None:
         args=(state,),
         key=f"save:{ctx.scope}",
         width="stretch",
+        shortcut="Ctrl+S",  # from inside a grid too, without leaving it
     )
     bar[4].button(
         "Discard changes",
@@ -156,6 +159,7 @@ def editing_area() -> None:
         help="Save your changes first." if pending.answers else None,
         on_click=ask,
         args=(ctx.scope, "submit"),
+        shortcut="Ctrl+Shift+Enter",
     )
     # Messages come and go above the grids inside one container: the grids keep their place in the page, so a rerun
     # after an edit does not rebuild them (which would take the keyboard focus out of the grid).
@@ -227,44 +231,7 @@ def editing_area() -> None:
     )
 
     found = {**problems(ctx.scope), **pending.problems}
-    status_options = [s.display for s in scale.statuses]
-    tabs = st.tabs([s.code for s in checklist.asked_sets])
-    for tab, rec_set in zip(tabs, checklist.asked_sets, strict=True):
-        with tab:
-            st.caption(
-                f"**{escape_markdown(rec_set.title)}** · {rec_set.maturity}. " + escape_markdown(rec_set.summary)
-            )
-            messages = st.container()
-            for element in rec_set.elements:
-                for message in found.get(element.id, []):
-                    messages.error(f"{element.id} · {escape_markdown(message)}")
-                for message in pending.notices.get(element.id, []):
-                    messages.info(f"{element.id} · {escape_markdown(message)}")
-            st.data_editor(
-                state.frame(rec_set),
-                key=state.editor_key(rec_set.code),
-                disabled=locked or ["_index", "Title", "Last round", "Flags"],
-                num_rows="fixed",
-                width="stretch",
-                height=36 * (len(rec_set.elements) + 1) + 3,
-                column_config={
-                    "Title": st.column_config.TextColumn("Title", width="medium"),
-                    "Stage": st.column_config.SelectboxColumn(
-                        "Stage", options=list(STAGE_LABELS.values()), width="small"
-                    ),
-                    "Keep": st.column_config.CheckboxColumn("Keep", help="Keep the old note and date", width="small"),
-                    "Status": st.column_config.SelectboxColumn("Status", options=status_options, required=True),
-                    "Note": st.column_config.TextColumn(
-                        "Note", max_chars=4000, help="Required for a variant, partial or not planned"
-                    ),
-                    "Evidence URL": st.column_config.TextColumn("Evidence URL", max_chars=1000),
-                    "Target date": st.column_config.TextColumn("Target date", help="YYYY-MM-DD; required when Planned"),
-                    "Regions": st.column_config.TextColumn("Regions", help="Blank: all regions", max_chars=400),
-                    "Last round": st.column_config.TextColumn("Last round"),
-                    "Flags": st.column_config.TextColumn("Flags"),
-                },
-            )
-            set_details(rec_set, history, scale)
+    set_grids(state, found=found, pending=pending, locked=locked, history=history)
 
 
 editing_area()

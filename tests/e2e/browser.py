@@ -85,6 +85,13 @@ class Counter:
         self.key("Enter")
         settle(self.page)
 
+    def paste(self, text: str) -> None:
+        """Paste a block copied from a spreadsheet into the selected cell and below (one interaction, Ctrl+V)."""
+        self.page.evaluate("text => navigator.clipboard.writeText(text)", text)
+        self.interactions += 1
+        self.key("Control+V")
+        settle(self.page)
+
 
 def _grid(page: Page, set_code: str) -> object:
     index = [s.code for s in CHECKLIST.asked_sets].index(set_code)
@@ -109,3 +116,55 @@ def enter_status_column(page: Page, counter: Counter, set_code: str, *, wake: bo
         page.wait_for_timeout(300)
     counter.grids_entered += 1
     counter.key("ArrowRight", 2)
+
+
+_FOCUS = """() => { const e = document.activeElement; if (!e) return '';
+  if (e.closest('[data-testid="stDataFrame"]') && (e.tagName === 'CANVAS' || e.tagName === 'TD')) return 'grid';
+  if (e.getAttribute('role') === 'tab') return 'tab:' + e.innerText.trim();
+  return (e.tagName + ':' + (e.innerText || e.getAttribute('aria-label') || '').trim()).slice(0, 60); }"""
+
+
+class Keyboard:
+    """A person with a keyboard only: every key is counted; typed text is counted apart (the issue's figure is key
+    presses per element plus the text typed)."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.presses = 0
+        self.typed = 0
+
+    def focus(self) -> str:
+        return str(self.page.evaluate(_FOCUS))
+
+    def key(self, name: str, times: int = 1) -> None:
+        for _ in range(times):
+            self.presses += 1
+            self.page.keyboard.press(name)
+            self.page.wait_for_timeout(40)
+
+    def until(self, name: str, wanted: str, limit: int = 60) -> None:
+        """Press `name` until the focus is on `wanted` ('grid', 'tab:KOS', 'BUTTON:Submit…')."""
+        for _ in range(limit):
+            if self.focus().startswith(wanted):
+                return
+            self.key(name)
+        raise AssertionError(f"{name} x{limit} never reached {wanted!r} (focus: {self.focus()!r})")
+
+    def lands_on(self, wanted: str) -> None:
+        """The page moves the focus itself (after a save, or to another set): wait for it, pressing nothing, then
+        look at the screen for half a second as a person does (a grid given the focus this way drops keys typed
+        within about 0.3 s of it)."""
+        for _ in range(30):
+            if self.focus().startswith(wanted):
+                self.page.wait_for_timeout(500)
+                return
+            self.page.wait_for_timeout(100)
+        raise AssertionError(f"the focus is on {self.focus()!r}, not on {wanted!r}")
+
+    def cell(self, text: str) -> None:
+        """Type into the selected cell (a status types to select) and commit it with Enter."""
+        self.typed += len(text)
+        self.page.keyboard.type(text, delay=40)
+        self.page.wait_for_timeout(300)
+        self.key("Enter")
+        settle(self.page)

@@ -8,10 +8,10 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from mcwg_dashboard.checklist import load_checklist
-from tests.e2e.browser import DESK, Counter, Steps, enter_status_column, settle, sign_in
+from tests.e2e.browser import DESK, Counter, Keyboard, Steps, enter_status_column, settle, sign_in
 from tests.e2e.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
@@ -20,6 +20,7 @@ CHECKLIST = load_checklist()
 PROPOSED = {"SPP-05", "SPP-06", "SPP-09"}
 # What the representative types, element by element; the rest is "impl" (Implemented).
 SPECIAL = {"KOS-07": ("variant", "MADO accession rule"), "KOS-08": ("planned", "2027-06-30")}
+PASTED = "DEP"  # this set's statuses are pasted as one column
 
 
 def test_france_fills_the_survey_through_the_grids(page: Page, own_app_url: str) -> None:
@@ -40,6 +41,11 @@ def test_france_fills_the_survey_through_the_grids(page: Page, own_app_url: str)
     elements = 0
     for rec_set in CHECKLIST.asked_sets:
         enter_status_column(page, counter, rec_set.code)
+        if rec_set.code == PASTED:  # a column of plain labels copied from Excel (the workbook's drop-down words)
+            counter.paste("\n".join("Implemented" for _ in rec_set.elements))
+            elements += len(rec_set.elements)
+            expect(page.get_by_text(re.compile(rf"{len(rec_set.elements)} in {PASTED}\b"))).to_be_visible()
+            continue
         for element in rec_set.elements:
             elements += 1
             if element.id in PROPOSED:
@@ -74,6 +80,17 @@ def test_france_fills_the_survey_through_the_grids(page: Page, own_app_url: str)
     page.get_by_role("tab", name="DEP").click()
     expect(page.get_by_text("1 unsaved change in KIN")).to_be_visible()
     expect(page.get_by_role("combobox", name="Country or region")).to_be_disabled()
+    asked: list[str] = []
+
+    def answer(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()  # "stay on the page"
+
+    page.once("dialog", answer)
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Overview").click()
+    settle(page)
+    assert asked == ["You have unsaved changes in the survey. Leave it and lose them?"], asked
+    expect(page.get_by_text("1 unsaved change in KIN")).to_be_visible()  # stayed, the edit kept
     steps.done("unsaved-warning")
 
     # Planned -> Implemented: the old target date is named and cleared by the save.
@@ -113,3 +130,60 @@ def test_france_fills_the_survey_through_the_grids(page: Page, own_app_url: str)
     (ARTIFACTS / "survey-grid-timings.json").write_text(json.dumps(figures, indent=2))
     assert figures["interactions_per_element"] <= 1.5
     assert submit_interactions <= 5
+
+
+def test_france_fills_and_submits_the_survey_by_keyboard_alone(page: Page, own_app_url: str) -> None:
+    """From the page's first focus to a submitted survey without the mouse: keys counted apart from typed text."""
+    app_url = own_app_url
+    steps = Steps(page, "survey-keyboard")
+    sign_in(page, app_url, "rep-fr")
+    page.set_viewport_size(DESK)
+    page.goto(f"{app_url}/survey")
+    expect(page.get_by_text("Answered (saved)")).to_be_visible()
+    settle(page)
+
+    keyboard = Keyboard(page)
+    keyboard.lands_on("grid")  # the survey opens with the keyboard on its first Status cell
+    elements = 0
+    for number, rec_set in enumerate(CHECKLIST.asked_sets):
+        if number:  # the next set: the keyboard lands on the Status of its first row
+            keyboard.key("Control+Shift+ArrowDown")
+            settle(page)
+            expect(page.get_by_role("tab", name=rec_set.code)).to_have_attribute("aria-selected", "true")
+            keyboard.lands_on("grid")
+        for element in rec_set.elements:
+            elements += 1
+            if element.id in PROPOSED:
+                keyboard.key("ArrowDown")
+                continue
+            status, extra = SPECIAL.get(element.id, ("impl", ""))
+            keyboard.cell(status)
+            if extra:
+                keyboard.key("ArrowUp")
+                column = 1 if status == "variant" else 3
+                keyboard.key("ArrowRight", column)
+                keyboard.cell(extra)
+                keyboard.key("ArrowLeft", column)
+    steps.done("filled")
+
+    keyboard.key("Control+s")
+    expect(page.get_by_text(f"Saved {len(CHECKLIST.elements)} answer(s).")).to_be_visible()
+    settle(page)
+    keyboard.lands_on("grid")  # the page puts the keyboard back on the grid cell it was on
+    steps.done("saved")
+
+    keyboard.key("Control+Shift+Enter")  # Submit…
+    expect(page.get_by_role("button", name="Yes, submit")).to_be_enabled()
+    keyboard.key("Control+Shift+Y")  # Yes, submit
+    expect(page.get_by_text("Survey submitted. Thank you!")).to_be_visible()
+    steps.done("submitted")
+
+    figures = {
+        "elements": elements,
+        "key_presses": keyboard.presses,
+        "key_presses_per_element": round(keyboard.presses / elements, 2),
+        "typed_characters": keyboard.typed,
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "survey-keyboard-timings.json").write_text(json.dumps(figures, indent=2))
+    assert figures["key_presses_per_element"] <= 2.5, figures
