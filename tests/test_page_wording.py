@@ -1,0 +1,127 @@
+"""Pages a person can read: human headers, blanks instead of "None", counts in words, form errors in the page's
+words, the representative's own country first, and a navigation that never folds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import streamlit as st
+from pydantic import BaseModel, Field, ValidationError
+from streamlit.testing.v1 import AppTest
+
+from mcwg_dashboard.checklist import load_checklist
+from mcwg_dashboard.config import get_settings
+from mcwg_dashboard.services.errors import plain_message
+from mcwg_dashboard.ui.tables import answers_table, blank, change_counts_text, changes_table
+from tests.test_app_pages import APP, _sign_in
+
+
+def _scale() -> Any:
+    return load_checklist(get_settings().surveys_dir).scale
+
+
+def test_empty_values_are_blank_and_headers_human() -> None:
+    answers = pd.DataFrame(
+        {
+            "element_id": ["KOS-01", "KOS-02"],
+            "element_title": ["One manifest per study", "Manifest title"],
+            "set_code": ["KOS", "KOS"],
+            "status": ["PLAN", "IMPL"],
+            "note": [None, "in production"],
+            "evidence_url": [None, "https://example.org/x"],
+            "target_date": [dt.date(2027, 3, 1), None],
+        }
+    )
+    table = answers_table(answers, _scale())
+    assert list(table.columns) == ["Element", "Title", "Set", "Status", "Note", "Evidence", "Target date"]
+    assert table.to_dict("records")[1]["Target date"] == ""
+    assert table.to_dict("records")[0]["Note"] == ""
+    assert table.to_dict("records")[0]["Target date"] == "01 Mar 2027"
+    assert "None" not in table.to_string()
+    assert [blank(v) for v in (None, float("nan"), pd.NaT, "x", 3)] == ["", "", "", "x", "3"]
+
+
+def test_change_counts_are_words_with_singular_and_plural() -> None:
+    changes = pd.DataFrame(
+        {
+            "element_id": ["A-01", "A-02", "A-03", "A-04"],
+            "set_code": ["A"] * 4,
+            "before": ["PLAN", "IMPL", None, "PART"],
+            "after": ["IMPL", "PART", "IMPL", "IMPL"],
+            "change": ["upgrade", "downgrade", "new", "upgrade"],
+        }
+    )
+    assert change_counts_text(changes) == "2 answers up, 1 answer down, 1 new answer"
+    assert change_counts_text(changes.iloc[0:0]) == "no answer changed"
+    shown = changes_table(changes, _scale())
+    assert list(shown.columns) == ["Element", "Set", "Before", "Now", "Change"]
+    assert shown.loc[2, "Before"] == "no answer"
+
+
+class _Form(BaseModel):
+    title: str = Field(min_length=5)
+    elements: list[str] = Field(min_length=1)
+    when: dt.date
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"title": "abc", "elements": ["X"], "when": "2026-01-01"}, "write at least 5 characters"),
+        ({"title": "abcdef", "elements": [], "when": "2026-01-01"}, "choose at least one"),
+        ({"title": "abcdef", "elements": ["X"], "when": "soon"}, "give a date like 2026-12-10"),
+        ({"elements": ["X"], "when": "2026-01-01"}, "fill this in"),
+    ],
+)
+def test_validation_errors_read_as_the_form_would_say_them(data: dict[str, Any], expected: str) -> None:
+    with pytest.raises(ValidationError) as error:
+        _Form.model_validate(data)
+    assert [plain_message(e) for e in error.value.errors()] == [expected]
+
+
+def test_a_representative_opens_the_country_profile_on_their_own_country(isolated_settings: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    _sign_in(at, "rep-fr")
+    at.run()
+    at.switch_page("mcwg_dashboard/views/country.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="country").value == "FR"
+
+
+def test_country_profile_tables_have_human_headers_and_no_none(isolated_settings: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    _sign_in(at, "admin")
+    at.run()
+    at.switch_page("mcwg_dashboard/views/country.py")
+    at.query_params["country"] = "FI"
+    at.run()
+    assert not at.exception, at.exception
+    frames = [frame.value for frame in at.dataframe]
+    assert frames
+    for frame in frames:
+        assert not {"element_id", "set_code", "element_title", "target_date"} & set(frame.columns)
+    answers = next(f for f in frames if "Target date" in f.columns)
+    assert not answers.isna().any().any() and not (answers == "None").any().any()
+    captions = " ".join(c.value for c in at.caption)
+    assert "news" not in captions and "changeds" not in captions
+
+
+def test_navigation_shows_every_page_without_folding(isolated_settings: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[dict[str, Any]] = []
+    original = st.navigation
+
+    def spy(pages: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs)
+        return original(pages, **kwargs)
+
+    monkeypatch.setattr(st, "navigation", spy)
+    at = AppTest.from_file(APP, default_timeout=60)
+    _sign_in(at, "admin")
+    at.run()
+    assert not at.exception
+    assert seen and all(call.get("expanded") is True for call in seen)
