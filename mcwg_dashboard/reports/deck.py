@@ -36,6 +36,7 @@ from mcwg_dashboard.reports import slide_fit
 from mcwg_dashboard.reports.agenda import meeting_agenda
 from mcwg_dashboard.reports.data import PlenaryData
 from mcwg_dashboard.services.proposals import illustrative
+from mcwg_dashboard.wording import counted, score_text, share
 
 SLIDE_WIDTH = Inches(13.333)
 SLIDE_HEIGHT = Inches(7.5)
@@ -130,23 +131,6 @@ def slide_titles(deck: bytes) -> list[str]:
     """The title of every slide, in order (for the command line's summary and the tests)."""
     presentation = Presentation(io.BytesIO(deck))
     return [s.shapes.title.text_frame.text if s.shapes.title is not None else "" for s in presentation.slides]
-
-
-def counted(part: int, whole: int, noun: str = "answers") -> str:
-    """ "3 of 5 answers": the count that goes beside every share."""
-    return f"{part} of {whole} {noun}"
-
-
-def share(part: int, whole: int, noun: str = "answers") -> str:
-    if whole == 0:
-        return f"no {noun}"
-    return f"{part / whole:.0%} ({counted(part, whole, noun)})"
-
-
-def score_text(score: float, scored: int) -> str:
-    if scored == 0 or math.isnan(score):
-        return "no scored answers"
-    return f"{score:.0%} over {scored} scored answer{'s' if scored != 1 else ''}"
 
 
 class _Deck:
