@@ -17,9 +17,7 @@ import io
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
-import pandas as pd
 import plotly.graph_objects as go
 from pptx import Presentation
 from pptx.dml.color import RGBColor
@@ -28,15 +26,12 @@ from pptx.presentation import Presentation as PresentationType
 from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
 
-from mcwg_dashboard import analytics
 from mcwg_dashboard.charts.map import adoption_map
 from mcwg_dashboard.checklist import RecommendationSet
 from mcwg_dashboard.exports import png_batch
 from mcwg_dashboard.reports import slide_fit
-from mcwg_dashboard.reports.agenda import meeting_agenda
 from mcwg_dashboard.reports.data import PlenaryData
-from mcwg_dashboard.services.proposals import illustrative
-from mcwg_dashboard.wording import counted, score_text, share
+from mcwg_dashboard.reports.screens import AGENDA_SIZE, NOT_SUBMITTED, MemberOrder, PlenaryScreens, ScreenTable
 
 SLIDE_WIDTH = Inches(13.333)
 SLIDE_HEIGHT = Inches(7.5)
@@ -46,20 +41,14 @@ BODY_TOP = 1.6  # below the title and its subtitle line
 BODY_BOTTOM = 6.9  # above the footer
 DEMO_NOTICE = "SYNTHETIC DEMO DATA — not real survey results"
 IDENTITY = "IHE-Europe MCWG"
-NOT_SUBMITTED = "not submitted"
-AGENDA_SIZE = 8
 MATRIX_ROWS_PER_SLIDE = 12
 PRIMARY = RGBColor(0x08, 0x51, 0x9C)
 GREY = RGBColor(0x59, 0x59, 0x59)
-LIGHT = RGBColor(0xF2, 0xF2, 0xF2)
 WHITE = RGBColor(0xFF, 0xFF, 0xFF)
 WARNING = RGBColor(0xB3, 0x00, 0x00)
 CELL_MARGIN_X = 0.06  # inches, left and right inside a table cell
 CELL_MARGIN_Y = 0.03  # inches, top and bottom
 TABLE_SIZES = (20.0, 18.0, 16.0, 15.0, 14.0, 13.0, 12.0, 11.0, 10.0)
-# A share from fewer scored answers than this is not called most or least adopted.
-MIN_SCORED_FOR_EXTREMES = 3
-MemberOrder = Literal["name", "architecture"]
 
 
 @dataclass(frozen=True)
@@ -136,11 +125,8 @@ def slide_titles(deck: bytes) -> list[str]:
 class _Deck:
     def __init__(self, deck: PresentationType, data: PlenaryData, options: DeckOptions) -> None:
         self.deck, self.data, self.options = deck, data, options
-        self.scale = data.checklist.scale
-        self.member_rows = _ordered_members(data, options.member_order)
-        self.submitted = set(data.answers["country_code"]) if not data.answers.empty else set()
+        self.screens = PlenaryScreens(data, options.member_order)
 
-    # --- slide frame -------------------------------------------------------------------------------------------
     def slide(self, title: str, subtitle: str = "", notes: str = "") -> Slide:
         slide = self.deck.slides.add_slide(self.deck.slide_layouts[5])  # "Title Only"
         heading = slide.shapes.title
@@ -195,24 +181,14 @@ class _Deck:
             paragraph.text = line
             _style(paragraph, size, bold=bold, colour=colour)
 
-    def table_slides(
-        self,
-        title: str,
-        header: list[str],
-        rows: list[list[str]],
-        widths: list[float],
-        *,
-        subtitle: str = "",
-        notes: str = "",
-        size: float = 15,
-        max_slides: int = 3,
-        empty: str = "",
-    ) -> int:
-        """The rows as a table at `size` points, going on to further slides (titled "1 of 2"...) when they do not
-        fit one; rows beyond `max_slides` slides are left to the notes. Returns how many rows were shown."""
+    def table_slides(self, table: ScreenTable, widths: list[float], *, size: float = 15, max_slides: int = 3) -> int:
+        """The table at `size` points (larger when one slide has room), going on to further slides ("1 of 2"...)
+        when it does not fit one; rows beyond `max_slides` slides are left to the notes. Returns the rows shown."""
+        notes = "\n".join(table.notes)
+        header, rows = table.header, table.rows
         if not rows:
-            slide = self.slide(title, subtitle, notes)
-            self.text(slide, empty, LEFT, BODY_TOP, CONTENT_WIDTH, 0.6, sizes=(22,))
+            slide = self.slide(table.title, table.subtitle, notes)
+            self.text(slide, table.empty, LEFT, BODY_TOP, CONTENT_WIDTH, 0.6, sizes=(22,))
             return 0
         room = BODY_BOTTOM - BODY_TOP
         # As large as one slide allows (projectors), else `size` on as many slides as it takes.
@@ -221,9 +197,11 @@ class _Deck:
         size = _whole_word_size([header, *rows], widths, size)
         pages = _paginate(header, rows, widths, size, room)[:max_slides]
         shown = sum(len(p) for p in pages)
+        if shown < len(rows):
+            notes = f"The slides show {shown} of the {len(rows)} rows; all are listed below.\n" + notes
         for number, page in enumerate(pages, start=1):
             suffix = f" ({number} of {len(pages)})" if len(pages) > 1 else ""
-            slide = self.slide(title + suffix, subtitle, notes)
+            slide = self.slide(table.title + suffix, table.subtitle, notes)
             _table(slide, header, page, widths, top=BODY_TOP, size=size)
         return shown
 
@@ -256,38 +234,7 @@ class _Deck:
         )
 
     def key_figures(self) -> None:
-        answers = self.data.answers
-        headline = analytics.headline(answers)
-        scored = int(headline["weight"].count()) if not headline.empty else 0
-        in_production = int(headline["status"].isin(_in_production(self.scale)).sum()) if not headline.empty else 0
-        figures = [
-            ("Members who submitted", counted(len(self.submitted), len(self.member_rows), "members")),
-            (
-                "Adoption score, finalized sets",
-                score_text(analytics.overall_score(headline), scored),
-            ),
-            ("In production (implemented or variant)", share(in_production, len(headline), "answers")),
-            ("Answers shared", f"{len(answers)} on {answers['element_id'].nunique() if len(answers) else 0} elements"),
-        ]
-        changes = self.data.changes()
-        if changes is not None:
-            counts = changes["change"].value_counts()
-            figures.append(
-                (
-                    f"Since {self.data.earlier_label}",
-                    f"▲ {int(counts.get('upgrade', 0))} up, ▼ {int(counts.get('downgrade', 0))} down, "
-                    f"✚ {int(counts.get('new', 0))} new answers",
-                )
-            )
-        open_count, decided_count = len(self.open_proposals()), len(self.decided_proposals())
-        since = f" since {self.data.since_date:%d %b %Y}" if self.data.since_date else ""
-        figures.append(("Change proposals", f"{open_count} open, {decided_count} decided{since}"))
-        notes = [f"{label}: {value}" for label, value in figures]
-        notes.append(
-            "The adoption score weighs each answer by the answer scale (Implemented 1, variant 0.85, partial 0.5, "
-            "planned 0.25, under consideration 0.1, not planned 0); Not applicable and Unknown are not scored. "
-            "Sets still in progress (draft recommendations) are left out of headline figures."
-        )
+        figures, notes = self.screens.key_figures()
         slide = self.slide("Key figures", f"{self.data.round_name}", "\n".join(notes))
         for i, (label, value) in enumerate(figures):
             top = BODY_TOP + 0.05 + 0.85 * i
@@ -295,332 +242,45 @@ class _Deck:
             self.text(slide, value, 5.8, top, 7.1, 0.7, sizes=(26, 24, 22, 20, 18), bold=True)
 
     def members(self) -> None:
-        answers = self.data.answers
-        given = answers.groupby("country_code")["element_id"].size() if not answers.empty else pd.Series(dtype=int)
-        asked = sum(len(s.elements) for s in self.data.checklist.asked_sets)
-        states = answers.drop_duplicates("country_code").set_index("country_code")["survey_state"]
-        rows = [
-            [
-                str(m.country_name),
-                _architecture_text(m.architectures),
-                str(states.get(m.country_code, NOT_SUBMITTED)),
-                counted(int(given.get(m.country_code, 0)), asked, "elements") if m.country_code in given else "",
-            ]
-            for m in self.member_rows.itertuples()
-        ]
-        order = "by deployment architecture, then name" if self.options.member_order == "architecture" else "by name"
-        subtitle = f"{counted(len(self.submitted), len(self.member_rows), 'members')} submitted · ordered {order}"
-        notes = "Members that have not submitted are listed too: their drafts are their own until they submit."
-        self.table_slides(
-            "Members and their surveys",
-            ["Member", "Architecture", "Survey", "Answered"],
-            rows,
-            [4.0, 3.0, 2.6, 2.9],
-            subtitle=subtitle,
-            notes=notes,
-            size=15,
-        )
+        self.table_slides(self.screens.members(), [4.0, 3.0, 2.6, 2.9])
 
     def chart(self, chart: DeckChart, image: bytes) -> None:
-        missing = [str(m.country_name) for m in self.member_rows.itertuples() if m.country_code not in self.submitted]
-        subtitle = "Adoption score of the finalized sets per member"
-        subtitle += f"; grey: not submitted ({', '.join(missing)})" if missing else ""
-        slide = self.slide(chart.title, subtitle, notes=self.scores_notes())
+        slide = self.slide(chart.title, self.screens.map_subtitle(), notes="\n".join(self.screens.scores_notes()))
         _picture(slide, image)
 
-    def scores_notes(self) -> str:
-        scores = self.data.country_scores()
-        lines = ["Adoption score of the finalized sets, per member (by name):"]
-        for row in scores.sort_values("country_name").to_dict("records"):
-            scored = 0 if pd.isna(row["scored"]) else int(row["scored"])
-            shown = score_text(float(row["score"]), scored) if scored else NOT_SUBMITTED
-            lines.append(f"{row['country_name']}: {shown}")
-        return "\n".join(lines)
-
     def set_scores(self) -> None:
-        answers = self.data.answers
-        rows, notes = [], []
-        for rec_set in self.data.checklist.asked_sets:
-            subset = answers[answers["set_code"] == rec_set.code] if not answers.empty else answers
-            scored = int(subset["weight"].count()) if not subset.empty else 0
-            score = float(subset["weight"].mean()) if scored else math.nan
-            members = subset["country_code"].nunique() if not subset.empty else 0
-            rows.append(
-                [
-                    f"{rec_set.code} · {rec_set.title}",
-                    rec_set.maturity,
-                    score_text(score, scored),
-                    counted(members, len(self.member_rows), "members"),
-                ]
-            )
-            notes.append(f"{rec_set.code} {rec_set.title}: {rec_set.maturity}. {rec_set.summary}".strip())
-        self.table_slides(
-            "Adoption per recommendation set",
-            ["Recommendation set", "Maturity", "Adoption", "Answered by"],
-            rows,
-            [5.0, 2.9, 2.6, 2.0],
-            subtitle="Sets in progress carry draft recommendations: their figures are shown apart from the headline",
-            notes="\n".join(notes),
-            size=15,
-        )
+        self.table_slides(self.screens.set_scores(), [5.0, 2.9, 2.6, 2.0])
 
     def matrix(self, rec_set: RecommendationSet) -> None:
-        answers = self.data.answers
-        subset = answers[answers["set_code"] == rec_set.code] if not answers.empty else answers
-        statuses = subset.set_index(["element_id", "country_code"])["status"].to_dict() if len(subset) else {}
-        elements = list(rec_set.elements)
-        pages = max(1, math.ceil(len(elements) / MATRIX_ROWS_PER_SLIDE))
-        per_page = math.ceil(len(elements) / pages)
-        codes = [str(c) for c in self.member_rows["country_code"]]
-        legend = "   ".join(s.display for s in self.scale.statuses)
-        in_production = _in_production(self.scale)
+        table = self.screens.matrix(rec_set)
+        assert table.fills is not None
+        pages = max(1, math.ceil(len(table.rows) / MATRIX_ROWS_PER_SLIDE))
+        per_page = math.ceil(len(table.rows) / pages)
         for page in range(pages):
-            part = elements[page * per_page : (page + 1) * per_page]
+            part = slice(page * per_page, (page + 1) * per_page)
             suffix = f" ({page + 1} of {pages})" if pages > 1 else ""
-            notes = [f"{rec_set.code} {rec_set.title} — {rec_set.maturity}.", f"Legend: {legend}"]
-            rows: list[list[str]] = []
-            fills: list[list[str | None]] = []
-            for element in part:
-                row_statuses = [statuses.get((element.id, code)) for code in codes]
-                given = [s for s in row_statuses if s]
-                adopted = sum(1 for s in given if s in in_production)
-                rows.append(
-                    [
-                        f"{element.id}  {element.title}",
-                        *[self.scale.get(s).glyph if s else "" for s in row_statuses],
-                        f"{adopted} of {len(given)}",
-                    ]
-                )
-                fills.append([None, *[self.scale.get(s).colour if s else None for s in row_statuses], None])
-                pairs = zip(codes, row_statuses, strict=True)
-                detail = ", ".join(f"{code} {self.scale.get(s).label}" for code, s in pairs if s)
-                notes.append(f"{element.id} {element.title}: {detail or 'no answers'}.")
-            slide = self.slide(
-                f"{rec_set.code} · {rec_set.title}{suffix}",
-                f"{rec_set.maturity} · in production = implemented or variant · {legend}",
-                "\n".join(notes),
-            )
-            missing = {i + 1 for i, code in enumerate(codes) if code not in self.submitted}
-            _matrix_table(slide, ["Element", *codes, "In production"], rows, fills, missing)
+            subtitle = f"{table.subtitle} · {self.screens.legend()}"
+            slide = self.slide(table.title + suffix, subtitle, "\n".join(table.notes))
+            _matrix_table(slide, table.header, table.rows[part], table.fills[part], set(table.missing))
 
     def extremes(self, rec_set: RecommendationSet) -> None:
-        answers = self.data.answers
-        subset = answers[answers["set_code"] == rec_set.code] if not answers.empty else answers
-        if subset.empty:
-            return
-        in_production = _in_production(self.scale)
-        table = (
-            subset.assign(_adopted=subset["status"].isin(in_production))
-            .groupby("element_id")
-            .agg(
-                title=("element_title", "first"),
-                position=("position", "min"),
-                score=("weight", "mean"),
-                scored=("weight", "count"),
-                answers=("status", "size"),
-                adopted=("_adopted", "sum"),
-            )
-            .reset_index()
-        )
-        least_needed = min(MIN_SCORED_FOR_EXTREMES, len(self.submitted))
-        ranked = table[table["scored"] >= max(1, least_needed)].sort_values(
-            ["score", "position"], ascending=[False, True]
-        )
-        n = min(3, math.ceil(len(ranked) / 2))
-        most, least = ranked.head(n), ranked.tail(len(ranked) - n).tail(3).iloc[::-1]
-
-        def rows(frame: pd.DataFrame, label: str) -> list[list[str]]:
-            return [
-                [
-                    label,
-                    f"{r['element_id']}  {r['title']}",
-                    score_text(float(r["score"]), int(r["scored"])),
-                    f"{int(r['adopted'])} of {int(r['answers'])} in production",
-                ]
-                for r in frame.to_dict("records")
-            ]
-
-        few = table[table["scored"] < max(1, least_needed)]
-        notes = [
-            f"{rec_set.code} {rec_set.title} — {rec_set.maturity}.",
-            "Most and least adopted by adoption score; only elements with at least "
-            f"{max(1, least_needed)} scored answers are compared.",
-        ]
-        if not few.empty:
-            notes.append("Too few scored answers to compare: " + ", ".join(few["element_id"]) + ".")
-        self.table_slides(
-            f"{rec_set.code}: most and least adopted elements",
-            ["", "Element", "Adoption", "Answers"],
-            rows(most, "Most") + rows(least, "Least"),
-            [1.0, 6.6, 2.6, 2.3],
-            subtitle=f"{rec_set.title} · {rec_set.maturity}",
-            notes="\n".join(notes),
-            size=15,
-            empty="No element has enough scored answers to compare.",
-        )
+        table = self.screens.extremes(rec_set)
+        if table is not None:
+            self.table_slides(table, [1.0, 6.6, 2.6, 2.3])
 
     def changes(self) -> None:
-        changes = self.data.changes()
-        if changes is None:
-            return
-        moved = changes[changes["change"].isin(["upgrade", "downgrade", "changed"])]
-        titles = self.data.answers.drop_duplicates("element_id").set_index("element_id")["element_title"]
-        positions = self.data.answers.groupby("element_id")["position"].min()
-        rows, notes = [], [f"Answers that moved since {self.data.earlier_label}, by element:"]
-        per_element = sorted(moved.groupby("element_id"), key=lambda item: (-len(item[1]), positions.get(item[0], 0)))
-        for element_id, group in per_element:
-            up = group[group["change"] == "upgrade"]
-            down = group[group["change"] == "downgrade"]
-            other = group[group["change"] == "changed"]
-            rows.append(
-                [
-                    f"{element_id}  {titles.get(element_id, '')}",
-                    ", ".join(up["country_code"]) and f"▲ {', '.join(up['country_code'])}",
-                    ", ".join(down["country_code"]) and f"▼ {', '.join(down['country_code'])}",
-                    ", ".join(other["country_code"]),
-                ]
-            )
-            moves = "; ".join(
-                f"{r.country_name}: {_label(self.scale, r.before)} → {_label(self.scale, r.after)}"
-                for r in group.itertuples()
-            )
-            notes.append(f"{element_id}: {moves}.")
-        counts = changes["change"].value_counts()
-        subtitle = (
-            f"▲ {int(counts.get('upgrade', 0))} answers up, ▼ {int(counts.get('downgrade', 0))} down, "
-            f"✚ {int(counts.get('new', 0))} new, {int(counts.get('changed', 0))} to or from not scored · "
-            f"{len(rows)} elements moved"
-        )
-        shown = self.table_slides(
-            f"What changed since {self.data.earlier_label}",
-            ["Element", "Up", "Down", "To or from not scored"],
-            rows,
-            [6.0, 2.4, 2.1, 2.03],
-            subtitle=subtitle,
-            notes="\n".join(notes),
-            size=14,
-            max_slides=2,
-            empty="No answer moved up or down.",
-        )
-        if shown < len(rows):
-            notes.insert(1, f"The slides show the {shown} elements with most moves; all {len(rows)} are below.")
-
-    def open_proposals(self) -> pd.DataFrame:
-        proposals = self.data.proposals
-        if proposals.empty:
-            return proposals
-        return proposals[proposals["state"].isin(self.data.open_states)].sort_values("number")
-
-    def decided_proposals(self) -> pd.DataFrame:
-        proposals = self.data.proposals
-        if proposals.empty:
-            return proposals
-        decided = proposals[~proposals["state"].isin(self.data.open_states)]
-        since = self.data.since_date
-        if since is not None and "state_since" in decided.columns:
-            stamps = pd.to_datetime(decided["state_since"], utc=True)
-            decided = decided[stamps >= pd.Timestamp(since, tz="UTC")]
-        return decided.sort_values("number")
+        table = self.screens.changes()
+        if table is not None:
+            self.table_slides(table, [6.0, 2.4, 2.1, 2.03], size=14, max_slides=2)
 
     def proposals(self) -> None:
-        since = f" since {self.data.since_date:%d %b %Y}" if self.data.since_date else ""
-        label_column = "state_label" if "state_label" in self.data.proposals.columns else "state"
-        rows, notes = [], []
-        for kind, frame in (("Open", self.open_proposals()), (f"Decided{since}", self.decided_proposals())):
-            for p in frame.to_dict("records"):
-                number = illustrative(str(p["number"]), "number", p.get("illustrative_fields"))
-                elements = ", ".join(p.get("element_ids") or []) or str(p.get("set_code") or "")
-                state = str(p[label_column])
-                if p.get("external_body"):
-                    state += f" ({p['external_body']})"
-                rows.append([kind, number, str(p["title"]), elements, state])
-                detail = [f"{number} {p['title']} — {state}."]
-                for key, name in (("problem", "Problem"), ("proposed_change", "Change"), ("decision_reason", "Why")):
-                    if p.get(key):
-                        detail.append(f"{name}: {p[key]}")
-                notes.append(" ".join(detail))
-        open_count, decided_count = len(self.open_proposals()), len(self.decided_proposals())
-        self.table_slides(
-            "Change proposals",
-            ["", "No.", "Proposal", "Elements", "State"],
-            rows,
-            [1.3, 2.3, 4.9, 1.9, 2.13],
-            subtitle=f"{open_count} open · {decided_count} decided{since}",
-            notes="\n".join(notes),
-            size=14,
-            empty="No change proposal is open or was decided" + (since or " yet") + ".",
-        )
+        self.table_slides(self.screens.proposals(), [1.3, 2.3, 4.9, 1.9, 2.13], size=14)
 
     def agenda(self) -> None:
-        chosen, common = meeting_agenda(self.data.agenda(), self.options.agenda_size)
-        rows = [
-            [str(i), f"{r['element_id']}  {r['element_title']}", str(r["main_reason"]).capitalize(), str(r["reasons"])]
-            for i, r in enumerate(chosen.to_dict("records"), start=1)
-        ]
-        notes = [
-            f"At most {self.options.agenda_size} elements, taken in turn for each main reason, best discussion score "
-            "first (reports/agenda.py says how the score is made).",
-            *common,
-            *[
-                f"{r['element_id']}: discussion score {r['discussion_score']:.0f} (rank {r['rank']}); {r['reasons']}."
-                for r in chosen.to_dict("records")
-            ],
-        ]
-        subtitle = common[0] if common else "Chosen for distinct reasons; the full ranking is in the agenda export"
-        self.table_slides(
-            "Agenda: elements to discuss",
-            ["#", "Element", "Main reason", "Why"],
-            rows,
-            [0.5, 5.0, 2.4, 4.63],
-            subtitle=subtitle,
-            notes="\n".join(notes),
-            size=14,
-            max_slides=1,
-            empty="No element stands out for discussion.",
-        )
+        self.table_slides(self.screens.agenda(self.options.agenda_size), [0.5, 5.0, 2.4, 4.63], size=14, max_slides=1)
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
-
-
-def _ordered_members(data: PlenaryData, order: MemberOrder) -> pd.DataFrame:
-    """Every member, with the deployment architectures it gave with its answers (else those on record)."""
-    members = data.members.copy()
-    if "architectures" not in members.columns:
-        members["architectures"] = None
-    if not data.answers.empty:
-        given = data.answers.drop_duplicates("country_code").set_index("country_code")["architectures"].dropna()
-        members["architectures"] = [
-            given.get(code, recorded)
-            for code, recorded in zip(members["country_code"], members["architectures"], strict=True)
-        ]
-    if order == "architecture":
-        members["_key"] = members["architectures"].fillna("").replace("", "~")
-        return members.sort_values(["_key", "country_name"]).drop(columns="_key").reset_index(drop=True)
-    return members.sort_values("country_name").reset_index(drop=True)
-
-
-def _architecture_text(value: object) -> str:
-    if not isinstance(value, str) or not value:
-        return ""
-    return ", ".join(value.split(","))
-
-
-def _in_production(scale: object) -> set[str]:
-    """Implemented or Implemented – variant: the statuses of an element in production."""
-    from mcwg_dashboard.checklist import AnswerScale
-
-    assert isinstance(scale, AnswerScale)
-    return {s.code for s in scale.statuses if s.weight is not None and s.weight >= 0.85}
-
-
-def _label(scale: object, code: object) -> str:
-    from mcwg_dashboard.checklist import AnswerScale
-
-    assert isinstance(scale, AnswerScale)
-    if not isinstance(code, str) or not code:
-        return "no answer"
-    return scale.get(code).label
 
 
 def _style(paragraph: object, size: float, *, bold: bool = False, colour: RGBColor | None = None) -> None:
