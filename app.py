@@ -46,6 +46,7 @@ else:
             page("recommendation_set", "Recommendation set", "folder"),
             page("trends", "Trends", "trending_up"),
             page("plenary", "Plenary mode", "co_present"),
+            page("presentation", "Presentation", "present_to_all"),
         ],
         "Change proposals": [
             page("proposals", "Register", "rule"),

@@ -154,3 +154,35 @@ def test_members_land_on_the_newest_round_with_shared_answers(isolated_settings:
     at = _page("mcwg_dashboard/views/home.py", "member")
     assert any("2026 adoption survey" in h.value for h in at.subheader)
     assert len(at.get("plotly_chart")) == 2
+
+
+def test_presentation_opens_on_the_linked_screen_and_steps_round(isolated_settings: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    _sign_in(at, "member")
+    at.run()
+    at.switch_page("mcwg_dashboard/views/presentation.py")
+    at.query_params["screen"] = "agenda"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Agenda: elements to discuss"
+    at.button(key="present_next").click().run()
+    assert at.title[0].value == "Key figures"  # after the last screen comes the first
+    assert at.query_params["screen"] in ("figures", ["figures"])
+    at.button(key="present_previous").click().run()
+    assert at.title[0].value == "Agenda: elements to discuss"
+    assert not at.get("text_input") and not at.get("text_area"), "nothing to edit on a shared screen"
+
+
+def test_screen_tables_show_user_text_as_text() -> None:
+    from mcwg_dashboard.reports.screens import ScreenTable
+    from mcwg_dashboard.ui.presentation import table_html
+
+    table = ScreenTable("t", "", ["Element", "AT", "BE", "In production"], [["X-01 <b>bold</b>", "✔", "", "1 of 1"]])
+    shown = table_html(
+        ScreenTable(
+            table.title, "", table.header, table.rows, fills=[[None, "#08519C", None, None]], missing=frozenset({2})
+        )
+    )
+    assert "<b>bold</b>" not in shown and "&lt;b&gt;bold&lt;/b&gt;" in shown
+    assert 'rowspan="1">not submitted</td>' in shown
+    assert "background:#08519C;color:white" in shown
