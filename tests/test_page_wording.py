@@ -91,6 +91,9 @@ def test_a_representative_opens_the_country_profile_on_their_own_country(isolate
     at.run()
     assert not at.exception, at.exception
     assert at.selectbox(key="country").value == "FR"
+    # France has not submitted in the open round: the page opens on the newest round with France's answers.
+    assert not at.info, "France's answers are shown, not an empty state"
+    assert at.get("plotly_chart"), "France's scores per set are charted"
 
 
 def test_country_profile_tables_have_human_headers_and_no_none(isolated_settings: Path) -> None:

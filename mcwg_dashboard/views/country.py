@@ -44,7 +44,7 @@ with left:
         default=own[0] if own else None,
     )
 with right:
-    round_id = round_picker()
+    round_id = round_picker(country=country)
 checklist = checklist_of_round(round_id)
 if country is None or round_id is None or checklist is None:
     empty_state("No survey round exists yet.")

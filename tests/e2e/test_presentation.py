@@ -79,3 +79,16 @@ def test_public_landing_shows_the_newest_published_round_with_charts(page: Page,
     # Every page of the navigation is in sight: nothing folded behind "View more".
     expect(page.get_by_text(re.compile(r"View \d+ more"))).to_have_count(0)
     Steps(page, "landing").done("public")
+
+
+def test_admin_navigation_shows_every_page_without_folding(browser: Browser, app_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    sign_in(page, app_url, "admin")
+    sidebar = page.get_by_test_id("stSidebarNav")
+    for name in ("Presentation", "Proposal", "Rounds and review", "Users", "Audit log", "Account"):
+        expect(sidebar.get_by_role("link", name=name, exact=True)).to_be_visible()
+    expect(sidebar.get_by_text(re.compile(r"View \d+ more"))).to_have_count(0)
+    Steps(page, "landing").done("admin-navigation")
+    context.close()
