@@ -155,7 +155,9 @@ def _add_report_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPa
         description="Write a self-contained static HTML site of a round's published answers (no notes or evidence "
         "links), with the answers and the checklist as CSV and JSON and a README of the files.",
     )
-    publish.add_argument("--round", required=True, help="round name or ID")
+    publish.add_argument(
+        "--round", help="round name or ID (default: the newest round with published answers, which it names)"
+    )
     publish.add_argument("--out", required=True, help="a new or empty folder (or one written by publish before)")
     snapshot = commands.add_parser(
         "snapshot",
@@ -543,13 +545,20 @@ def _date_option(name: str, text: str) -> dt.date:
 
 
 def _publish(engine: Engine, args: argparse.Namespace) -> int:
-    from mcwg_dashboard.reports.publish import load_publish_data, prepare_folder, write_site
+    from mcwg_dashboard.reports.publish import load_publish_data, newest_published_round, prepare_folder, write_site
 
     if not has_schema(engine):
         raise InvalidState("The database is not set up yet: run `python -m mcwg_dashboard init` first.")
     out = Path(args.out)
     with session_scope(engine) as session:
-        data = load_publish_data(session, round_id=_round_id(session, args.round))
+        if args.round:
+            round_id = _round_id(session, args.round)
+        else:
+            newest = newest_published_round(session)
+            assert newest.id is not None
+            round_id = newest.id
+            print(f"Round: {newest.name}, the newest with published answers (choose another with --round).")
+        data = load_publish_data(session, round_id=round_id)
     prepare_folder(out)
     written = write_site(data, out)
     members = data.answers["country_code"].nunique()
