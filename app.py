@@ -46,6 +46,7 @@ else:
             page("recommendation_set", "Recommendation set", "folder"),
             page("trends", "Trends", "trending_up"),
             page("plenary", "Plenary mode", "co_present"),
+            page("presentation", "Presentation", "present_to_all"),
         ],
         "Change proposals": [
             page("proposals", "Register", "rule"),
@@ -67,4 +68,5 @@ with st.sidebar:
         st.caption(f"Signed in as **{escape_markdown(user.label)}** ({user.role.value.replace('_', ' ')})")
         st.button("Sign out", key="sign_out", on_click=sign_out, icon=":material/logout:")
 sync_cookie()
-st.navigation(pages).run()
+# Every page in sight: a folded "View N more" hid the proposal and administration pages.
+st.navigation(pages, expanded=True).run()

@@ -9,8 +9,8 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -41,6 +41,9 @@ from mcwg_dashboard.services.errors import InvalidState, NotFound, ServiceError,
 from mcwg_dashboard.services.rounds import list_rounds
 from mcwg_dashboard.services.setup import initialise
 from mcwg_dashboard.services.users import ACCOUNT_ROLES, DEMO_PASSWORD, FIRST_ADMIN
+
+if TYPE_CHECKING:
+    from mcwg_dashboard.reports.data import EarlierState
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -119,11 +122,31 @@ def _add_report_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPa
     deck = commands.add_parser(
         "deck",
         help="write the plenary slide deck (.pptx) of a round; needs Chromium for the charts",
-        description="Write the plenary slide deck of a round: key figures, map, matrices, scores, changes, "
-        "change proposals, most and least adopted elements per set and the generated agenda.",
+        description="Write the plenary slide deck of a round: the meeting's title slide, key figures, members and "
+        "their surveys, map, adoption per set, a matrix per set, most and least adopted elements, what changed "
+        "since the last plenary, change proposals open and decided since then, and the agenda.",
     )
     deck.add_argument("--round", required=True, help="round name or ID")
-    deck.add_argument("--since", help="an earlier round (name or ID) or meeting snapshot ('snapshot:NAME') to compare")
+    deck.add_argument(
+        "--since",
+        help="an earlier round (name or ID) or meeting snapshot ('snapshot:NAME') to compare with; by default the "
+        "newest meeting snapshot, else the previous round with shared answers; 'none' for no comparison",
+    )
+    deck.add_argument(
+        "--meeting",
+        help="the meeting's name for the title slide (default 'MCWG plenary'), or 'snapshot:NAME' to take the name "
+        "and date of a meeting snapshot",
+    )
+    deck.add_argument("--meeting-date", help="the meeting's date, like 2026-12-10")
+    deck.add_argument(
+        "--agenda-size", type=int, default=8, help="how many elements the agenda slide lists (default 8, at most 15)"
+    )
+    deck.add_argument(
+        "--order",
+        choices=["name", "architecture"],
+        default="name",
+        help="order of the members in tables: by name (default) or grouped by deployment architecture",
+    )
     deck.add_argument("--out", required=True, help="the .pptx file to write")
     deck.add_argument("--agenda", help="also write the agenda as .csv or .xlsx to this file")
     publish = commands.add_parser(
@@ -132,7 +155,9 @@ def _add_report_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPa
         description="Write a self-contained static HTML site of a round's published answers (no notes or evidence "
         "links), with the answers and the checklist as CSV and JSON and a README of the files.",
     )
-    publish.add_argument("--round", required=True, help="round name or ID")
+    publish.add_argument(
+        "--round", help="round name or ID (default: the newest round with published answers, which it names)"
+    )
     publish.add_argument("--out", required=True, help="a new or empty folder (or one written by publish before)")
     snapshot = commands.add_parser(
         "snapshot",
@@ -451,30 +476,60 @@ def _checked_out(path: str, suffixes: tuple[str, ...]) -> Path:
 
 
 def _deck(engine: Engine, args: argparse.Namespace) -> int:
-    from mcwg_dashboard.reports.data import load_plenary_data
-    from mcwg_dashboard.reports.deck import build_deck, deck_charts, render_charts
+    from mcwg_dashboard.reports.data import last_plenary, load_plenary_data
+    from mcwg_dashboard.reports.deck import DeckOptions, build_deck, deck_charts, render_charts, slide_titles
 
     out = _checked_out(args.out, (".pptx",))
     agenda_out = _checked_out(args.agenda, (".csv", ".xlsx")) if args.agenda else None
+    if not 1 <= args.agenda_size <= 15:
+        raise ValueError(
+            f"--agenda-size {args.agenda_size}: give a number from 1 to 15 (a one-hour call has room for 8)."
+        )
+    meeting_date = _date_option("--meeting-date", args.meeting_date) if args.meeting_date else None
     if not has_schema(engine):
         raise InvalidState("The database is not set up yet: run `python -m mcwg_dashboard init` first.")
     with session_scope(engine) as session:
         round_id = _round_id(session, args.round)
-        earlier, label = _earlier(session, args.since) if args.since else (None, None)
-        data = load_plenary_data(session, round_id=round_id, earlier=earlier, earlier_label=label)
+        meeting = args.meeting or "MCWG plenary"
+        if meeting.startswith("snapshot:"):
+            from mcwg_dashboard.services.snapshots import get_snapshot
+
+            snapshot = get_snapshot(session, meeting.removeprefix("snapshot:"))
+            meeting, meeting_date = snapshot.name, meeting_date or snapshot.meeting_date
+        if args.since == "none":
+            earlier = None
+        elif args.since:
+            earlier = _earlier(session, args.since)
+        else:
+            earlier = last_plenary(session, round_id)
+        data = load_plenary_data(
+            session,
+            round_id=round_id,
+            earlier=earlier.answers if earlier else None,
+            earlier_label=earlier.label if earlier else None,
+            since_date=earlier.since if earlier else None,
+        )
     if data.answers.empty:
         raise InvalidState(f"No submitted answers in {data.round_name} yet: there is nothing to put in a deck.")
+    if earlier is not None and not args.since:
+        print(f"Comparing with {earlier.label} (choose with --since, or --since none).")
+    options = DeckOptions(
+        meeting=meeting, meeting_date=meeting_date, agenda_size=args.agenda_size, member_order=args.order
+    )
     charts = deck_charts(data)
-    print(f"Rendering {len(charts)} charts with Chromium (kaleido)…", flush=True)
+    print(f"Rendering {len(charts)} chart(s) with Chromium (kaleido)…", flush=True)
 
     def progress(done: int, total: int) -> None:
         if done:
             print(f"  chart {done}/{total}: {charts[done - 1].title}", flush=True)
 
     images = render_charts(charts, progress)
-    deck = build_deck(data, charts, images)
+    deck = build_deck(data, charts, images, options)
     out.write_bytes(deck)
-    print(f"Wrote {out} ({len(deck) // 1024} KB).")
+    titles = slide_titles(deck)
+    print(f"Wrote {out} ({len(deck) // 1024} KB, {len(titles)} slides):")
+    for number, title in enumerate(titles, start=1):
+        print(f"  {number:2}. {title.replace(chr(10), ' · ').replace(chr(11), ' ')}")
     if agenda_out is not None:
         agenda = data.agenda()
         is_csv = agenda_out.suffix.lower() == ".csv"
@@ -483,14 +538,28 @@ def _deck(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+def _date_option(name: str, text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{name} {text!r} is not a date like 2026-12-10.") from None
+
+
 def _publish(engine: Engine, args: argparse.Namespace) -> int:
-    from mcwg_dashboard.reports.publish import load_publish_data, prepare_folder, write_site
+    from mcwg_dashboard.reports.publish import load_publish_data, newest_published_round, prepare_folder, write_site
 
     if not has_schema(engine):
         raise InvalidState("The database is not set up yet: run `python -m mcwg_dashboard init` first.")
     out = Path(args.out)
     with session_scope(engine) as session:
-        data = load_publish_data(session, round_id=_round_id(session, args.round))
+        if args.round:
+            round_id = _round_id(session, args.round)
+        else:
+            newest = newest_published_round(session)
+            assert newest.id is not None
+            round_id = newest.id
+            print(f"Round: {newest.name}, the newest with published answers (choose another with --round).")
+        data = load_publish_data(session, round_id=round_id)
     prepare_folder(out)
     written = write_site(data, out)
     members = data.answers["country_code"].nunique()
@@ -498,16 +567,13 @@ def _publish(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
-def _earlier(session: Session, text: str) -> tuple[pd.DataFrame, str]:
+def _earlier(session: Session, text: str) -> EarlierState:
     """--since: a round (name or ID) or a meeting snapshot ('snapshot:NAME' or 'snapshot:ID')."""
-    from mcwg_dashboard.reports.data import round_answers
-    from mcwg_dashboard.services.snapshots import get_snapshot, snapshot_frame
+    from mcwg_dashboard.reports.data import round_state, snapshot_state
 
     if text.startswith("snapshot:"):
-        snapshot = get_snapshot(session, text.removeprefix("snapshot:"))
-        return snapshot_frame(snapshot), f"{snapshot.name} ({snapshot.meeting_date:%d %b %Y})"
-    round_id = _round_id(session, text)
-    return round_answers(session, round_id), next(r.name for r in list_rounds(session) if r.id == round_id)
+        return snapshot_state(session, text.removeprefix("snapshot:"))
+    return round_state(session, _round_id(session, text))
 
 
 def _snapshot(engine: Engine, args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from mcwg_dashboard.reports.agenda import AGENDA_COLUMNS, discussion_agenda
+from mcwg_dashboard.reports.agenda import AGENDA_COLUMNS, discussion_agenda, meeting_agenda
 
 WEIGHTS = {"IMPL": 1.0, "VAR": 0.85, "PART": 0.5, "PLAN": 0.25, "CONS": 0.1, "NOPL": 0.0, "NA": None, "UNK": None}
 OPENS = dt.date(2025, 3, 1)
@@ -72,7 +72,7 @@ def test_agenda_ranks_elements_as_computed_by_hand() -> None:
         "answers differ widely between members (spread 0.50); 2 answers carried over or to re-confirm; "
         "1 open change proposal (2025-004)"
     )
-    assert reasons["Y-02"] == "low adoption (8%)"
+    assert reasons["Y-02"] == "low adoption (8% over 3 scored answers)"  # Not applicable is not scored
     assert reasons["X-02"] == "3 of 4 answers partial or variant"
     assert reasons["X-01"] == "no strong signal"
     row = agenda.set_index("element_id").loc["Y-02"]
@@ -89,3 +89,67 @@ def test_closed_proposals_and_unknown_states_do_not_count() -> None:
 def test_agenda_without_proposals_or_answers() -> None:
     assert discussion_agenda(answers()).set_index("element_id").loc["Y-01", "discussion_score"] == 42.5
     assert discussion_agenda(answers().iloc[0:0]).empty
+
+
+def _ranked(rows: list[tuple[str, float, str, str]]) -> pd.DataFrame:
+    """An agenda frame with the given (element, score, reasons, kinds) and the signal columns meeting_agenda reads."""
+    frame = pd.DataFrame(rows, columns=["element_id", "discussion_score", "reasons", "reason_kinds"])
+    low = frame["reason_kinds"].str.contains("low_adoption")
+    return frame.assign(
+        rank=range(1, len(frame) + 1),
+        element_title="t",
+        adoption=low.map({True: 0.2, False: 0.9}),
+        partial_variant=frame["reason_kinds"].str.contains("partial_variant").astype(float),
+        disagreement=frame["reason_kinds"].str.contains("disagreement").astype(float),
+        stale=1.0,
+        open_proposals=frame["reason_kinds"].str.contains("open_proposals").astype(int),
+    )
+
+
+def test_meeting_agenda_says_a_common_reason_once_and_takes_reasons_in_turn() -> None:
+    stale = "5 answers carried over or to re-confirm"
+    ranked = _ranked(
+        [
+            ("A-01", 60, f"low adoption (20% over 5 scored answers); {stale}", "low_adoption; stale"),
+            ("A-02", 59, f"low adoption (21% over 5 scored answers); {stale}", "low_adoption; stale"),
+            ("A-03", 58, f"low adoption (22% over 5 scored answers); {stale}", "low_adoption; stale"),
+            ("B-01", 40, f"answers differ widely between members (spread 0.40); {stale}", "disagreement; stale"),
+            ("C-01", 30, f"1 open change proposal (CP-1); {stale}", "open_proposals; stale"),
+            ("D-01", 20, stale, "stale"),
+            ("E-01", 0, "no strong signal", ""),
+        ]
+    )
+    chosen, notes = meeting_agenda(ranked, size=4)
+    # One of each main reason first (low adoption, disagreement, proposal), then the next best low-adoption one;
+    # D-01's only reason is the common one, E-01 has none.
+    assert chosen["element_id"].tolist() == ["A-01", "A-02", "B-01", "C-01"]
+    assert chosen["reasons"].tolist()[0] == "low adoption (20% over 5 scored answers)"
+    assert not chosen["reasons"].str.contains("carried over").any()
+    assert notes == ["Common to most elements, so not repeated per row: answers carried over or to re-confirm."]
+    assert chosen["main_reason"].tolist() == [
+        "low adoption",
+        "low adoption",
+        "members disagree",
+        "open change proposals",
+    ]
+
+
+def test_meeting_agenda_skips_an_element_whose_reasons_repeat_a_chosen_one() -> None:
+    same = "4 of 5 answers partial or variant"
+    ranked = _ranked(
+        [
+            ("A-01", 50, same, "partial_variant"),
+            ("A-02", 49, same, "partial_variant"),
+            ("A-03", 48, "low adoption (20% over 5 scored answers)", "low_adoption"),
+            ("A-04", 47, "low adoption (30% over 5 scored answers)", "low_adoption"),
+            ("A-05", 46, "answers differ widely between members (spread 0.40)", "disagreement"),
+        ]
+    )
+    chosen, notes = meeting_agenda(ranked, size=8)
+    assert chosen["element_id"].tolist() == ["A-01", "A-03", "A-04", "A-05"]
+    assert notes == []  # no reason is shared by more than half of the candidates
+
+
+def test_meeting_agenda_of_nothing_to_discuss_is_empty() -> None:
+    chosen, notes = meeting_agenda(discussion_agenda(answers()).assign(discussion_score=0.0))
+    assert chosen.empty and notes == []

@@ -127,7 +127,7 @@ def test_round_trip_edits_and_adds_in_one_transaction(session: Session) -> None:
     [
         ({"Elements": "KOS-99"}, "Proposals, row {row}, column Elements: not in checklist version"),
         ({"Elements": "META-01"}, "Proposals, row {row}, column Elements: not in set KOS"),
-        ({"Title": ""}, "Proposals, row {row}, column Title: String should have at least 5 characters"),
+        ({"Title": ""}, "Proposals, row {row}, column Title: write at least 5 characters"),
         ({"Country": "ZZ"}, "Proposals, row {row}, column Country: 'ZZ' is not a member code"),
         ({"Problem": "=1+1"}, "Proposals, row {row}, column Problem: contains a formula"),
         ({"Number": "CP-26-1"}, "Proposals, row {row}, column Number: 'CP-26-1' is not a proposal number"),

@@ -122,7 +122,7 @@ def test_numbers_run_per_year_of_submission(session: Session) -> None:
         ({"set_code": "XYZ"}, "set_code", "is not a recommendation set"),
         ({"country_code": "ZZ"}, "country_code", "is not a member code"),
         ({"title": "x"}, "title", "at least 5"),
-        ({"element_ids": []}, "element_ids", "at least 1"),
+        ({"element_ids": []}, "element_ids", "choose at least one"),
         ({"problem": ""}, "problem", "at least 10"),
     ],
 )
@@ -133,6 +133,7 @@ def test_bad_input_is_named_and_nothing_is_saved(
     with pytest.raises(ValidationFailed) as error:
         submit(session, actor=ADMIN, **override)
     assert message in " ".join(error.value.problems[field])
+    assert "should have" not in str(error.value)  # the form's words, never pydantic's
     assert counts(session) == before
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pandas as pd
 import pytest
 from sqlmodel import Session, select
 
+from mcwg_dashboard.checklist import load_checklist
 from mcwg_dashboard.cli import main
 from mcwg_dashboard.models import Answer, CountrySurvey, SurveyRound
 from mcwg_dashboard.reports.publish import load_publish_data, write_site
@@ -58,7 +61,9 @@ def _site(session: Session, tmp_path: Path) -> Path:
 def test_published_pages_load_nothing_from_another_host(session: Session, tmp_path: Path) -> None:
     site = _site(session, tmp_path)
     pages = sorted(site.glob("*.html"))
-    assert len(pages) == 6  # index and one page per recommendation set that is asked
+    members = len(list(site.glob("member-*.html")))
+    assert members >= 2
+    assert len(pages) == 6 + members  # index, one page per recommendation set asked, one per published member
     loaded = 0
     for page in pages:
         parser = _References()
@@ -115,8 +120,13 @@ def test_publish_refuses_a_foreign_folder_and_a_round_with_nothing_published(ses
 def test_cli_publish(isolated_settings: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo"]) == 0
     out = isolated_settings / "public"
-    assert main(["publish", "--round", ROUND, "--out", str(out)]) == 0
-    assert "Wrote 14 files" in capsys.readouterr().out
+    assert main(["publish", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    # Without --round: the newest round with published answers, named (the open round has none published).
+    assert f"Round: {ROUND}, the newest with published answers" in printed
+    # 14 site and data files, a page per published member, a CSV per chart (map, sets, five set matrices).
+    members = len(list(out.glob("member-*.html")))
+    assert f"Wrote {14 + members + 7} files" in printed
     assert (out / "index.html").is_file()
     assert main(["publish", "--round", "2026 adoption survey", "--out", str(isolated_settings / "x")]) == 1
     assert capsys.readouterr().err.startswith("error: No published answers in 2026 adoption survey")
@@ -156,8 +166,8 @@ def test_publish_overwrites_only_files_it_wrote_and_never_follows_links(session:
     (site / "style.css").unlink()
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    for name in ("answers.csv", "answers.json", "checklist.csv", "checklist.json"):
-        (site / "data" / name).rename(elsewhere / name)
+    for path in list((site / "data").iterdir()):
+        path.rename(elsewhere / path.name)
     (site / "data").rmdir()
     (site / "data").symlink_to(elsewhere, target_is_directory=True)
     with pytest.raises(InvalidState, match="not a real folder"):
@@ -204,3 +214,22 @@ def test_round_name_markup_stays_text_in_the_readme_and_pages(session: Session, 
     for page in site.glob("*.html"):
         text = page.read_text(encoding="utf-8")
         assert "<b>big</b>" not in text and 'href="https://evil.example' not in text
+
+
+def test_report_ranks_no_member_and_explains_every_element(session: Session, tmp_path: Path) -> None:
+    site = _site(session, tmp_path)
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "chart-members" not in index and "Adoption per member" not in index  # no league table
+    names = re.findall(r'<a href="member-[a-z-]+\.html">([^<]+)</a>', index)
+    assert names == sorted(names) and len(names) >= 2  # members by name, each with its page
+    kos = (site / "set-kos.html").read_text(encoding="utf-8")
+    checklist = load_checklist()
+    element = checklist.elements["KOS-01"]
+    assert html.escape(element.explanation) in kos
+    assert all(html.escape(standard) in kos for standard in element.standards)
+    assert "Maturity:" in kos and "Metadata level" in kos
+    for chart in re.findall(r'<div id="(chart-[a-z-]+)"', index + kos):
+        assert f'href="data/{chart}.csv"' in index + kos
+        assert (site / "data" / f"{chart}.csv").is_file()
+    member = next(site.glob("member-*.html")).read_text(encoding="utf-8")
+    assert "Deployment architectures" in member and "published answers" in member

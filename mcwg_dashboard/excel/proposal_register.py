@@ -30,7 +30,7 @@ from mcwg_dashboard.excel.survey_workbook import _cell_text, _put_text, _where
 from mcwg_dashboard.models import utcnow
 from mcwg_dashboard.services import proposals
 from mcwg_dashboard.services.actors import Actor, require_admin
-from mcwg_dashboard.services.errors import ValidationFailed
+from mcwg_dashboard.services.errors import ValidationFailed, plain_message
 from mcwg_dashboard.services.proposals import (
     NUMBER_PATTERN,
     ProposalInput,
@@ -358,7 +358,7 @@ def _plan_row(
     except ValidationError as exc:
         for error in exc.errors():
             column = FIELD_COLUMNS.get(str(error["loc"][0]), str(error["loc"][0]))
-            plan.errors.append(f"{_where(PROPOSALS_SHEET, row, column)}: {error['msg']}.")
+            plan.errors.append(f"{_where(PROPOSALS_SHEET, row, column)}: {plain_message(error)}.")
         return
     try:
         proposals.check_proposal_input(session, actor, data)

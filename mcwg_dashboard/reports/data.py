@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -25,15 +26,17 @@ class PlenaryData:
     round_name: str
     answers: pd.DataFrame
     checklist: Checklist
-    members: pd.DataFrame  # country_code, country_name: every member, answered or not
+    members: pd.DataFrame  # country_code, country_name, architectures: every member, answered or not
     is_demo: bool = False
     earlier: pd.DataFrame | None = None  # an earlier round's or a meeting snapshot's answers
     earlier_label: str | None = None
+    # When the earlier state was taken (the snapshot's meeting, the earlier round's close): "decided since" starts here.
+    since_date: dt.date | None = None
     proposals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=proposals.PROPOSAL_COLUMNS))
     open_states: frozenset[str] = frozenset()
 
     def country_scores(self) -> pd.DataFrame:
-        scores = self.members.merge(
+        scores = self.members[["country_code", "country_name"]].merge(
             analytics.adoption_scores(analytics.headline(self.answers), ["country_code", "country_name"]), how="left"
         )
         return scores.assign(detail="")
@@ -55,7 +58,11 @@ def load_proposals(session: Session) -> tuple[pd.DataFrame, frozenset[str]]:
 def members_frame(session: Session) -> pd.DataFrame:
     countries = session.exec(select(Country).order_by(Country.name)).all()
     return pd.DataFrame(
-        {"country_code": [c.code for c in countries], "country_name": [c.name for c in countries]},
+        {
+            "country_code": [c.code for c in countries],
+            "country_name": [c.name for c in countries],
+            "architectures": [c.architectures for c in countries],
+        },
     )
 
 
@@ -65,6 +72,7 @@ def load_plenary_data(
     round_id: int,
     earlier: pd.DataFrame | None = None,
     earlier_label: str | None = None,
+    since_date: dt.date | None = None,
     states: tuple[str, ...] = SHARED_STATES,
 ) -> PlenaryData:
     survey_round = session.get(SurveyRound, round_id)
@@ -79,6 +87,7 @@ def load_plenary_data(
         is_demo=survey_round.is_demo or is_demo_loaded(session),
         earlier=earlier,
         earlier_label=earlier_label,
+        since_date=since_date,
         proposals=proposal_rows,
         open_states=open_states,
     )
@@ -86,3 +95,53 @@ def load_plenary_data(
 
 def round_answers(session: Session, round_id: int, states: tuple[str, ...] = SHARED_STATES) -> pd.DataFrame:
     return load_answer_frame(session, round_ids=[round_id], states=states)
+
+
+@dataclass(frozen=True)
+class EarlierState:
+    """What a plenary compares with: an earlier round's or a meeting snapshot's answers, named and dated."""
+
+    answers: pd.DataFrame
+    label: str
+    since: dt.date | None
+
+
+def snapshot_state(session: Session, key: str) -> EarlierState:
+    from mcwg_dashboard.services.snapshots import get_snapshot, snapshot_frame
+
+    snapshot = get_snapshot(session, key)
+    return EarlierState(
+        snapshot_frame(snapshot), f"{snapshot.name} ({snapshot.meeting_date:%d %b %Y})", snapshot.meeting_date
+    )
+
+
+def round_state(session: Session, round_id: int) -> EarlierState:
+    survey_round = session.get(SurveyRound, round_id)
+    if survey_round is None:
+        raise NotFound(f"Survey round {round_id} does not exist.")
+    return EarlierState(
+        round_answers(session, round_id), survey_round.name, survey_round.closes_on or survey_round.opens_on
+    )
+
+
+def last_plenary(session: Session, round_id: int) -> EarlierState | None:
+    """The state the previous plenary saw: the newest meeting snapshot, else the newest earlier round that has
+    shared answers (None when there is neither)."""
+    from mcwg_dashboard.services.snapshots import list_snapshots
+
+    survey_round = session.get(SurveyRound, round_id)
+    if survey_round is None:
+        raise NotFound(f"Survey round {round_id} does not exist.")
+    snapshots = list_snapshots(session)
+    if not snapshots.empty:
+        newest = snapshots.iloc[0]
+        return snapshot_state(session, str(int(newest["id"])))
+    earlier = session.exec(
+        select(SurveyRound).where(SurveyRound.opens_on < survey_round.opens_on).order_by(SurveyRound.opens_on.desc())  # type: ignore[attr-defined]
+    ).all()
+    for candidate in earlier:
+        assert candidate.id is not None
+        state = round_state(session, candidate.id)
+        if not state.answers.empty:
+            return state
+    return None

@@ -20,10 +20,10 @@ from typing import Any
 import pandas as pd
 import plotly
 import plotly.graph_objects as go
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from mcwg_dashboard import analytics
-from mcwg_dashboard.charts.adoption import percent, score_bars, status_heatmap
+from mcwg_dashboard.charts.adoption import score_bars, status_heatmap
 from mcwg_dashboard.charts.map import adoption_map
 from mcwg_dashboard.checklist import Checklist
 from mcwg_dashboard.exports import csv_bytes
@@ -34,6 +34,7 @@ from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.demo import is_demo_loaded
 from mcwg_dashboard.services.errors import InvalidState, NotFound
 from mcwg_dashboard.text import escape_markdown
+from mcwg_dashboard.wording import counted, score_text
 
 MARKER = ".mcwg-published"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -79,6 +80,16 @@ class PublishData:
     checklist: Checklist
     members: pd.DataFrame
     is_demo: bool
+
+
+def newest_published_round(session: Session) -> SurveyRound:
+    """The newest round (by opening date) that has published answers: what `publish` writes when no round is named."""
+    rounds = session.exec(select(SurveyRound).order_by(col(SurveyRound.opens_on).desc(), col(SurveyRound.id).desc()))
+    for survey_round in rounds:
+        assert survey_round.id is not None
+        if not load_answer_frame(session, round_ids=[survey_round.id], states=PUBLISHED_STATES).empty:
+            return survey_round
+    raise InvalidState("No round has published answers yet: publish surveys on the Rounds and review page first.")
 
 
 def load_publish_data(session: Session, *, round_id: int) -> PublishData:
@@ -185,9 +196,14 @@ def write_site(data: PublishData, out: Path, *, now: dt.datetime | None = None) 
     write("plotly.min.js", PLOTLY_JS.read_bytes())
     write("style.css", STYLE)
     sets = [s for s in data.checklist.sets if (data.answers["set_code"] == s.code).any()]
-    write("index.html", _index_page(data, sets, stamp))
+    chart_data: dict[str, pd.DataFrame] = {}
+    write("index.html", _index_page(data, sets, stamp, chart_data))
     for rec_set in sets:
-        write(f"set-{rec_set.code.lower()}.html", _set_page(data, rec_set.code, sets, stamp))
+        write(f"set-{rec_set.code.lower()}.html", _set_page(data, rec_set.code, sets, stamp, chart_data))
+    for code in sorted(set(data.answers["country_code"])):
+        write(_member_page_name(str(code)), _member_page(data, str(code), sets, stamp))
+    for name, frame in chart_data.items():
+        write(name, csv_bytes(frame))
     answers = open_answers(data)
     checklist = open_checklist(data.checklist)
     meta = {"round": data.round_name, "published_at": stamp, "demo_data": data.is_demo}
@@ -244,9 +260,11 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=1, default=str) + "\n"
 
 
-def _chart(figure: go.Figure, div_id: str) -> str:
+def _chart(figure: go.Figure, div_id: str, data: pd.DataFrame, files: dict[str, pd.DataFrame]) -> str:
+    """The chart, with a link to its data as CSV just below it (written as data/<div_id>.csv)."""
+    files[f"data/{div_id}.csv"] = data
     div = figure.to_html(full_html=False, include_plotlyjs=False, config=CHART_CONFIG, div_id=div_id)
-    return f'<div class="chart">{div}</div>'
+    return f'<div class="chart">{div}<p><a href="data/{div_id}.csv">This chart\'s data (CSV)</a></p></div>'
 
 
 def _page(data: PublishData, title: str, body: str, sets: list[Any], stamp: str) -> str:
@@ -277,14 +295,23 @@ def _page(data: PublishData, title: str, body: str, sets: list[Any], stamp: str)
 """
 
 
-def _index_page(data: PublishData, sets: list[Any], stamp: str) -> str:
+def _member_page_name(code: str) -> str:
+    return f"member-{code.lower()}.html"
+
+
+def _index_page(data: PublishData, sets: list[Any], stamp: str, files: dict[str, pd.DataFrame]) -> str:
     answers = data.answers
     headline = analytics.headline(answers)
-    scores = data.members.merge(analytics.adoption_scores(headline, ["country_code", "country_name"]), how="left")
+    member_scores = analytics.adoption_scores(headline, ["country_code", "country_name"])
+    scores = data.members[["country_code", "country_name"]].merge(member_scores, how="left")
     set_scores = analytics.adoption_scores(answers, ["set_code"])
+    published = answers["country_code"].nunique()
     figures = [
-        ("Members published", f"{answers['country_code'].nunique()} of {len(data.members)}"),
-        ("Overall adoption score (finalized sets)", percent(analytics.overall_score(headline))),
+        ("Members published", counted(published, len(data.members), "members")),
+        (
+            "Overall adoption score (finalized sets)",
+            score_text(analytics.overall_score(headline), int(headline["weight"].count())),
+        ),
         ("Elements", str(answers["element_id"].nunique())),
     ]
     cards = "".join(
@@ -292,62 +319,106 @@ def _index_page(data: PublishData, sets: list[Any], stamp: str) -> str:
     )
     set_rows = "".join(
         f'<tr><td><a href="set-{s.code.lower()}.html">{html.escape(s.code)}</a></td><td>{html.escape(s.title)}</td>'
-        f"<td>{html.escape(s.maturity)}</td><td>{percent(_score_of(set_scores, 'set_code', s.code))}</td></tr>"
+        f"<td>{html.escape(s.maturity)}</td><td>{html.escape(_score_cell(set_scores, 'set_code', s.code))}</td></tr>"
         for s in sets
+    )
+    # Members by name, each linked to its page: no ranking of members.
+    published_codes = set(answers["country_code"])
+    member_rows = "".join(
+        f'<tr><td><a href="{_member_page_name(str(code))}">{html.escape(str(name))}</a></td>'
+        f"<td>{'published' if code in published_codes else 'not published'}</td></tr>"
+        if code in published_codes
+        else f"<tr><td>{html.escape(str(name))}</td><td>not published</td></tr>"
+        for code, name in zip(data.members["country_code"], data.members["country_name"], strict=True)
     )
     body = (
         f'<div class="figures">{cards}</div>'
-        + _chart(adoption_map(scores.assign(detail=""), title="Adoption score by member"), "chart-map")
-        + _chart(score_bars(set_scores, label="set_code", title="Adoption per recommendation set"), "chart-sets")
-        + _chart(score_bars(scores, label="country_name", title="Adoption per member"), "chart-members")
+        + _chart(adoption_map(scores.assign(detail=""), title="Adoption score by member"), "chart-map", scores, files)
+        + _chart(
+            score_bars(set_scores, label="set_code", title="Adoption per recommendation set"),
+            "chart-sets",
+            set_scores,
+            files,
+        )
         + "<h2>Recommendation sets</h2><p>The overall score and the map count the finalized sets only; sets in "
         "progress are draft recommendations, and the MADO alignment items (beyond the MCWG text) are never scored."
-        "</p><table><tr><th>Set</th><th>Title</th><th>Maturity</th><th>Adoption score</th></tr>" + set_rows + "</table>"
+        "</p><table><tr><th>Set</th><th>Title</th><th>Maturity</th><th>Adoption score</th></tr>"
+        + set_rows
+        + "</table><h2>Members</h2><p>Each member's page gives its deployment profile and its published answers. "
+        "Members are listed by name: the report does not rank them.</p><table><tr><th>Member</th><th>Survey</th></tr>"
+        + member_rows
+        + "</table>"
     )
     return _page(data, "Adoption of the MCWG recommendations", body, sets, stamp)
 
 
-def _score_of(scores: pd.DataFrame, column: str, key: str) -> float | None:
+def _score_cell(scores: pd.DataFrame, column: str, key: str) -> str:
     match = scores[scores[column] == key]
-    return None if match.empty else float(match["score"].iloc[0])
+    if match.empty:
+        return "no scored answers"
+    return score_text(float(match["score"].iloc[0]), int(match["scored"].iloc[0]))
 
 
-def _set_page(data: PublishData, set_code: str, sets: list[Any], stamp: str) -> str:
+def _set_page(data: PublishData, set_code: str, sets: list[Any], stamp: str, files: dict[str, pd.DataFrame]) -> str:
     rec_set = next(s for s in data.checklist.sets if s.code == set_code)
     subset = data.answers[data.answers["set_code"] == set_code]
     scale = data.checklist.scale
-    matrix = analytics.status_matrix(subset, sort_by="adoption")
+    matrix = analytics.status_matrix(subset, sort_by="country")  # members by name, never ranked
     heatmap = status_heatmap(matrix, subset, scale, title=f"{set_code}: status per member and element")
     scored = analytics.adoption_scores(subset, ["element_id"])
-    element_scores = {str(e): float(v) for e, v in zip(scored["element_id"], scored["score"], strict=True)}
     counts = subset.groupby(["element_id", "status"]).size()
     rows = []
     for element in rec_set.elements:
-        if element.id not in element_scores:
+        if element.id not in set(scored["element_id"]):
             continue
         per_status = ", ".join(
             f"{scale.get(code).display}: {int(counts[(element.id, code)])}"
             for code in scale.codes
             if (element.id, code) in counts.index
         )
+        standards = "; ".join(element.standards) or "—"
         rows.append(
-            f"<tr><td>{html.escape(element.id)}</td><td>{html.escape(element.title)}</td>"
-            f"<td>{percent(element_scores[element.id])}</td><td>{html.escape(per_status)}</td></tr>"
+            f"<tr><td>{html.escape(element.id)}</td><td><b>{html.escape(element.title)}</b><br>"
+            f"{html.escape(element.explanation)}</td><td>{html.escape(standards)}</td>"
+            f"<td>{html.escape(element.level_text or '—')}</td>"
+            f"<td>{html.escape(_score_cell(scored, 'element_id', element.id))}</td>"
+            f"<td>{html.escape(per_status)}</td></tr>"
         )
     summary = f"<p>{html.escape(rec_set.summary)}</p>" if rec_set.summary else ""
+    matrix_data = matrix.reset_index().rename(columns={"country_code": "member"})
     body = (
-        summary
-        + _chart(heatmap, f"chart-matrix-{set_code.lower()}")
-        + "<h2>Elements</h2><table><tr><th>Element</th><th>Title</th><th>Adoption score</th><th>Answers</th></tr>"
-        + "".join(rows)
-        + "</table>"
+        f"<p><b>Maturity:</b> {html.escape(rec_set.maturity)}</p>"
+        + summary
+        + _chart(heatmap, f"chart-matrix-{set_code.lower()}", matrix_data, files)
+        + "<h2>Elements</h2><table><tr><th>Element</th><th>Title and explanation</th><th>Standards</th>"
+        "<th>Metadata level</th><th>Adoption score</th><th>Answers</th></tr>" + "".join(rows) + "</table>"
     )
     return _page(data, f"{set_code} {rec_set.title}", body, sets, stamp)
 
 
+def _member_page(data: PublishData, code: str, sets: list[Any], stamp: str) -> str:
+    mine = data.answers[data.answers["country_code"] == code].sort_values("position")
+    name = str(mine["country_name"].iloc[0])
+    scale = data.checklist.scale
+    architectures = str(mine["architectures"].dropna().iloc[0]) if mine["architectures"].notna().any() else ""
+    profile = f"<p><b>Deployment architectures:</b> {html.escape(architectures.replace(',', ', ') or 'not given')}</p>"
+    rows = "".join(
+        f"<tr><td>{html.escape(str(r['element_id']))}</td><td>{html.escape(str(r['element_title']))}</td>"
+        f"<td>{html.escape(str(r['set_code']))}</td><td>{html.escape(scale.get(str(r['status'])).display)}</td>"
+        f"<td>{html.escape(r['target_date'].isoformat() if isinstance(r['target_date'], dt.date) else '')}</td></tr>"
+        for r in mine.to_dict("records")
+    )
+    body = (
+        profile + f"<p>{len(mine)} published answers.</p><table><tr><th>Element</th><th>Title</th><th>Set</th>"
+        "<th>Status</th><th>Target date</th></tr>" + rows + "</table>"
+    )
+    return _page(data, name, body, sets, stamp)
+
+
 def _readme(data: PublishData, sets: list[Any], stamp: str) -> str:
     pages = "\n".join(
-        f"- `set-{s.code.lower()}.html`: {escape_markdown(f'{s.code} {s.title}')}: status matrix and elements"
+        f"- `set-{s.code.lower()}.html`: {escape_markdown(f'{s.code} {s.title}')}: maturity, status matrix, and "
+        "each element with its explanation, standards and metadata level"
         for s in sets
     )
     demo = f"\n**{DEMO_NOTICE}**\n" if data.is_demo else ""
@@ -359,8 +430,10 @@ included. Open `index.html` in a browser: everything is in this folder, nothing 
 {demo}
 ## Files
 
-- `index.html`: key figures, the adoption map, adoption per recommendation set and per member
+- `index.html`: key figures, the adoption map, adoption per recommendation set, the members by name
 {pages}
+- `member-<code>.html`: one page per member with published answers: its deployment profile and its answers
+- `data/chart-*.csv`: the data of each chart, linked just below it
 - `plotly.min.js`, `style.css`: the chart library (Plotly, MIT licence) and the style sheet, used by the pages
 - `data/answers.csv`, `data/answers.json`: one row per member and element: round, checklist version, member code
   and name, element ID, set, element title, status code and label, target date (for planned elements), date

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 class ServiceError(Exception):
@@ -51,3 +53,30 @@ class ConflictError(ServiceError):
             ]
             message = "Not saved: these answers were changed by someone else since you loaded them: " + "; ".join(parts)
         super().__init__(message)
+
+
+def plain_message(error: Mapping[str, Any]) -> str:
+    """One pydantic error (an item of ValidationError.errors()) in the words of a form, never pydantic's own
+    ("String should have at least 5 characters" becomes "write at least 5 characters")."""
+    kind = str(error.get("type", ""))
+    context = error.get("ctx") or {}
+    if kind == "string_too_short":
+        least = int(context.get("min_length", 1))
+        return "fill this in" if least <= 1 else f"write at least {least} characters"
+    if kind == "string_too_long":
+        return f"keep it to at most {context.get('max_length')} characters"
+    if kind == "too_short":
+        least = int(context.get("min_length", 1))
+        return "choose at least one" if least <= 1 else f"choose at least {least}"
+    if kind == "too_long":
+        return f"choose at most {context.get('max_length')}"
+    if kind == "missing":
+        return "fill this in"
+    if kind in ("string_type", "int_type", "int_parsing", "float_parsing", "bool_parsing"):
+        return "this value is not of the expected kind"
+    if kind.startswith("date") or kind.startswith("datetime"):
+        return "give a date like 2026-12-10"
+    if kind == "string_pattern_mismatch":
+        return "this is not in the expected form"
+    message = str(error.get("msg", "is not valid"))
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")

@@ -45,6 +45,7 @@ from mcwg_dashboard.services.errors import (
     NotFound,
     PermissionDenied,
     ValidationFailed,
+    plain_message,
 )
 from mcwg_dashboard.services.transaction import transaction
 from mcwg_dashboard.text import clean_any, clean_text
@@ -292,7 +293,7 @@ def _validated(model: type[BaseModel], data: Any, summary: str) -> Any:
         problems: dict[str, list[str]] = {}
         for error in exc.errors():
             field = ".".join(str(part) for part in error["loc"]) or "input"
-            problems.setdefault(field, []).append(error["msg"])
+            problems.setdefault(field, []).append(plain_message(error))
         raise ValidationFailed(problems, summary=summary) from None
 
 

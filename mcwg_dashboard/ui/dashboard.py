@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from typing import Any
@@ -155,14 +156,17 @@ def checklist_of_round(round_id: int | None) -> Checklist | None:
         return checklist_for_version(session, survey_round.checklist_version_id) if survey_round else None
 
 
-def round_picker(label: str = "Survey round", *, key: str = "round") -> int | None:
-    """A round chooser kept in the URL (?round=ID). Defaults to the newest round with submitted answers."""
+def round_picker(label: str = "Survey round", *, key: str = "round", country: str | None = None) -> int | None:
+    """A round chooser kept in the URL (?round=ID). Defaults to the newest round with answers this user may see
+    (of `country`, when given)."""
     rounds = rounds_frame()
     if rounds.empty:
         return None
     options = rounds["id"].astype(int).tolist()
     names = dict(zip(options, rounds["name"], strict=True))
     answered = answer_frame()
+    if country is not None and not answered.empty:
+        answered = answered[answered["country_code"] == country]
     with_answers = [r for r in options if not answered.empty and r in set(answered["round_id"])]
     choice = url_selectbox(
         label, options, format_func=lambda rid: names[rid], key=key, default=with_answers[0] if with_answers else None
@@ -175,9 +179,20 @@ def slug(text: str) -> str:
 
 
 def show_chart(figure: go.Figure, *, name: str, data: pd.DataFrame | None = None, key: str | None = None) -> None:
-    """The chart, then its downloads: data as CSV and Excel, the chart as PNG (built only on click)."""
-    st.plotly_chart(figure, theme=None, config=PLOTLY_CONFIG, key=key or f"chart-{slug(name)}")
+    """The chart's title in the page, the chart under it, then its downloads: data as CSV and Excel, the chart as PNG
+    (built only on click, with its title). A title inside a narrow figure gets cut and the toolbar sits over it."""
+    title = html.unescape(str(figure.layout.title.text or ""))  # the figure holds it HTML-escaped
+    shown = go.Figure(figure)
+    if title:
+        st.markdown(f"**{escape_markdown(title)}**")
+        shown.update_layout(title=None, margin={"t": 30})
+    st.plotly_chart(shown, theme=None, config=PLOTLY_CONFIG, key=key or f"chart-{slug(name)}")
     downloads(name=name, data=data, figure=figure)
+
+
+def table_height(rows: int) -> int:
+    """Pixels for a table to show all its rows without scrolling (every member: 11 rows and the header)."""
+    return 35 * (rows + 1) + 3
 
 
 def downloads(

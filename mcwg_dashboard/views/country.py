@@ -6,6 +6,7 @@ import streamlit as st
 from mcwg_dashboard import analytics
 from mcwg_dashboard.charts.adoption import peer_bars
 from mcwg_dashboard.services.profiles import profile_display_table
+from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import demo_banner
 from mcwg_dashboard.ui.dashboard import (
     answer_frame,
@@ -19,6 +20,7 @@ from mcwg_dashboard.ui.dashboard import (
     rounds_frame,
     show_chart,
 )
+from mcwg_dashboard.ui.tables import answers_table, change_counts_text, changes_table
 from mcwg_dashboard.ui.text import escape_markdown
 from mcwg_dashboard.ui.url_state import url_selectbox
 
@@ -31,10 +33,18 @@ if members.empty:
     st.stop()
 names = dict(zip(members["code"], members["name"], strict=True))
 left, right = st.columns(2)
+# A representative opens on their own country; everyone else on the first by name.
+own = sorted(current_user().countries & set(names))
 with left:
-    country = url_selectbox("Country or region", list(names), format_func=lambda c: f"{names[c]} ({c})", key="country")
+    country = url_selectbox(
+        "Country or region",
+        list(names),
+        format_func=lambda c: f"{names[c]} ({c})",
+        key="country",
+        default=own[0] if own else None,
+    )
 with right:
-    round_id = round_picker()
+    round_id = round_picker(country=country)
 checklist = checklist_of_round(round_id)
 if country is None or round_id is None or checklist is None:
     empty_state("No survey round exists yet.")
@@ -65,21 +75,8 @@ show_chart(
 
 scale = checklist.scale
 st.subheader("Answers")
-table = mine[["element_id", "element_title", "set_code", "status", "note", "evidence_url", "target_date"]].copy()
-table["status"] = table["status"].map(lambda code: scale.get(code).display)
-st.dataframe(
-    table,
-    hide_index=True,
-    column_config={
-        "element_id": "Element",
-        "element_title": "Title",
-        "set_code": "Set",
-        "status": "Status",
-        "note": "Note",
-        "evidence_url": st.column_config.LinkColumn("Evidence"),
-        "target_date": st.column_config.DateColumn("Target date"),
-    },
-)
+table = answers_table(mine, scale)
+st.dataframe(table, hide_index=True, column_config={"Evidence": st.column_config.LinkColumn("Evidence")})
 downloads(name=f"{country} {round_name} answers", data=table)
 
 st.subheader("What changed since the previous round")
@@ -99,17 +96,7 @@ else:
     if changes.empty:
         st.success(f"No answer changed since {escape_markdown(earlier_name)}.")
     else:
-        shown = changes.assign(
-            before=changes["before"].map(lambda c: scale.get(c).display if isinstance(c, str) else "no answer"),
-            after=changes["after"].map(lambda c: scale.get(c).display),
-            change=changes["change"].map(
-                {"upgrade": "▲ upgrade", "downgrade": "▼ downgrade", "new": "✚ new", "changed": "↔ changed"}
-            ),
-        )[["element_id", "set_code", "before", "after", "change"]]
-        counts = changes["change"].value_counts()
-        st.caption(
-            f"Compared with {escape_markdown(earlier_name)}: "
-            + ", ".join(f"{int(counts.get(k, 0))} {k}s" for k in ("upgrade", "downgrade", "new", "changed"))
-        )
+        shown = changes_table(changes, scale)
+        st.caption(f"Compared with {escape_markdown(earlier_name)}: {change_counts_text(changes)}.")
         st.dataframe(pd.DataFrame(shown), hide_index=True)
         downloads(name=f"{country} changes since {earlier_name}", data=shown)

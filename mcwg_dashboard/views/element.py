@@ -18,7 +18,9 @@ from mcwg_dashboard.ui.dashboard import (
     round_picker,
     rounds_frame,
     show_chart,
+    table_height,
 )
+from mcwg_dashboard.ui.tables import blank
 from mcwg_dashboard.ui.text import escape_markdown
 from mcwg_dashboard.ui.url_state import url_selectbox
 
@@ -86,15 +88,17 @@ else:
         ["country_name", "status", "note", "evidence_url", "target_date"]
     ].copy()
     table["status"] = table["status"].map(lambda code: scale.get(code).display)
+    table[["note", "evidence_url", "target_date"]] = table[["note", "evidence_url", "target_date"]].map(blank)
     st.dataframe(
         table,
         hide_index=True,
+        height=table_height(len(table)),
         column_config={
             "country_name": "Country",
             "status": "Status",
             "note": "Note",
             "evidence_url": st.column_config.LinkColumn("Evidence"),
-            "target_date": st.column_config.DateColumn("Target date"),
+            "target_date": "Target date",
         },
     )
     downloads(name=f"{element_id} {round_name} answers", data=table)

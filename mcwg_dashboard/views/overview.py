@@ -23,6 +23,7 @@ from mcwg_dashboard.ui.dashboard import (
     rounds_frame,
     show_chart,
     status_table,
+    table_height,
 )
 from mcwg_dashboard.ui.text import escape_markdown
 
@@ -102,7 +103,9 @@ else:
         scores["detail"] = [
             f"{int(s)} scored answers" if pd.notna(s) else "no submitted survey" for s in scores["scored"]
         ]
-        map_figure = adoption_map(scores, title=f"Adoption score by member · {round_name}")
+        # The title above the map, in the page: inside the figure it is cut and the toolbar sits over it.
+        st.markdown(f"**Adoption score by member · {escape_markdown(round_name)}**")
+        map_figure = adoption_map(scores, title="")
         st.plotly_chart(map_figure, theme=None, config=MAP_PLOTLY_CONFIG, key="overview-map")
         downloads(name=f"{round_name} country scores", data=scores, figure=map_figure)
 
@@ -124,7 +127,7 @@ st.caption(
     "representative set it; not scored. Empty rows: no profile yet."
 )
 profiles_table = profile_display_table(profiles_frame(round_id))
-st.dataframe(profiles_table, hide_index=True)
+st.dataframe(profiles_table, hide_index=True, height=table_height(len(profiles_table)))
 downloads(name=f"{round_name} deployment profiles", data=profiles_table)
 
 st.subheader("Participation")
@@ -135,7 +138,7 @@ st.caption(
     f"{int(participation['Survey answered'].sum())} of {len(participation)} members handed in their survey; "
     f"{int((participation['Change proposals raised'] > 0).sum())} raised change proposals."
 )
-st.dataframe(participation, hide_index=True)
+st.dataframe(participation, hide_index=True, height=table_height(len(participation)))
 
 st.subheader("Completion per member")
 stale = analytics.stale_answers(answer_frame([round_id]))
@@ -151,6 +154,7 @@ with right:
     st.dataframe(
         table,
         hide_index=True,
+        height=table_height(len(table)),
         column_config={
             "Answered": st.column_config.ProgressColumn("Answered", min_value=0, max_value=1, format="percent"),
             "Old answers": st.column_config.NumberColumn(

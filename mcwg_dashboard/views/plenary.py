@@ -56,6 +56,11 @@ st.markdown(
 )
 st.title("Plenary")
 demo_banner()
+st.page_link(
+    "mcwg_dashboard/views/presentation.py",
+    label="Present on a shared screen: large type, one topic per screen, arrow keys to page",
+    icon=":material/present_to_all:",
+)
 
 controls = st.columns([2, 2, 1])
 with controls[0]:

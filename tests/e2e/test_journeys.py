@@ -102,6 +102,8 @@ def test_representative_fills_and_submits_admin_publishes_public_reads(page: Pag
     settle(page)
     expect(page.get_by_text("Not signed in: published results only.")).to_be_visible()
     expect(page.get_by_text("Adoption matrix · 2026 adoption survey")).to_be_visible()
+    # The title is written above the chart: wait for the chart itself to draw its labels.
+    expect(page.locator(".js-plotly-plot").first.locator(".ytick text").first).to_be_visible()
     labels = page.locator(".js-plotly-plot").first.locator(".ytick text").all_text_contents()
     assert labels == ["France"], labels
     steps.done("public-matrix")

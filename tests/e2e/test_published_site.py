@@ -50,11 +50,14 @@ def test_published_site_draws_every_chart_offline(site: Path, offline_page: tupl
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     pages = sorted(site.glob("*.html"))
-    assert [p.name for p in pages] == ["index.html", *(f"set-{c}.html" for c in sorted(SETS))]
+    members = [p.name for p in pages if p.name.startswith("member-")]
+    assert members, "a page per published member"
+    assert [p.name for p in pages] == ["index.html", *members, *(f"set-{c}.html" for c in sorted(SETS))]
     for html_file in pages:
         page.goto(html_file.as_uri())
         charts = page.locator("div.js-plotly-plot")
-        expected = 3 if html_file.name == "index.html" else 1
+        # The index: map and sets (no ranking of members); a set page: its matrix; a member page: its answers.
+        expected = {"index.html": 2}.get(html_file.name, 0 if html_file.name.startswith("member-") else 1)
         expect(charts).to_have_count(expected)
         for i in range(expected):
             expect(charts.nth(i).locator("svg.main-svg").first).to_be_visible()
@@ -62,7 +65,7 @@ def test_published_site_draws_every_chart_offline(site: Path, offline_page: tupl
             # The map: one filled polygon trace per member at least, drawn from the shapes in the repository.
             expect(page.locator("#chart-map g.trace.scatter").nth(11)).to_be_attached()
             expect(page.get_by_text("Demo data: these answers are synthetic")).to_be_visible()
-        if html_file.name in ("index.html", "set-kos.html"):
+        if html_file.name in ("index.html", "set-kos.html", members[0]):
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"published-{html_file.stem}.png"), full_page=True)
     assert not blocked, f"the published pages asked for other hosts: {blocked[:5]}"
