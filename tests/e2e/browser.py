@@ -86,8 +86,10 @@ class Counter:
         settle(self.page)
 
     def paste(self, text: str) -> None:
-        """Paste a block copied from a spreadsheet into the selected cell and below (one interaction, Ctrl+V)."""
+        """Paste a block copied from a spreadsheet into the selected cell and below (one interaction, Ctrl+V), after
+        the moment a person takes to copy it elsewhere."""
         self.page.evaluate("text => navigator.clipboard.writeText(text)", text)
+        self.page.wait_for_timeout(600)
         self.interactions += 1
         self.key("Control+V")
         settle(self.page)

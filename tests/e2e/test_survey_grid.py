@@ -42,7 +42,15 @@ def test_france_fills_the_survey_through_the_grids(page: Page, own_app_url: str)
     for rec_set in CHECKLIST.asked_sets:
         enter_status_column(page, counter, rec_set.code)
         if rec_set.code == PASTED:  # a column of plain labels copied from Excel (the workbook's drop-down words)
-            counter.paste("\n".join("Implemented" for _ in rec_set.elements))
+            ids = [e.id for e in rec_set.elements]
+            # First a block with a word that is not a status and a row too many: both named above the grid.
+            counter.paste("\n".join(["Implemented", "Done", *["Implemented"] * (len(ids) - 1)]))
+            problems = page.get_by_role("alert").filter(has_text="Not pasted")
+            expect(problems).to_contain_text(f'{ids[1]}: "Done" is not one of Implemented, Implemented – variant')
+            expect(problems).to_contain_text(f"1 pasted row(s) below the set's last element ({ids[-1]}) were left out")
+            steps.done("paste-refused")
+            counter.paste("\n".join("Implemented" for _ in ids))
+            expect(problems).to_have_count(0)
             elements += len(rec_set.elements)
             expect(page.get_by_text(re.compile(rf"{len(rec_set.elements)} in {PASTED}\b"))).to_be_visible()
             continue
