@@ -88,7 +88,8 @@ window.__mcwgPasteCheck = (event) => {
     line.split("\\t").forEach((value, step) => {
       const options = setup.options[column + step], text = value.trim();
       if (options && text && !options.includes(text))
-        problems.push(element + ": " + JSON.stringify(text) + " is not one of " + options.join(", ") + "; left as it was.");
+        problems.push(
+          element + ": " + JSON.stringify(text) + " is not one of " + options.join(", ") + "; left as it was.");
     });
   });
   const extra = row + lines.length - rows.length;
