@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -227,6 +228,12 @@ def _add_bench_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "--database-url",
         help="run on this empty database instead (e.g. a PostgreSQL one made for it); it is emptied afterwards",
     )
+    bench.add_argument(
+        "--pages",
+        action="store_true",
+        help="instead: each page's server time on a temporary demo database, cold (first run, empty caches) and "
+        "warm (a rerun after a click), through Streamlit's AppTest",
+    )
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -239,6 +246,8 @@ def _bench(args: argparse.Namespace) -> int:
         print(f"error: --repeats must be at least 1, not {args.repeats}.", file=sys.stderr)
         return 2
     json_path = Path(args.json) if args.json else None
+    if args.pages:
+        return _bench_pages(args.repeats, json_path)
     if json_path is not None and (
         json_path.is_dir()
         or not json_path.parent.is_dir()
@@ -260,6 +269,21 @@ def _bench(args: argparse.Namespace) -> int:
             write_json(result, json_path)
         except OSError as exc:
             print(f"error: cannot write the JSON file {args.json}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        print(f"Wrote {json_path}.")
+    return 0
+
+
+def _bench_pages(repeats: int, json_path: Path | None) -> int:
+    from mcwg_dashboard.ui.page_timing import format_pages, time_pages
+
+    timings = time_pages(reruns=repeats)
+    print(format_pages(timings))
+    if json_path is not None:
+        try:
+            json_path.write_text(json.dumps({"pages": [t.as_dict() for t in timings]}, indent=2))
+        except OSError as exc:
+            print(f"error: cannot write the JSON file {json_path}: {exc.strerror or exc}", file=sys.stderr)
             return 1
         print(f"Wrote {json_path}.")
     return 0

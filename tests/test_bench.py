@@ -133,3 +133,17 @@ def test_status_table_of_one_round_equals_its_rows_of_the_full_table(small_bench
             expected = full[full["Round"] == name].reset_index(drop=True)
             pd.testing.assert_frame_equal(one.reset_index(drop=True), expected)
     engine.dispose()
+
+
+def test_bench_pages_times_every_page_cold_and_warm_on_its_own_demo_database(
+    isolated_settings: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "pages.json"
+    assert main(["bench", "--pages", "--repeats", "1", "--json", str(out)]) == 0
+    pages = json.loads(out.read_text())["pages"]
+    views = sorted(p.stem for p in (Path(__file__).parent.parent / "mcwg_dashboard" / "views").glob("*.py"))
+    assert [p["page"] for p in pages] == [v for v in views if v != "__init__"]
+    assert all(p["cold_seconds"] > 0 and p["warm_seconds"] > 0 for p in pages)
+    assert next(p for p in pages if p["page"] == "survey")["account"] == "rep-fr"
+    assert "slowest warm rerun" in capsys.readouterr().out
+    assert not (isolated_settings / "mcwg.sqlite3").exists(), "never the app's own database"
