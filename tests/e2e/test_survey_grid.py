@@ -3,16 +3,23 @@ figures (page ready, save, interactions and key presses per element) go to test-
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Dialog, Page, expect
+from sqlmodel import Session, select
 
 from mcwg_dashboard.checklist import load_checklist
+from mcwg_dashboard.db import make_engine
+from mcwg_dashboard.models import SurveyRound
+from mcwg_dashboard.services import rounds
 from tests.e2e.browser import DESK, Counter, Keyboard, Steps, enter_status_column, settle, sign_in
 from tests.e2e.conftest import ARTIFACTS
+from tests.helpers import ADMIN
 
 pytestmark = pytest.mark.e2e
 CHECKLIST = load_checklist()
@@ -195,3 +202,50 @@ def test_france_fills_and_submits_the_survey_by_keyboard_alone(page: Page, own_a
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "survey-keyboard-timings.json").write_text(json.dumps(figures, indent=2))
     assert figures["key_presses_per_element"] <= 2.5, figures
+
+
+def test_a_new_round_confirmed_from_last_round_and_submitted_in_a_few_clicks(
+    page: Page, own_app_url: str, tmp_path: Path
+) -> None:
+    """Austria's answers carried over into a new round: confirm them all and submit, counting the clicks."""
+    steps = Steps(page, "survey-confirm-all")
+    sign_in(page, own_app_url, "admin")  # the app's first run makes its database, with the demo data
+    engine = make_engine(f"sqlite:///{tmp_path / 'mcwg.sqlite3'}")  # the database of this test's own app
+    with Session(engine) as session:
+        current = session.exec(select(SurveyRound).where(SurveyRound.state == "open")).one()
+        rounds.open_round(
+            session,
+            actor=ADMIN,
+            name="2027 adoption survey",
+            opens_on=current.opens_on + dt.timedelta(days=365),
+            closes_on=None,
+            checklist_version_id=current.checklist_version_id,
+        )
+    engine.dispose()
+    page.set_viewport_size(DESK)
+    page.goto(f"{own_app_url}/survey")
+    settle(page)
+    for label, choice in (("Country or region", "Austria"), ("Survey round", "2027 adoption")):
+        page.get_by_role("combobox", name=label).click()
+        page.keyboard.type(choice)
+        page.keyboard.press("Enter")
+        settle(page)
+    expect(page.get_by_text(re.compile(r"Austria · 2027 adoption survey"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"answer\(s\) were carried over from the previous round"))).to_be_visible()
+    steps.done("carried-over")
+
+    counter = Counter(page)
+    counter.click(page.get_by_role("button", name=re.compile(r"Confirm all \d+ carried-over answers")))
+    counter.click(page.get_by_role("button", name="Yes, confirm them"))
+    expect(page.get_by_text(re.compile(r"Confirmed \d+ carried-over answer\(s\) unchanged"))).to_be_visible()
+    settle(page)
+    counter.click(page.get_by_role("button", name="Submit…"))
+    accept = page.get_by_role("checkbox", name=re.compile("unanswered"))
+    if accept.count():
+        counter.click(accept)
+    counter.click(page.get_by_role("button", name="Yes, submit"))
+    expect(page.get_by_text("Survey submitted. Thank you!")).to_be_visible()
+    steps.done("submitted")
+    figures = {"interactions_to_confirm_all_and_submit": counter.interactions}
+    (ARTIFACTS / "survey-confirm-all.json").write_text(json.dumps(figures, indent=2))
+    assert counter.interactions <= 5, figures
