@@ -6,7 +6,13 @@ from sqlalchemy import event
 from sqlmodel import Session, select
 
 from mcwg_dashboard.models import CountrySurvey
-from mcwg_dashboard.services.answer_data import ANSWER_COLUMNS, load_answer_frame
+from mcwg_dashboard.services.answer_data import (
+    ANSWER_COLUMNS,
+    PUBLISHED_STATES,
+    SHARED_STATES,
+    load_answer_frame,
+    rounds_with_answers,
+)
 from mcwg_dashboard.services.demo import load_demo
 from tests.helpers import ADMIN
 
@@ -41,3 +47,19 @@ def test_frame_is_one_query_whatever_the_rounds(session: Session) -> None:
     load_answer_frame(session)
     answers_only = [s for s in statements if "FROM answer" in s]
     assert len(answers_only) == 1
+
+
+def test_rounds_with_answers_are_those_the_answer_frame_holds_from_one_query(session: Session) -> None:
+    load_demo(session, actor=ADMIN)
+    countries = sorted({s.country_code for s in session.exec(select(CountrySurvey))})
+    for states in (PUBLISHED_STATES, SHARED_STATES, ("draft",)):
+        frame = load_answer_frame(session, states=states)
+        assert rounds_with_answers(session, states=states) == sorted(set(frame["round_id"].astype(int)))
+        for country in [*countries, "ZZ"]:
+            mine = frame[frame["country_code"] == country]
+            expected = sorted(set(mine["round_id"].astype(int)))
+            assert rounds_with_answers(session, states=states, country_code=country) == expected, (states, country)
+    statements: list[str] = []
+    event.listen(session.get_bind(), "before_cursor_execute", lambda *args: statements.append(args[2]))
+    rounds_with_answers(session)
+    assert [s for s in statements if "FROM answer" in s] == [next(s for s in statements if "DISTINCT" in s)]

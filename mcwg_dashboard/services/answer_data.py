@@ -166,3 +166,31 @@ def add_weights(session: Session, frame: pd.DataFrame, *, include_retired: bool 
     frame["answered"] = answered
     frame["scope"] = kept_scope
     return frame.reset_index(drop=True)
+
+
+def rounds_with_answers(
+    session: Session, *, states: Iterable[str] = SHARED_STATES, country_code: str | None = None
+) -> list[int]:
+    """The rounds holding answers in these survey states (of one member, when given), as `load_answer_frame` would
+    return them, from one DISTINCT query: listing rounds never loads their answers."""
+    current = list(element_scopes(session))
+    if not current:
+        return []
+    query = (
+        select(col(SurveyRound.id))
+        .distinct()
+        .select_from(Answer)
+        .join(CountrySurvey, col(CountrySurvey.id) == col(Answer.survey_id))
+        .join(SurveyRound, col(SurveyRound.id) == col(CountrySurvey.round_id))
+        .join(
+            ChecklistElement,
+            and_(
+                col(ChecklistElement.checklist_version_id) == col(SurveyRound.checklist_version_id),
+                col(ChecklistElement.element_id) == col(Answer.element_id),
+            ),
+        )
+        .where(col(CountrySurvey.state).in_(list(states)), col(Answer.element_id).in_(current))
+    )
+    if country_code is not None:
+        query = query.where(col(CountrySurvey.country_code) == country_code)
+    return sorted(int(round_id) for (round_id,) in session.connection().execute(query) if round_id is not None)

@@ -18,7 +18,12 @@ from mcwg_dashboard.db import session_scope
 from mcwg_dashboard.exports import PNG_UNAVAILABLE, chromium_available, csv_bytes, png_bytes, xlsx_bytes
 from mcwg_dashboard.models import Country, SurveyRound
 from mcwg_dashboard.services.actors import Role
-from mcwg_dashboard.services.answer_data import PUBLISHED_STATES, SHARED_STATES, load_answer_frame
+from mcwg_dashboard.services.answer_data import (
+    PUBLISHED_STATES,
+    SHARED_STATES,
+    load_answer_frame,
+    rounds_with_answers,
+)
 from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
 from mcwg_dashboard.services.future_topics import topic_frame
 from mcwg_dashboard.services.overview import participation_table, reconfirmation_table, survey_status_table
@@ -78,6 +83,9 @@ _FRAMES: dict[str, Callable[..., pd.DataFrame]] = {
     "participation": participation_table,
     "profiles": lambda session, round_id: profile_frame(session, round_id=round_id),
     "future_topics": lambda session, include_retired=False: topic_frame(session, include_retired=include_retired),
+    "answered_rounds": lambda session, states, country: pd.DataFrame(
+        {"round_id": rounds_with_answers(session, states=states, country_code=country)}, dtype="int64"
+    ),
 }
 
 
@@ -156,6 +164,13 @@ def checklist_of_round(round_id: int | None) -> Checklist | None:
         return checklist_for_version(session, survey_round.checklist_version_id) if survey_round else None
 
 
+def rounds_with_visible_answers(country: str | None = None) -> list[int]:
+    """Rounds holding answers this user may see (of `country`, when given), newest first; no answer is loaded."""
+    states = PUBLISHED_STATES if is_public_view() else SHARED_STATES
+    answered = set(_frame(_url(), "answered_rounds", tuple(states), country)["round_id"])
+    return [r for r in rounds_frame()["id"].astype(int).tolist() if r in answered]
+
+
 def round_picker(label: str = "Survey round", *, key: str = "round", country: str | None = None) -> int | None:
     """A round chooser kept in the URL (?round=ID). Defaults to the newest round with answers this user may see
     (of `country`, when given)."""
@@ -164,10 +179,7 @@ def round_picker(label: str = "Survey round", *, key: str = "round", country: st
         return None
     options = rounds["id"].astype(int).tolist()
     names = dict(zip(options, rounds["name"], strict=True))
-    answered = answer_frame()
-    if country is not None and not answered.empty:
-        answered = answered[answered["country_code"] == country]
-    with_answers = [r for r in options if not answered.empty and r in set(answered["round_id"])]
+    with_answers = rounds_with_visible_answers(country)
     choice = url_selectbox(
         label, options, format_func=lambda rid: names[rid], key=key, default=with_answers[0] if with_answers else None
     )

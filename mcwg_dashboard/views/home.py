@@ -18,6 +18,7 @@ from mcwg_dashboard.ui.dashboard import (
     downloads,
     is_public_view,
     rounds_frame,
+    rounds_with_visible_answers,
 )
 from mcwg_dashboard.ui.text import escape_markdown
 from mcwg_dashboard.wording import counted, score_text, share
@@ -32,8 +33,7 @@ st.markdown(
 
 public = is_public_view()
 rounds = rounds_frame()
-visible = answer_frame()  # published answers for the public, shared answers for members
-with_answers = [int(r) for r in rounds["id"] if not visible.empty and int(r) in set(visible["round_id"])]
+with_answers = rounds_with_visible_answers()  # published answers for the public, shared answers for members
 if not with_answers:
     st.info(
         "No results are published yet."
@@ -43,7 +43,7 @@ if not with_answers:
 else:
     round_id = with_answers[0]  # rounds come newest first
     round_name = str(rounds.set_index("id").at[round_id, "name"])
-    answers = visible[visible["round_id"] == round_id]
+    answers = answer_frame([round_id])
     headline = analytics.headline(answers)
     members = countries_frame()
     checklist = checklist_of_round(round_id)
