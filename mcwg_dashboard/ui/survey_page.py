@@ -317,7 +317,13 @@ const restore = %(restore)s;
 const wanted = restore && (restore.id || parent.__mcwgCell);
 if (wanted) {
   let tries = 0;
+  const busyElsewhere = () => {  // the person is typing in another field (a picker, a form): leave them there
+    const active = doc.activeElement;
+    return active && !active.closest('[data-testid="stDataFrame"]')
+      && active.matches('input, textarea, select, [role="combobox"], [contenteditable="true"]');
+  };
   const again = () => {
+    if (busyElsewhere()) return;
     const canvas = shownGrid();
     if (canvas && !canvas.contains(doc.activeElement)) canvas.focus();  // the grid draws its cells' table now
     const cell = canvas && canvas.querySelector('td[id="' + wanted + '"]');
