@@ -328,7 +328,7 @@ if (wanted) {
     if (canvas && !canvas.contains(doc.activeElement)) canvas.focus();  // the grid draws its cells' table now
     const cell = canvas && canvas.querySelector('td[id="' + wanted + '"]');
     if (cell) { cell.focus(); return; }  // once: from here on the keys are the person's
-    if (++tries < 40) parent.setTimeout(again, 150);
+    if (++tries < 60) parent.setTimeout(again, 150);  // a loaded machine draws the grid late
   };
   parent.setTimeout(again, 150);
 }

@@ -156,7 +156,7 @@ class Keyboard:
         """The page moves the focus itself (after a save, or to another set): wait for it, pressing nothing, then
         look at the screen for half a second as a person does (a grid given the focus this way drops keys typed
         within about 0.3 s of it)."""
-        for _ in range(30):
+        for _ in range(80):
             if self.focus().startswith(wanted):
                 self.page.wait_for_timeout(500)
                 return
