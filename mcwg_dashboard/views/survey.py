@@ -129,7 +129,7 @@ def editing_area() -> None:
     missing = surveys.missing_answers(checklist, answers)
     to_reconfirm = sorted(e for e, a in answers.items() if a.needs_reconfirmation)
     st.subheader(escape_markdown(f"{names[country_code]} · {survey_round.name}"))
-    bar = st.columns([1.4, 1, 0.8, 1.3, 1.3, 1.3])
+    bar = st.columns([1.5, 1, 0.8, 1.4, 1.1, 1.6])
     bar[0].metric("Survey state", (survey.state if survey else "not started").capitalize())
     bar[1].metric("Answered (saved)", f"{len(checklist.elements) - len(missing)} / {len(checklist.elements)}")
     bar[2].metric("Unsaved edits", len(state.edited()))
@@ -141,6 +141,7 @@ def editing_area() -> None:
         args=(state,),
         key=f"save:{ctx.scope}",
         width="stretch",
+        wrap=True,  # never "Sa…": the label and its shortcut both show
         shortcut="Ctrl+S",  # from inside a grid too, without leaving it
     )
     bar[4].button(
@@ -150,12 +151,14 @@ def editing_area() -> None:
         args=(state,),
         key=f"discard:{ctx.scope}",
         width="stretch",
+        wrap=True,
     )
     bar[5].button(
         "Submit…",
         disabled=locked or survey is None or bool(pending.answers or pending.problems),
         key=f"submit:{ctx.scope}",
         width="stretch",
+        wrap=True,
         help="Save your changes first." if pending.answers else None,
         on_click=ask,
         args=(ctx.scope, "submit"),
