@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from mcwg_dashboard.backup import backup as backup_database
+from mcwg_dashboard.backup import restore as restore_database
 from mcwg_dashboard.checklist import ChecklistError
 from mcwg_dashboard.config import get_settings
 from mcwg_dashboard.db import has_schema, make_engine, session_scope
@@ -113,6 +115,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     import_proposals.add_argument("file", help="the edited .xlsx register")
     import_proposals.add_argument("--dry-run", action="store_true", help="only check and show the changes")
+    backup = commands.add_parser(
+        "backup",
+        help="copy the embedded SQLite database to a new file while the app runs (PostgreSQL: pg_dump)",
+        description="Copy the embedded database to FILE with SQLite's online backup API (consistent while the app "
+        "runs; audited). Never overwrites a file. A PostgreSQL database is backed up with pg_dump instead.",
+    )
+    backup.add_argument("--out", required=True, help="the new backup file")
+    restore = commands.add_parser(
+        "restore",
+        help="restore a backup into a new, empty embedded database (upgrading an older backup's schema)",
+        description="Copy a backup made by `backup` into the configured database, which must be empty; refuses a "
+        "file that is not a backup and one made by a newer version of the app. PostgreSQL: pg_restore.",
+    )
+    restore.add_argument("file", help="the backup file")
     _add_report_parsers(commands)
     _add_user_parser(commands)
     _add_bench_parser(commands)
@@ -359,6 +375,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _publish(engine, args)
         if args.command == "snapshot":
             return _snapshot(engine, args)
+        if args.command == "backup":
+            saved = backup_database(engine, Path(args.out), actor=CLI_ACTOR)
+            print(f"Backed up to {args.out}: {saved.describe()}.")
+        if args.command == "restore":
+            restored = restore_database(Path(args.file), engine)
+            print(f"Restored {args.file} ({where}): {restored.describe()}.")
         if args.command == "export-all":
             with session_scope(engine) as session:
                 data = full_export_bytes(session, actor=CLI_ACTOR)
