@@ -18,6 +18,8 @@ from sqlmodel import Session
 from mcwg_dashboard.backup import backup as backup_database
 from mcwg_dashboard.backup import restore as restore_database
 from mcwg_dashboard.checklist import ChecklistError
+from mcwg_dashboard.cli_rounds import add_round_parser, round_command
+from mcwg_dashboard.cli_rounds import round_id as find_round_id
 from mcwg_dashboard.config import get_settings
 from mcwg_dashboard.db import has_schema, make_engine, session_scope
 from mcwg_dashboard.excel import (
@@ -40,8 +42,7 @@ from mcwg_dashboard.models import User
 from mcwg_dashboard.services import users
 from mcwg_dashboard.services.actors import CLI_ACTOR
 from mcwg_dashboard.services.demo import clear_demo, is_demo_loaded, load_demo
-from mcwg_dashboard.services.errors import InvalidState, NotFound, ServiceError, ValidationFailed
-from mcwg_dashboard.services.rounds import list_rounds
+from mcwg_dashboard.services.errors import InvalidState, ServiceError, ValidationFailed
 from mcwg_dashboard.services.setup import initialise
 from mcwg_dashboard.services.users import ACCOUNT_ROLES, DEMO_PASSWORD, FIRST_ADMIN
 
@@ -129,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         "file that is not a backup and one made by a newer version of the app. PostgreSQL: pg_restore.",
     )
     restore.add_argument("file", help="the backup file")
+    add_round_parser(commands)
     _add_report_parsers(commands)
     _add_user_parser(commands)
     _add_bench_parser(commands)
@@ -375,6 +377,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _publish(engine, args)
         if args.command == "snapshot":
             return _snapshot(engine, args)
+        if args.command == "round":
+            return round_command(engine, args)
         if args.command == "backup":
             saved = backup_database(engine, Path(args.out), actor=CLI_ACTOR)
             print(f"Backed up to {args.out}: {saved.describe()}.")
@@ -469,13 +473,7 @@ def _print_users(accounts: list[User], waiting: set[str]) -> None:
 
 
 def _round_id(session: Session, text: str) -> int:
-    rounds = list_rounds(session)
-    for survey_round in rounds:
-        if survey_round.name == text or str(survey_round.id) == text:
-            assert survey_round.id is not None
-            return survey_round.id
-    known = "; ".join(f"{r.id}: {r.name}" for r in rounds) or "none"
-    raise NotFound(f"No survey round {text!r}. Rounds: {known}.")
+    return find_round_id(session, text)
 
 
 def _import_proposals(engine: Engine, path: Path, *, dry_run: bool) -> int:

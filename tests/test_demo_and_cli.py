@@ -336,3 +336,34 @@ def test_cli_prompts_for_the_password_twice(
     with Session(engine) as session:
         assert users.authenticate(session, username="marie", password="prompted password").username == "marie"
     engine.dispose()
+
+
+def test_cli_round_list_open_close_reopen_with_names_or_ids(
+    isolated_settings: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo"]) == 0
+    capsys.readouterr()
+    assert main(["round", "list"]) == 0
+    listed = _lines(capsys.readouterr().out)
+    assert listed[0].split()[:5] == ["id", "name", "state", "opens", "closes"]
+    assert any("2026 adoption survey" in line and " open " in line for line in listed)
+    assert main(["round", "open", "2027 adoption survey", "--opens", "2027-01-15", "--closes", "2027-03-31"]) == 0
+    opened = capsys.readouterr().out
+    assert "'2027 adoption survey' opened" in opened and "draft(s) pre-filled" in opened
+    assert main(["round", "close", "2027 adoption survey"]) == 0
+    assert "closed" in capsys.readouterr().out
+    with pytest.raises(SystemExit):  # --reason is required
+        main(["round", "reopen", "2027 adoption survey"])
+    capsys.readouterr()
+    engine = make_engine(f"sqlite:///{isolated_settings / 'mcwg.sqlite3'}")
+    with Session(engine) as session:
+        new = session.exec(select(SurveyRound).where(SurveyRound.name == "2027 adoption survey")).one()
+        entries = session.exec(select(AuditEntry).where(AuditEntry.entity_key == "2027 adoption survey")).all()
+    engine.dispose()
+    assert main(["round", "reopen", str(new.id), "--reason", "Two members asked for a week more."]) == 0
+    assert "reopened" in capsys.readouterr().out
+    assert {e.action for e in entries} >= {"close_round"} and all(e.actor == "cli" for e in entries)
+    assert main(["round", "close", "no such round"]) == 1
+    assert "No survey round 'no such round'" in capsys.readouterr().err
+    assert main(["round", "open", "2028", "--opens", "next spring"]) == 1
+    assert "is not a date" in capsys.readouterr().err
