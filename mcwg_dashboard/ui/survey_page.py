@@ -5,6 +5,7 @@ data mapping in ui/survey_grid.py."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 
 import pandas as pd
@@ -327,7 +328,11 @@ if (wanted) {
     const canvas = shownGrid();
     if (canvas && !canvas.contains(doc.activeElement)) canvas.focus();  // the grid draws its cells' table now
     const cell = canvas && canvas.querySelector('td[id="' + wanted + '"]');
-    if (cell) { cell.focus(); return; }  // once: from here on the keys are the person's
+    if (cell) {  // once: from here on the keys are the person's, unless a redraw of the grid drops the focus
+      cell.focus();
+      parent.setTimeout(() => { if (doc.activeElement === doc.body && ++tries < 60) again(); }, 400);
+      return;
+    }
     if (++tries < 60) parent.setTimeout(again, 150);  // a loaded machine draws the grid late
   };
   parent.setTimeout(again, 150);
@@ -346,17 +351,22 @@ def back_to_the_grid(scope: str, *, first_row: bool = False) -> None:
     target: dict[str, object] = {"n": count}
     if first_row:
         target["id"] = f"glide-cell-{STATUS_COLUMN}-0"
-    st.session_state[f"refocus:{scope}"] = target
+    st.session_state[f"refocus:{scope}"] = (target, time.monotonic())
+
+
+# A save or a move reruns the page more than once; the script is drawn unchanged for a few seconds so that the
+# browser runs it even when a later rerun comes before it did (an unchanged script does not run again).
+REFOCUS_SECONDS = 4.0
 
 
 def keep_grid_focus(scope: str) -> None:
     """Track the grid cell the keyboard is on; after a save or a move to another set, focus it (the rerun
     redraws the grids and the keyboard focus would be lost)."""
-    if not st.session_state.get(f"entered:{scope}"):  # opening the survey: the keyboard starts in the grid
-        st.session_state[f"entered:{scope}"] = True
-        back_to_the_grid(scope, first_row=True)
-    restore = st.session_state.pop(f"refocus:{scope}", None)
-    st.html(_GRID_FOCUS % {"restore": json.dumps(restore or 0)}, unsafe_allow_javascript=True)
+    target, since = st.session_state.get(f"refocus:{scope}") or (0, 0.0)
+    if target and time.monotonic() - since > REFOCUS_SECONDS:
+        st.session_state.pop(f"refocus:{scope}", None)
+        target = 0
+    st.html(_GRID_FOCUS % {"restore": json.dumps(target)}, unsafe_allow_javascript=True)
 
 
 def set_tab_key(scope: str) -> str:
