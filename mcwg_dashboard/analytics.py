@@ -42,25 +42,38 @@ def with_architecture(answers: pd.DataFrame, architecture: str) -> pd.DataFrame:
     return answers[runs.astype(bool)]
 
 
+def answer_counts(answers: pd.DataFrame) -> pd.Series:
+    """How many answers each row stands for: its `count` in status counts (services.answer_data.load_status_counts),
+    one in the answer frame. Every function here takes either."""
+    if "count" in answers.columns:
+        return answers["count"].astype("int64")
+    return pd.Series(1, index=answers.index, dtype="int64")
+
+
 def adoption_scores(answers: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Score per group: `score` (0..1, NaN when nothing is scored), `scored` answers, all `answers`."""
     if answers.empty:
         return pd.DataFrame(columns=[*by, *SCORE_COLUMNS])
-    grouped = answers.groupby(by, sort=True, dropna=False)
-    result = pd.DataFrame(
-        {
-            "score": grouped["weight"].mean(),
-            "scored": grouped["weight"].count(),
-            "answers": grouped["status"].size(),
-        }
-    ).reset_index()
+    count = answer_counts(answers)
+    weight = answers["weight"]
+    scored = count.where(weight.notna(), 0)
+    parts = pd.DataFrame({"_weighted": weight.fillna(0.0) * count, "scored": scored, "answers": count})
+    sums = parts.groupby([answers[name] for name in by], sort=True, dropna=False).sum()
+    sums["score"] = (sums["_weighted"] / sums["scored"].where(sums["scored"] > 0)).astype("float64")
+    result = sums[SCORE_COLUMNS].reset_index()
+    result["scored"] = result["scored"].astype("int64")
+    result["answers"] = result["answers"].astype("int64")
     return result
 
 
 def overall_score(answers: pd.DataFrame) -> float:
-    if answers.empty or answers["weight"].count() == 0:
+    if answers.empty:
         return math.nan
-    return float(answers["weight"].mean())
+    count = answer_counts(answers)
+    scored = count[answers["weight"].notna()].sum()
+    if scored == 0:
+        return math.nan
+    return float((answers["weight"].fillna(0.0) * count).sum() / scored)
 
 
 def peer_comparison(answers: pd.DataFrame, country_code: str) -> pd.DataFrame:
@@ -131,7 +144,7 @@ def _or_minus_one(value: object) -> float:
 
 def status_distribution(answers: pd.DataFrame, scale: AnswerScale) -> pd.DataFrame:
     """How many answers have each status, in the scale's order (zero counts kept)."""
-    counts = answers["status"].value_counts() if not answers.empty else pd.Series(dtype=int)
+    counts = answer_counts(answers).groupby(answers["status"]).sum() if not answers.empty else pd.Series(dtype=int)
     return pd.DataFrame({"status": scale.codes, "count": [int(counts.get(code, 0)) for code in scale.codes]})
 
 
@@ -140,13 +153,26 @@ def status_counts(answers: pd.DataFrame, scale: AnswerScale) -> pd.DataFrame:
     with glyph and label (for lists that are shown but not scored)."""
     if answers.empty:
         return pd.DataFrame(columns=["Element", "Title"])
-    counts = pd.crosstab([answers["element_id"], answers["element_title"]], answers["status"])
+    counts = (
+        pd.crosstab(
+            [answers["element_id"], answers["element_title"]],
+            answers["status"],
+            values=answer_counts(answers),
+            aggfunc="sum",
+        )
+        .fillna(0)
+        .astype("int64")
+    )
     counts = counts.reindex(columns=[c for c in scale.codes if c in counts.columns])
     counts.columns = [scale.get(code).display for code in counts.columns]
     return counts.reset_index().rename(columns={"element_id": "Element", "element_title": "Title"})
 
 
 CHANGE_KINDS = ["upgrade", "downgrade", "new", "changed", "unchanged"]
+
+
+# The answer columns round_changes reads (of the earlier round; the later one needs them too).
+ROUND_CHANGE_INPUT = ["country_code", "country_name", "element_id", "set_code", "status", "weight"]
 
 
 def round_changes(earlier: pd.DataFrame, later: pd.DataFrame) -> pd.DataFrame:
@@ -214,6 +240,10 @@ def trend_by_set(answers: pd.DataFrame, *, same_countries_only: bool = False) ->
     return trend[columns]
 
 
+# The answer columns stale_answers reads.
+STALE_ANSWER_INPUT = ["country_code", "round_opens_on", "answered_at", "needs_reconfirmation"]
+
+
 def stale_answers(answers: pd.DataFrame) -> pd.DataFrame:
     """Answers given before the round opened (carried over) or flagged for re-confirmation, per country."""
     if answers.empty:
@@ -222,6 +252,19 @@ def stale_answers(answers: pd.DataFrame) -> pd.DataFrame:
     answered = pd.to_datetime(answers["answered_at"], utc=True)
     stale = (answered < opened) | answers["needs_reconfirmation"].astype(bool)
     return answers.assign(stale=stale).groupby("country_code")["stale"].sum().astype(int).reset_index()
+
+
+# The answer columns latest_statuses reads.
+LATEST_STATUS_INPUT = [
+    "round_id",
+    "round_name",
+    "round_opens_on",
+    "country_code",
+    "country_name",
+    "element_id",
+    "status",
+    "needs_reconfirmation",
+]
 
 
 def latest_statuses(answers: pd.DataFrame, element_ids: list[str]) -> pd.DataFrame:

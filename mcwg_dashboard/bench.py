@@ -21,6 +21,7 @@ import random
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +39,7 @@ from sqlalchemy import Engine, bindparam, event, insert, inspect, text, update
 from sqlmodel import Session, SQLModel, col, select
 
 from mcwg_dashboard import analytics
+from mcwg_dashboard.bench_floors import Floors as Floors
 from mcwg_dashboard.charts.adoption import (
     change_bars,
     completion_bars,
@@ -58,7 +60,12 @@ from mcwg_dashboard.excel.survey_workbook import ANSWERS_SHEET, COL_DATE, COL_NO
 from mcwg_dashboard.models import Country, CountrySurvey, RoundState, SurveyRound, SurveyState
 from mcwg_dashboard.reports.agenda import discussion_agenda
 from mcwg_dashboard.services.actors import Actor, Role
-from mcwg_dashboard.services.answer_data import SHARED_STATES, load_answer_frame
+from mcwg_dashboard.services.answer_data import (
+    SHARED_STATES,
+    load_answer_frame,
+    load_status_counts,
+    rounds_with_answers,
+)
 from mcwg_dashboard.services.checklist_store import checklist_for_version, store_checklist
 from mcwg_dashboard.services.overview import reconfirmation_table, survey_status_table
 from mcwg_dashboard.services.proposals import OPEN_STATES, proposal_frame, proposals_touching
@@ -94,6 +101,14 @@ class Measure:
     peak_rss_mb: float | None = None
     runs: list[float] = field(default_factory=list)
     floor_runs: list[float] = field(default_factory=list)
+    # CPU seconds of this process (median); with PostgreSQL the server's own CPU is not in them.
+    cpu_seconds: float | None = None
+    floor_cpu_seconds: float | None = None
+    cpu_ratio: float | None = None
+    wall_ratio: float | None = None
+    # The size of the figures' JSON a page sends to the browser (all its figures; the largest one).
+    figure_json_kb: float | None = None
+    largest_figure_json_kb: float | None = None
 
     @property
     def meets_target(self) -> bool | None:
@@ -321,13 +336,14 @@ def _peak_rss_mb() -> float:
     return rss / 2**20 if sys.platform == "darwin" else rss / 2**10
 
 
-def _timed(run: Callable[[], object]) -> float:
-    """Wall time of one run, with the cyclic garbage collector paused (no collection pause lands in one run)."""
+def _timed(run: Callable[[], object]) -> tuple[float, float]:
+    """Wall and CPU seconds of one run, with the cyclic garbage collector paused (no collection pause lands in one
+    run)."""
     gc.disable()
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         run()
-        return time.perf_counter() - start
+        return time.perf_counter() - start, time.process_time() - cpu
     finally:
         gc.enable()
 
@@ -377,23 +393,47 @@ def _map(scores: pd.DataFrame, title: str) -> go.Figure:
     return adoption_map(scores[scores["country_code"].isin(member_codes())], title=title)
 
 
+# What each page reads, as its view does (views/*.py): status counts grouped by the database for the figures, answer
+# rows only for what is on screen (the matrix, one member's answers, one element's answers).
+TREND_GROUPS = ["round_id", "round_name", "round_opens_on", "set_code", "country_code"]
+MATRIX_COLUMNS = [
+    "country_code",
+    "country_name",
+    "architectures",
+    "element_id",
+    "element_title",
+    "set_code",
+    "position",
+    "metadata_level",
+    "status",
+    "note",
+    "evidence_url",
+    "weight",
+]
+
+
 def page_overview(session: Session) -> list[go.Figure]:
     round_id = _newest_round(session).id or 0
     rounds = _rounds_frame(session).set_index("id")
     round_name = str(rounds.at[round_id, "name"])
     checklist = _checklist_of_round(session, round_id)
-    answers = load_answer_frame(session, round_ids=[round_id], states=SHARED_STATES)
+    counts = load_status_counts(session, by=["country_code", "country_name", "set_code"], round_ids=[round_id])
     members = _countries_frame(session)
     table = survey_status_table(session, round_id=round_id)
     table = table[table["Round"] == round_name].drop(columns=["Round"])
-    analytics.overall_score(answers)
-    set_scores = analytics.adoption_scores(answers, ["set_code"])
+    headline = analytics.headline(counts)
+    analytics.overall_score(headline)
+    set_scores = analytics.adoption_scores(headline, ["set_code"])
     set_scores["title"] = set_scores["set_code"].map({s.code: s.title for s in checklist.sets})
-    country_scores = analytics.adoption_scores(answers, ["country_code", "country_name"])
+    country_scores = analytics.adoption_scores(headline, ["country_code", "country_name"])
     scores = members[["code", "name"]].rename(columns={"code": "country_code", "name": "country_name"})
     scores = scores.merge(country_scores, on=["country_code", "country_name"], how="left")
     scores["detail"] = [f"{int(s)} scored answers" if pd.notna(s) else "no submitted survey" for s in scores["scored"]]
-    stale = analytics.stale_answers(answers)
+    watch = load_status_counts(session, by=["element_id", "element_title"], round_ids=[round_id])
+    analytics.status_counts(analytics.in_scope(watch, analytics.WATCH), checklist.scale)
+    stale = analytics.stale_answers(
+        load_answer_frame(session, round_ids=[round_id], columns=analytics.STALE_ANSWER_INPUT)
+    )
     table = table.merge(stale.rename(columns={"country_code": "Code", "stale": "Old answers"}), on="Code", how="left")
     reconfirmation_table(session, round_id)
     return [
@@ -406,7 +446,7 @@ def page_overview(session: Session) -> list[go.Figure]:
 def page_matrix(session: Session) -> list[go.Figure]:
     round_id = _newest_round(session).id or 0
     checklist = _checklist_of_round(session, round_id)
-    answers = load_answer_frame(session, round_ids=[round_id], states=SHARED_STATES)
+    answers = load_answer_frame(session, round_ids=[round_id], columns=MATRIX_COLUMNS)
     matrix = analytics.status_matrix(answers, sort_by="country")
     analytics.status_glyphs(matrix, checklist.scale)
     return [status_heatmap(matrix, answers, checklist.scale, title="Adoption matrix")]
@@ -419,20 +459,20 @@ def page_country(session: Session) -> list[go.Figure]:
     country = sorted(names)[-1]  # a country that submitted in every round
     checklist = _checklist_of_round(session, round_id)
     rounds = _rounds_frame(session).set_index("id")
-    answers = load_answer_frame(session, round_ids=[round_id], states=SHARED_STATES)
-    mine = answers[answers["country_code"] == country]
-    peers = analytics.peer_comparison(answers, country)
+    mine = load_answer_frame(session, round_ids=[round_id], country_codes=[country])
+    counts = load_status_counts(session, by=["set_code", "country_code", "architectures"], round_ids=[round_id])
+    peers = analytics.peer_comparison(counts, country)
     table = mine[["element_id", "element_title", "set_code", "status", "note", "evidence_url", "target_date"]].copy()
     table["status"] = table["status"].map(lambda code: checklist.scale.get(code).display)
-    earlier_rounds = rounds[rounds["opens_on"] < rounds.at[round_id, "opens_on"]].sort_values(
-        "opens_on", ascending=False
-    )
-    for earlier_id in earlier_rounds.index:
-        earlier = load_answer_frame(session, round_ids=[int(earlier_id)], states=SHARED_STATES)
-        if not earlier[earlier["country_code"] == country].empty:
-            changes = analytics.round_changes(earlier[earlier["country_code"] == country], mine)
-            changes[changes["change"] != "unchanged"]["change"].value_counts()
-            break
+    opens_on = dict(zip(rounds.index.astype(int), rounds["opens_on"], strict=True))
+    answered = rounds_with_answers(session, country_code=country)
+    earlier = [r for r in reversed(answered) if opens_on[r] < opens_on[round_id]]
+    if earlier:
+        previous = load_answer_frame(
+            session, round_ids=[earlier[0]], columns=analytics.ROUND_CHANGE_INPUT, country_codes=[country]
+        )
+        changes = analytics.round_changes(previous, mine)
+        changes[changes["change"] != "unchanged"]["change"].value_counts()
     return [peer_bars(peers, country_name=names[country], title="Score per set")]
 
 
@@ -441,17 +481,20 @@ def page_element(session: Session) -> list[go.Figure]:
     checklist = _checklist_of_round(session, round_id)
     element_id = next(iter(checklist.elements))
     proposals_touching(proposal_frame(session), [element_id])
-    answers = load_answer_frame(session, round_ids=[round_id], states=SHARED_STATES)
-    here = answers[answers["element_id"] == element_id]
+    here = load_answer_frame(
+        session,
+        round_ids=[round_id],
+        columns=["country_name", "architectures", "status", "note", "evidence_url", "target_date", "weight"],
+        element_ids=[element_id],
+    )
     distribution = analytics.status_distribution(here, checklist.scale)
     table = here.sort_values(["weight", "country_name"], ascending=[False, True], na_position="last")
     table["status"].map(lambda code: checklist.scale.get(code).display)
-    history = load_answer_frame(session, states=SHARED_STATES)
-    history = history[history["element_id"] == element_id]
+    history = load_status_counts(session, by=["round_id", "round_name", "round_opens_on"], element_ids=[element_id])
     counts = (
-        history.groupby(["round_opens_on", "round_name", "status"])
-        .size()
-        .reset_index(name="count")
+        history.groupby(["round_opens_on", "round_name", "status"])["count"]
+        .sum()
+        .reset_index()
         .sort_values("round_opens_on")
     )
     return [
@@ -466,13 +509,16 @@ def page_recommendation_set(session: Session) -> list[go.Figure]:
     set_code = checklist.sets[0].code
     register = proposal_frame(session)
     register[register["set_code"] == set_code] if not register.empty else register
-    answers = load_answer_frame(session, round_ids=[round_id], states=SHARED_STATES)
-    in_set = answers[answers["set_code"] == set_code]
+    in_set = load_answer_frame(
+        session,
+        round_ids=[round_id],
+        columns=["country_name", "architectures", "element_id", "element_title", "status", "weight"],
+        set_codes=[set_code],
+    )
     per_country = analytics.adoption_scores(in_set, ["country_name"])
     per_element = analytics.adoption_scores(in_set, ["element_id", "element_title"])
     per_element["label"] = per_element["element_id"]
-    history = load_answer_frame(session, states=SHARED_STATES)
-    trend = analytics.trend_by_set(history[history["set_code"] == set_code])
+    trend = analytics.trend_by_set(load_status_counts(session, by=TREND_GROUPS, set_codes=[set_code]))
     return [
         score_bars(per_country, label="country_name", title=f"{set_code} · score per country"),
         score_bars(per_element, label="label", hover="element_title", title=f"{set_code} · score per element"),
@@ -481,11 +527,9 @@ def page_recommendation_set(session: Session) -> list[go.Figure]:
 
 
 def page_trends(session: Session) -> list[go.Figure]:
-    rounds = _rounds_frame(session).sort_values("opens_on")
-    answers = load_answer_frame(session, states=SHARED_STATES)
-    with_answers = [int(r) for r in rounds["id"] if r in set(answers["round_id"])]
-    selected = answers[answers["round_id"].isin(with_answers)]
-    trend = analytics.trend_by_set(selected, same_countries_only=False)
+    with_answers = rounds_with_answers(session)
+    counts = load_status_counts(session, by=TREND_GROUPS, round_ids=with_answers)
+    trend = analytics.trend_by_set(counts, same_countries_only=False)
     return [trend_lines(trend, title="Adoption score per recommendation set")]
 
 
@@ -502,12 +546,14 @@ def page_plenary(session: Session) -> list[go.Figure]:
     completion = completion[completion["Round"] == str(rounds.set_index("id").at[round_id, "name"])]
     members = _countries_frame(session)
     scores = members[["code", "name"]].rename(columns={"code": "country_code", "name": "country_name"})
-    scores = scores.merge(analytics.adoption_scores(answers, ["country_code", "country_name"]), how="left")
+    scores = scores.merge(
+        analytics.adoption_scores(analytics.headline(answers), ["country_code", "country_name"]), how="left"
+    )
     scores["detail"] = ""
-    set_scores = analytics.adoption_scores(answers, ["set_code"])
-    history = load_answer_frame(session, states=SHARED_STATES)
+    set_scores = analytics.adoption_scores(answers[answers["scope"] != analytics.WATCH], ["set_code"])
     list_snapshots(session)
-    changes = analytics.round_changes(load_answer_frame(session, round_ids=[since], states=SHARED_STATES), answers)
+    earlier = load_answer_frame(session, round_ids=[since], columns=analytics.ROUND_CHANGE_INPUT)
+    changes = analytics.round_changes(earlier, answers)
     discussion_agenda(answers, proposal_frame(session), open_states=frozenset(str(s) for s in OPEN_STATES))
     return [
         _map(scores, "Adoption score by member"),
@@ -515,7 +561,9 @@ def page_plenary(session: Session) -> list[go.Figure]:
         score_bars(scores, label="country_name", title="Adoption per member"),
         completion_bars(completion, title="Survey completion"),
         status_heatmap(analytics.status_matrix(answers, sort_by="adoption"), answers, checklist.scale, title="Matrix"),
-        trend_lines(analytics.trend_by_set(history), title="Adoption per set across rounds"),
+        trend_lines(
+            analytics.trend_by_set(load_status_counts(session, by=TREND_GROUPS)), title="Adoption per set across rounds"
+        ),
         change_bars(analytics.change_summary(changes), title="What changed"),
     ]
 
@@ -529,31 +577,6 @@ PAGE_PATHS: dict[str, Callable[[Session], list[go.Figure]]] = {
     "trends": page_trends,
     "plenary": page_plenary,
 }
-# Pages whose view loads every round (history, trends); the others load the newest round only.
-ALL_ROUND_PAGES = {"element", "recommendation_set", "trends", "plenary"}
-
-FLOOR_SQL = """
-SELECT r.id AS round_id, r.name AS round_name, r.opens_on AS round_opens_on, r.is_demo AS round_is_demo,
-       r.checklist_version_id, v.label AS checklist_version, c.code AS country_code, c.name AS country_name,
-       c.architectures, s.state AS survey_state, a.element_id, e.title AS element_title, e.set_code, e.position,
-       e.metadata_level, a.status, a.note, a.evidence_url, a.target_date, a.answered_at, a.needs_reconfirmation
-FROM answer a
-JOIN countrysurvey s ON s.id = a.survey_id
-JOIN surveyround r ON r.id = s.round_id
-JOIN country c ON c.code = s.country_code
-JOIN checklistversion v ON v.id = r.checklist_version_id
-JOIN checklistelement e ON e.checklist_version_id = r.checklist_version_id AND e.element_id = a.element_id
-WHERE s.state IN ('submitted', 'validated', 'published') {round_filter}
-"""
-
-
-def page_floor(engine: Engine, round_ids: list[int] | None) -> pd.DataFrame:
-    """One raw SELECT of the same answer rows (of these rounds, or all) into pandas, plus one groupby."""
-    ids = ", ".join(str(int(i)) for i in round_ids or [])
-    sql = FLOOR_SQL.format(round_filter=f"AND r.id IN ({ids})" if round_ids is not None else "")
-    with engine.connect() as connection:
-        frame = pd.read_sql_query(text(sql), connection)
-    return frame.groupby(["set_code", "country_code"])["status"].value_counts().reset_index()
 
 
 # --------------------------------------------------------------------------------------------- measures
@@ -574,23 +597,31 @@ def _measure(
     prepare: Callable[[], None] | None = None,
     log: Callable[[str], None],
 ) -> Measure:
-    runs, floors = [], []
+    runs, cpus, floors, floor_cpus = [], [], [], []
     gc.collect()
     for _ in range(repeats):
         if prepare:
             prepare()
-        runs.append(_timed(run))
+        wall, cpu = _timed(run)
+        runs.append(wall)
+        cpus.append(cpu)
     if prepare:
         prepare()
+    rss = _peak_rss_mb()  # before tracemalloc, which adds its own
     statements, heap = _instrumented(engine, run)
-    # The process's peak so far, before the floor runs: the export floor (pandas to_excel) needs far more memory.
-    rss = _peak_rss_mb()
     for _ in range(repeats if floor is not None else 0):
         assert floor is not None
-        floors.append(_timed(floor))
-    seconds = _median(runs)
+        wall, cpu = _timed(floor)
+        floors.append(wall)
+        floor_cpus.append(cpu)
+    seconds, cpu_seconds = _median(runs), _median(cpus)
     floor_seconds = _median(floors) if floor is not None else None
-    ratio = seconds / floor_seconds if floor_seconds else None
+    floor_cpu = _median(floor_cpus) if floor is not None else None
+    wall_ratio = seconds / floor_seconds if floor_seconds else None
+    cpu_ratio = cpu_seconds / floor_cpu if floor_cpu else None
+    # On SQLite the database works inside this process, so CPU seconds hold all the work and are steadier than wall
+    # time on a busy machine; on PostgreSQL the server's CPU is elsewhere, so the wall time is compared.
+    ratio = cpu_ratio if engine.dialect.name == "sqlite" and cpu_ratio is not None else wall_ratio
     measure = Measure(
         name=name,
         kind=kind,
@@ -603,9 +634,41 @@ def _measure(
         peak_rss_mb=round(rss, 1),
         runs=runs,
         floor_runs=floors,
+        cpu_seconds=cpu_seconds,
+        floor_cpu_seconds=floor_cpu,
+        cpu_ratio=cpu_ratio,
+        wall_ratio=wall_ratio,
     )
-    log(f"  {name}: {seconds:.3f} s" + (f" (floor {floor_seconds:.3f} s, x{ratio:.2f})" if ratio else ""))
+    log(f"  {name}: {seconds:.3f} s wall, {cpu_seconds:.3f} s CPU" + (f" (x{ratio:.2f} its floor)" if ratio else ""))
     return measure
+
+
+def figure_sizes(figures: list[go.Figure]) -> tuple[float, float]:
+    """(all figures, the largest) as JSON sent to the browser, in KB."""
+    sizes = [len(figure.to_json()) / 1024 for figure in figures]
+    return round(sum(sizes), 1), round(max(sizes, default=0.0), 1)
+
+
+def fresh_process_rss(database_url: str, page: str) -> float:
+    """Peak resident memory (MB) of a new Python process that runs one page's data path once: nothing else this
+    process holds (the dataset build, earlier measures, tracemalloc) counts."""
+    script = (
+        "import json, sys; from mcwg_dashboard.bench import _rss_child; "
+        "print(json.dumps(_rss_child(sys.argv[1], sys.argv[2])))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, database_url, page], capture_output=True, text=True, check=False, timeout=600
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the memory run of {page} failed: {done.stderr.strip().splitlines()[-1:]}")
+    return float(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _rss_child(database_url: str, page: str) -> float:
+    engine = make_engine(database_url)
+    _page_run(engine, page)()
+    engine.dispose()
+    return round(_peak_rss_mb(), 1)
 
 
 def _page_run(engine: Engine, page: str) -> Callable[[], object]:
@@ -802,21 +865,21 @@ def run_bench(
         build += time.perf_counter() - started
         log(f"  built in {build:.1f} s ({dataset.answers:,} answers); not a measure")
         measures = []
-        with Session(engine) as session:
-            newest, previous = (r.id or 0 for r in list_rounds(session)[:2])
+        floors = Floors(engine, dataset.checklist.scale)
+        url = engine.url.render_as_string(hide_password=False)
         for page in PAGES:
-            # The rows the page loads: every round, the newest and the previous one (country), or the newest.
-            rows = None if page in ALL_ROUND_PAGES else [newest, previous] if page == "country" else [newest]
             measure = _measure(
-                f"page {page}",
-                "page",
-                engine,
-                repeats,
-                _page_run(engine, page),
-                lambda rows=rows: page_floor(engine, rows),  # type: ignore[misc]
-                log=log,
+                f"page {page}", "page", engine, repeats, _page_run(engine, page), floors.page(page), log=log
             )
             measure.statements_fewer_countries = fewer_counts[page]
+            with Session(engine, expire_on_commit=False) as session:
+                figures = PAGE_PATHS[page](session)
+            measure.figure_json_kb, measure.largest_figure_json_kb = figure_sizes(figures)
+            measure.peak_rss_mb = fresh_process_rss(url, page)
+            log(
+                f"    figures {measure.figure_json_kb:,.0f} KB of JSON; "
+                f"peak RSS {measure.peak_rss_mb:.0f} MB (own process)"
+            )
             measures.append(measure)
         measures.append(_import_measure(engine, dataset, repeats, log))
         measures.append(_save_measure(engine, dataset, repeats, log))

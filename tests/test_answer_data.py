@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import pandas as pd
+import pytest
 from sqlalchemy import event
 from sqlmodel import Session, select
 
+from mcwg_dashboard import analytics
+from mcwg_dashboard.checklist import AnswerScale
 from mcwg_dashboard.models import CountrySurvey
 from mcwg_dashboard.services.answer_data import (
     ANSWER_COLUMNS,
     PUBLISHED_STATES,
     SHARED_STATES,
     load_answer_frame,
+    load_status_counts,
     rounds_with_answers,
 )
+from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
 from mcwg_dashboard.services.demo import load_demo
 from tests.helpers import ADMIN
 
@@ -63,3 +69,68 @@ def test_rounds_with_answers_are_those_the_answer_frame_holds_from_one_query(ses
     event.listen(session.get_bind(), "before_cursor_execute", lambda *args: statements.append(args[2]))
     rounds_with_answers(session)
     assert [s for s in statements if "FROM answer" in s] == [next(s for s in statements if "DISTINCT" in s)]
+
+
+def test_status_counts_give_the_figures_of_the_answer_rows(session: Session) -> None:
+    load_demo(session, actor=ADMIN)
+    frame = load_answer_frame(session)
+    for by in (
+        ["set_code"],
+        ["country_code", "country_name"],
+        ["round_id", "set_code", "country_code"],
+        ["element_id"],
+    ):
+        counts = load_status_counts(session, by=by)
+        assert int(counts["count"].sum()) == len(frame)
+        for scope in ("headline", "draft", "watch"):
+            expected = analytics.adoption_scores(analytics.in_scope(frame, scope), by)
+            got = analytics.adoption_scores(analytics.in_scope(counts, scope), by)
+            pd.testing.assert_frame_equal(
+                got.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False
+            )
+        assert analytics.overall_score(analytics.headline(counts)) == pytest.approx(
+            analytics.overall_score(analytics.headline(frame))
+        )
+    trend = analytics.trend_by_set(
+        load_status_counts(session, by=["round_id", "round_name", "round_opens_on", "set_code", "country_code"]),
+        same_countries_only=True,
+    )
+    pd.testing.assert_frame_equal(trend, analytics.trend_by_set(frame, same_countries_only=True), check_dtype=False)
+
+
+def test_status_counts_and_narrow_rows_take_the_same_filters(session: Session) -> None:
+    load_demo(session, actor=ADMIN)
+    frame = load_answer_frame(session)
+    newest = int(frame["round_id"].max())
+    kos = load_status_counts(session, by=["round_id"], round_ids=[newest], set_codes=["KOS"], country_codes=["FR"])
+    mine = frame[(frame["round_id"] == newest) & (frame["set_code"] == "KOS") & (frame["country_code"] == "FR")]
+    assert int(kos["count"].sum()) == len(mine) > 0
+    distribution = analytics.status_distribution(mine, _scale(session))
+    assert distribution.equals(analytics.status_distribution(kos, _scale(session)))
+    narrow = load_answer_frame(
+        session, round_ids=[newest], columns=["country_code", "element_id", "status", "weight"], element_ids=["KOS-07"]
+    )
+    assert list(narrow.columns) == ["country_code", "element_id", "status", "weight"]
+    expected = frame[(frame["round_id"] == newest) & (frame["element_id"] == "KOS-07")]
+    assert narrow.reset_index(drop=True).equals(expected[list(narrow.columns)].reset_index(drop=True))
+    with pytest.raises(ValueError, match="unknown answer column"):
+        load_answer_frame(session, columns=["status", "secret"])
+    with pytest.raises(ValueError, match="cannot group"):
+        load_status_counts(session, by=["status"])
+
+
+def test_status_counts_are_one_grouped_query(session: Session) -> None:
+    load_demo(session, actor=ADMIN)
+    load_status_counts(session, by=["set_code"])  # warms the per-process checklist cache
+    statements: list[str] = []
+    event.listen(session.get_bind(), "before_cursor_execute", lambda *args: statements.append(args[2]))
+    counts = load_status_counts(session, by=["round_id", "set_code", "country_code"])
+    answers_only = [s for s in statements if "FROM answer" in s]
+    assert len(answers_only) == 1 and "GROUP BY" in answers_only[0]
+    assert len(counts) < len(load_answer_frame(session)) / 2, "far fewer rows than answers"
+
+
+def _scale(session: Session) -> AnswerScale:
+    version = latest_version(session)
+    assert version is not None and version.id is not None
+    return checklist_for_version(session, version.id).scale

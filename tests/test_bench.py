@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from mcwg_dashboard import bench
 from mcwg_dashboard.cli import main
@@ -31,6 +32,12 @@ MEASURE_FIELDS = {
     "peak_rss_mb",
     "runs",
     "floor_runs",
+    "cpu_seconds",
+    "floor_cpu_seconds",
+    "cpu_ratio",
+    "wall_ratio",
+    "figure_json_kb",
+    "largest_figure_json_kb",
 }
 
 
@@ -62,6 +69,11 @@ def test_bench_writes_every_measure_as_json(
         assert len(measure["runs"]) == 1 and measure["statements"] > 0
     pages = [m for m in result["measures"] if m["kind"] == "page"]
     assert all(m["statements"] == m["statements_fewer_countries"] for m in pages)
+    for page in pages:
+        assert page["cpu_seconds"] > 0 and page["floor_cpu_seconds"] > 0 and page["cpu_ratio"] > 0
+        assert page["figure_json_kb"] >= page["largest_figure_json_kb"] > 0
+        # Read in a process of its own, so less than this process has seen (the build, tracemalloc, the export).
+        assert 0 < page["peak_rss_mb"] < result["peak_rss_mb"]
     assert result["statements_independent_of_countries"] is True
     assert result["peak_rss_mb"] >= result["app_peak_rss_mb"] > 0
     # The app's own (embedded) database was never created.
@@ -147,3 +159,22 @@ def test_bench_pages_times_every_page_cold_and_warm_on_its_own_demo_database(
     assert next(p for p in pages if p["page"] == "survey")["account"] == "rep-fr"
     assert "slowest warm rerun" in capsys.readouterr().out
     assert not (isolated_settings / "mcwg.sqlite3").exists(), "never the app's own database"
+
+
+def test_each_floor_draws_the_figures_of_its_page_from_the_same_numbers(small_bench: None, tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'bench.sqlite3'}")
+    dataset = bench.build_base(engine, get_settings().surveys_dir)
+    bench.add_countries(engine, dataset, 0, 5)
+    floors = bench.Floors(engine, dataset.checklist.scale)
+    with Session(engine) as session:
+        trend_app = bench.page_trends(session)[0]
+        sets_app = bench.page_overview(session)[0]
+    trend_floor = floors.trends()[0]
+    assert len(trend_app.data) == len(trend_floor.data) == len(bench.SETS)
+    for app_line, floor_line in zip(trend_app.data, trend_floor.data, strict=True):
+        assert list(app_line.y) == pytest.approx(list(floor_line.y))
+    sets_floor = floors.overview()[0].data[0]
+    assert dict(zip(sets_app.data[0].y, sets_app.data[0].x, strict=True)) == pytest.approx(
+        dict(zip(sets_floor.x, sets_floor.y, strict=True))
+    )
+    engine.dispose()

@@ -1,13 +1,15 @@
-"""Answers as one long pandas frame for the dashboards: one query, whatever the number of countries."""
+"""Answers for the dashboards, read as narrowly as each page needs: the rows on screen (only the columns asked for,
+only the rounds, elements, sets or members shown), or status counts grouped in SQL. One query either way, whatever
+the number of members."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, case, func, literal, select
 from sqlmodel import Session, col
 
 from mcwg_dashboard.analytics import DRAFT, HEADLINE, RETIRED, WATCH
@@ -28,7 +30,8 @@ SHARED_STATES = (SurveyState.SUBMITTED.value, SurveyState.VALIDATED.value, Surve
 # What the public may see: what the plenary approved and the focus group published.
 PUBLISHED_STATES = (SurveyState.PUBLISHED.value,)
 
-ANSWER_COLUMNS = [
+# Columns read from the database, in the order of the full frame; the last three are derived (DERIVED_COLUMNS).
+STORED_COLUMNS = [
     "round_id",
     "round_name",
     "round_opens_on",
@@ -53,61 +56,71 @@ ANSWER_COLUMNS = [
     "answered_at",
     "needs_reconfirmation",
     "element_changed",
-    "weight",
-    "answered",
-    "scope",
 ]
 # What an answer counts for, by the newest checklist's reading (applied to every round, so rounds compare like with
 # like): adoption elements of finalized sets make the headline figures; those of in-progress sets are shown apart as
 # draft recommendations; the MADO watch list is shown, never scored. Elements the newest checklist no longer has
 # (SPP-01..03 became the deployment profile, TRK-01/02 participation figures) are left out of the dashboards.
+DERIVED_COLUMNS = ["weight", "answered", "scope"]
+ANSWER_COLUMNS = [*STORED_COLUMNS, *DERIVED_COLUMNS]
+# What the derived columns are computed from.
+_DERIVED_FROM = {
+    "weight": ("checklist_version_id", "status", "element_id"),
+    "answered": ("checklist_version_id", "status"),
+    "scope": ("element_id",),
+}
+# After the group columns: the scope, version and status of the group, how many answers, the first checklist position
+# among them (to order sets), the status's score weight and whether it counts as answered.
+COUNT_COLUMNS = ["scope", "checklist_version_id", "status", "count", "position", "weight", "answered"]
 
 
-def load_answer_frame(
-    session: Session,
+def _expressions() -> dict[str, Any]:
+    return {
+        "round_id": col(SurveyRound.id),
+        "round_name": col(SurveyRound.name),
+        "round_opens_on": col(SurveyRound.opens_on),
+        "round_is_demo": col(SurveyRound.is_demo),
+        "checklist_version_id": col(SurveyRound.checklist_version_id),
+        "checklist_version": col(ChecklistVersion.label),
+        "country_code": col(CountrySurvey.country_code),
+        "country_name": col(Country.name),
+        "architectures": func.coalesce(col(DeploymentProfile.architectures), literal("")),
+        "survey_state": col(CountrySurvey.state),
+        "element_id": col(Answer.element_id),
+        "element_title": col(ChecklistElement.title),
+        "set_code": col(ChecklistElement.set_code),
+        "position": col(ChecklistElement.position),
+        "metadata_level": col(ChecklistElement.metadata_level),
+        "status": col(Answer.status),
+        "note": col(Answer.note),
+        "evidence_url": col(Answer.evidence_url),
+        "target_date": col(Answer.target_date),
+        "stage": col(Answer.stage),
+        "regions": col(Answer.regions),
+        "answered_at": col(Answer.answered_at),
+        "needs_reconfirmation": col(Answer.needs_reconfirmation),
+        "element_changed": col(Answer.element_changed),
+    }
+
+
+def _answers_query(
+    selected: Sequence[Any],
+    names: Iterable[str],
     *,
-    round_ids: Iterable[int] | None = None,
-    states: Iterable[str] = SHARED_STATES,
-    include_retired: bool = False,
-) -> pd.DataFrame:
-    """Every answer of the chosen rounds and survey states, with its round, country, element and score weight.
-
-    Answers to elements the newest checklist no longer has are left out unless `include_retired` (the full export).
-    """
-    columns: list[Any] = [
-        col(SurveyRound.id).label("round_id"),
-        col(SurveyRound.name).label("round_name"),
-        col(SurveyRound.opens_on).label("round_opens_on"),
-        col(SurveyRound.is_demo).label("round_is_demo"),
-        col(SurveyRound.checklist_version_id).label("checklist_version_id"),
-        col(ChecklistVersion.label).label("checklist_version"),
-        col(Country.code).label("country_code"),
-        col(Country.name).label("country_name"),
-        col(DeploymentProfile.architectures).label("architectures"),
-        col(CountrySurvey.state).label("survey_state"),
-        col(Answer.element_id).label("element_id"),
-        col(ChecklistElement.title).label("element_title"),
-        col(ChecklistElement.set_code).label("set_code"),
-        col(ChecklistElement.position).label("position"),
-        col(ChecklistElement.metadata_level).label("metadata_level"),
-        col(Answer.status).label("status"),
-        col(Answer.note).label("note"),
-        col(Answer.evidence_url).label("evidence_url"),
-        col(Answer.target_date).label("target_date"),
-        col(Answer.stage).label("stage"),
-        col(Answer.regions).label("regions"),
-        col(Answer.answered_at).label("answered_at"),
-        col(Answer.needs_reconfirmation).label("needs_reconfirmation"),
-        col(Answer.element_changed).label("element_changed"),
-    ]
+    states: Iterable[str],
+    round_ids: Iterable[int] | None,
+    element_ids: Iterable[str] | None,
+    set_codes: Iterable[str] | None,
+    country_codes: Iterable[str] | None,
+) -> Select[Any]:
+    """Answers joined to their survey, round and checklist element (the version the round used); the member, the
+    checklist version's label and the deployment profile only when a selected column needs them."""
+    needed = set(names)
     query = (
-        select(*columns)
+        select(*selected)
         .select_from(Answer)
         .join(CountrySurvey, col(CountrySurvey.id) == col(Answer.survey_id))
         .join(SurveyRound, col(SurveyRound.id) == col(CountrySurvey.round_id))
-        .join(Country, col(Country.code) == col(CountrySurvey.country_code))
-        .outerjoin(DeploymentProfile, col(DeploymentProfile.survey_id) == col(CountrySurvey.id))
-        .join(ChecklistVersion, col(ChecklistVersion.id) == col(SurveyRound.checklist_version_id))
         .join(
             ChecklistElement,
             and_(
@@ -116,15 +129,160 @@ def load_answer_frame(
             ),
         )
         .where(col(CountrySurvey.state).in_(list(states)))
-        .order_by(col(SurveyRound.opens_on), col(Country.code), col(ChecklistElement.position))
     )
+    if "country_name" in needed:
+        query = query.join(Country, col(Country.code) == col(CountrySurvey.country_code))
+    if "checklist_version" in needed:
+        query = query.join(ChecklistVersion, col(ChecklistVersion.id) == col(SurveyRound.checklist_version_id))
+    if "architectures" in needed:
+        query = query.outerjoin(DeploymentProfile, col(DeploymentProfile.survey_id) == col(CountrySurvey.id))
     if round_ids is not None:
-        query = query.where(col(SurveyRound.id).in_(list(round_ids)))
-    # Core rows straight into pandas: no ORM row processing, no dict per row (a few hundred thousand rows at scale).
-    # Plain tuples: pandas probes every Row object for attributes, which costs an exception per row.
-    rows = [tuple(row) for row in session.connection().execute(query).all()]
-    frame = pd.DataFrame.from_records(rows, columns=ANSWER_COLUMNS[:-3])
-    return add_weights(session, frame, include_retired=include_retired)
+        query = query.where(col(SurveyRound.id).in_([int(r) for r in round_ids]))
+    if element_ids is not None:
+        query = query.where(col(Answer.element_id).in_(list(element_ids)))
+    if set_codes is not None:
+        query = query.where(col(ChecklistElement.set_code).in_(list(set_codes)))
+    if country_codes is not None:
+        query = query.where(col(CountrySurvey.country_code).in_(list(country_codes)))
+    return query
+
+
+def load_answer_frame(
+    session: Session,
+    *,
+    round_ids: Iterable[int] | None = None,
+    states: Iterable[str] = SHARED_STATES,
+    include_retired: bool = False,
+    columns: Sequence[str] | None = None,
+    element_ids: Iterable[str] | None = None,
+    set_codes: Iterable[str] | None = None,
+    country_codes: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """The answers of the chosen rounds and survey states (and elements, sets, members when given), one row each,
+    with only the `columns` asked for (all of ANSWER_COLUMNS by default, plus what a derived column needs).
+
+    Answers to elements the newest checklist no longer has are left out unless `include_retired` (the full export).
+    """
+    wanted = list(ANSWER_COLUMNS if columns is None else columns)
+    unknown = [name for name in wanted if name not in ANSWER_COLUMNS]
+    if unknown:
+        raise ValueError(f"unknown answer column(s): {', '.join(unknown)}")
+    needed = set(wanted) | {d for name in wanted for d in _DERIVED_FROM.get(name, ())}
+    fetched = [name for name in STORED_COLUMNS if name in needed]
+    scopes = element_scopes(session)
+    if not include_retired:
+        element_ids = [e for e in scopes if element_ids is None or e in set(element_ids)]
+    expressions = _expressions()
+    query = _answers_query(
+        [expressions[name].label(name) for name in fetched],
+        fetched,
+        states=states,
+        round_ids=round_ids,
+        element_ids=element_ids,
+        set_codes=set_codes,
+        country_codes=country_codes,
+    ).order_by(col(SurveyRound.opens_on), col(CountrySurvey.country_code), col(ChecklistElement.position))
+    # Core rows straight into pandas as plain tuples: no ORM objects, no dict per row, and pandas does not probe
+    # every Row object for attributes (an exception per row).
+    rows = [tuple(row) for row in session.connection().execute(query)]
+    frame = pd.DataFrame.from_records(rows, columns=fetched)
+    _add_derived(session, frame, scopes, wanted)
+    for name in [name for name in frame.columns if name not in wanted]:
+        del frame[name]  # in place: no copy of the rows
+    return frame[wanted] if list(frame.columns) != wanted else frame
+
+
+def _add_derived(session: Session, frame: pd.DataFrame, scopes: dict[str, str], wanted: Sequence[str]) -> None:
+    """Scope, score weight and 'answered', in place: the weight from the answer scale of the checklist version each
+    round used, none for the watch list or an element the newest checklist no longer has (RETIRED)."""
+    if "scope" in wanted or "weight" in wanted:
+        scope = frame["element_id"].map(scopes).fillna(RETIRED).astype(str)
+        if "scope" in wanted:
+            frame["scope"] = scope
+    if "weight" not in wanted and "answered" not in wanted:
+        return
+    weights, answered = _scale_maps(session, frame["checklist_version_id"].dropna().unique())
+    keys = pd.MultiIndex.from_arrays([frame["checklist_version_id"], frame["status"]])
+    if "weight" in wanted:
+        weight = pd.Series(keys.map(weights.get), index=frame.index, dtype="float64")
+        frame["weight"] = weight.where(~scope.isin([WATCH, RETIRED]), math.nan)
+    if "answered" in wanted:
+        frame["answered"] = pd.Series(keys.map(answered.get), index=frame.index).eq(True)
+
+
+def _scale_maps(session: Session, version_ids: Iterable[Any]) -> tuple[dict[Any, float], dict[Any, bool]]:
+    """(checklist version, status) -> score weight (NaN for no weight) and -> whether it counts as answered."""
+    weights: dict[Any, float] = {}
+    answered: dict[Any, bool] = {}
+    for version_id in version_ids:
+        for status in checklist_for_version(session, int(version_id)).scale.statuses:
+            weights[(version_id, status.code)] = math.nan if status.weight is None else float(status.weight)
+            answered[(version_id, status.code)] = bool(status.answered)
+    return weights, answered
+
+
+def load_status_counts(
+    session: Session,
+    *,
+    by: Sequence[str],
+    round_ids: Iterable[int] | None = None,
+    states: Iterable[str] = SHARED_STATES,
+    element_ids: Iterable[str] | None = None,
+    set_codes: Iterable[str] | None = None,
+    country_codes: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """How many answers have each status, per group of `by` (stored answer columns), counted by the database (a
+    GROUP BY), with each group's scope, score weight and 'answered'. The analytics functions take it like the answer
+    frame: its `count` column says how many answers a row stands for."""
+    unknown = [
+        name for name in by if name not in STORED_COLUMNS or name in ("status", "checklist_version_id", "position")
+    ]
+    if unknown:
+        raise ValueError(f"cannot group answers by: {', '.join(unknown)}")
+    scopes = element_scopes(session)
+    wanted = [e for e in scopes if element_ids is None or e in set(element_ids)]
+    expressions = _expressions()
+    by_scope: dict[str, list[str]] = {}
+    for element, scope in scopes.items():
+        by_scope.setdefault(scope, []).append(element)
+    scope_expression = (
+        case(
+            *[(col(Answer.element_id).in_(elements), literal(scope)) for scope, elements in by_scope.items()],
+            else_=literal(RETIRED),
+        )
+        if by_scope
+        else literal(RETIRED)
+    )
+    groups = [
+        *(expressions[name] for name in by),
+        scope_expression,
+        expressions["checklist_version_id"],
+        expressions["status"],
+    ]
+    query = _answers_query(
+        [
+            *(g.label(name) for g, name in zip(groups, [*by, "scope", "checklist_version_id", "status"], strict=True)),
+            func.count().label("count"),
+            func.min(expressions["position"]).label("position"),
+        ],
+        by,
+        states=states,
+        round_ids=round_ids,
+        element_ids=wanted,
+        set_codes=set_codes,
+        country_codes=country_codes,
+    ).group_by(*groups)
+    rows = [tuple(row) for row in session.connection().execute(query)]
+    frame = pd.DataFrame.from_records(
+        rows, columns=[*by, "scope", "checklist_version_id", "status", "count", "position"]
+    )
+    frame["count"] = frame["count"].astype("int64")
+    weights, answered = _scale_maps(session, frame["checklist_version_id"].dropna().unique())
+    keys = pd.MultiIndex.from_arrays([frame["checklist_version_id"], frame["status"]])
+    weight = pd.Series(keys.map(weights.get), index=frame.index, dtype="float64")
+    frame["weight"] = weight.where(~frame["scope"].isin([WATCH, RETIRED]), math.nan)
+    frame["answered"] = pd.Series(keys.map(answered.get), index=frame.index).eq(True)
+    return frame
 
 
 def element_scopes(session: Session) -> dict[str, str]:
@@ -140,34 +298,6 @@ def element_scopes(session: Session) -> dict[str, str]:
     return scopes
 
 
-def add_weights(session: Session, frame: pd.DataFrame, *, include_retired: bool = False) -> pd.DataFrame:
-    """Scope, score weight and 'answered' per row: the weight from the answer scale of the checklist version each
-    round used, none for the watch list; rows of elements the newest checklist no longer has are RETIRED (never
-    scored), and dropped unless `include_retired`."""
-    scopes = element_scopes(session)
-    scope = frame["element_id"].map(scopes)
-    if include_retired:
-        scope = scope.fillna(RETIRED)
-    frame = frame[scope.notna()].copy()
-    frame["architectures"] = frame["architectures"].fillna("")
-    weight = pd.Series(math.nan, index=frame.index, dtype="float64")
-    answered = pd.Series(False, index=frame.index, dtype=bool)
-    versions = frame["checklist_version_id"]
-    for version_id in versions.dropna().unique():
-        scale = checklist_for_version(session, int(version_id)).scale
-        rows = versions == version_id
-        statuses = frame.loc[rows, "status"]
-        weights = {s.code: math.nan if s.weight is None else s.weight for s in scale.statuses}
-        weight[rows] = statuses.map(weights).astype("float64")
-        answered[rows] = statuses.map({s.code: s.answered for s in scale.statuses}).eq(True)
-    kept_scope = scope[scope.notna()].astype(str)
-    weight[kept_scope.isin([WATCH, RETIRED])] = math.nan
-    frame["weight"] = weight
-    frame["answered"] = answered
-    frame["scope"] = kept_scope
-    return frame.reset_index(drop=True)
-
-
 def rounds_with_answers(
     session: Session, *, states: Iterable[str] = SHARED_STATES, country_code: str | None = None
 ) -> list[int]:
@@ -176,21 +306,13 @@ def rounds_with_answers(
     current = list(element_scopes(session))
     if not current:
         return []
-    query = (
-        select(col(SurveyRound.id))
-        .distinct()
-        .select_from(Answer)
-        .join(CountrySurvey, col(CountrySurvey.id) == col(Answer.survey_id))
-        .join(SurveyRound, col(SurveyRound.id) == col(CountrySurvey.round_id))
-        .join(
-            ChecklistElement,
-            and_(
-                col(ChecklistElement.checklist_version_id) == col(SurveyRound.checklist_version_id),
-                col(ChecklistElement.element_id) == col(Answer.element_id),
-            ),
-        )
-        .where(col(CountrySurvey.state).in_(list(states)), col(Answer.element_id).in_(current))
-    )
-    if country_code is not None:
-        query = query.where(col(CountrySurvey.country_code) == country_code)
+    query = _answers_query(
+        [col(SurveyRound.id)],
+        [],
+        states=states,
+        round_ids=None,
+        element_ids=current,
+        set_codes=None,
+        country_codes=None if country_code is None else [country_code],
+    ).distinct()
     return sorted(int(round_id) for (round_id,) in session.connection().execute(query) if round_id is not None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pandas as pd
@@ -22,6 +22,7 @@ from mcwg_dashboard.services.answer_data import (
     PUBLISHED_STATES,
     SHARED_STATES,
     load_answer_frame,
+    load_status_counts,
     rounds_with_answers,
 )
 from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
@@ -42,13 +43,39 @@ def _url() -> str:
     return data_key()
 
 
+Filter = tuple[str, ...] | None
+
+
+def _as_filter(values: Iterable[Any] | None) -> Filter:
+    return None if values is None else tuple(sorted(str(v) for v in values))
+
+
 @st.cache_data(show_spinner=False, ttl=3600, max_entries=64)
-def _answer_frame(key: str, round_ids: tuple[int, ...] | None, states: tuple[str, ...], public: bool) -> pd.DataFrame:
+def _answer_frame(
+    key: str,
+    round_ids: tuple[int, ...] | None,
+    states: tuple[str, ...],
+    public: bool,
+    columns: Filter = None,
+    element_ids: Filter = None,
+    set_codes: Filter = None,
+    country_codes: Filter = None,
+) -> pd.DataFrame:
     with session_scope(get_engine()) as session:
-        frame = load_answer_frame(session, round_ids=round_ids, states=states)
+        frame = load_answer_frame(
+            session,
+            round_ids=round_ids,
+            states=states,
+            columns=columns,
+            element_ids=element_ids,
+            set_codes=set_codes,
+            country_codes=country_codes,
+        )
     if public:
         # The public sees published statuses only: no notes or evidence links, which stay internal.
-        frame = frame.assign(note="", evidence_url="")
+        for internal in ("note", "evidence_url"):
+            if internal in frame.columns:
+                frame[internal] = ""
     return frame
 
 
@@ -56,11 +83,92 @@ def is_public_view() -> bool:
     return current_user().role is Role.PUBLIC
 
 
-def answer_frame(round_ids: list[int] | None = None) -> pd.DataFrame:
-    """The answers this user may see (published only for the public), cached until the next write."""
-    public = is_public_view()
-    states = PUBLISHED_STATES if public else SHARED_STATES
-    return _answer_frame(_url(), tuple(sorted(round_ids)) if round_ids is not None else None, states, public)
+def _visible_states() -> tuple[str, ...]:
+    return PUBLISHED_STATES if is_public_view() else SHARED_STATES
+
+
+def answer_frame(
+    round_ids: list[int] | None = None,
+    *,
+    columns: Iterable[str] | None = None,
+    element_ids: Iterable[str] | None = None,
+    set_codes: Iterable[str] | None = None,
+    country_codes: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """The answers this user may see (published only for the public) of these rounds (and elements, sets, members),
+    one row each with only the `columns` asked for (all by default), cached per data version."""
+    return _answer_frame(
+        _url(),
+        tuple(sorted(round_ids)) if round_ids is not None else None,
+        _visible_states(),
+        is_public_view(),
+        None if columns is None else tuple(columns),
+        _as_filter(element_ids),
+        _as_filter(set_codes),
+        _as_filter(country_codes),
+    )
+
+
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=128)
+def _status_counts(
+    key: str,
+    by: tuple[str, ...],
+    round_ids: tuple[int, ...] | None,
+    states: tuple[str, ...],
+    element_ids: Filter,
+    set_codes: Filter,
+    country_codes: Filter,
+) -> pd.DataFrame:
+    with session_scope(get_engine()) as session:
+        return load_status_counts(
+            session,
+            by=by,
+            round_ids=round_ids,
+            states=states,
+            element_ids=element_ids,
+            set_codes=set_codes,
+            country_codes=country_codes,
+        )
+
+
+# What the matrix page reads of each answer (its filters, the grid, the hover texts, the sort by adoption).
+MATRIX_COLUMNS = [
+    "country_code",
+    "country_name",
+    "architectures",
+    "element_id",
+    "element_title",
+    "set_code",
+    "position",
+    "metadata_level",
+    "status",
+    "note",
+    "evidence_url",
+    "weight",
+]
+# The groups of a trend (analytics.trend_by_set): per round, set and member.
+TREND_GROUPS = ["round_id", "round_name", "round_opens_on", "set_code", "country_code"]
+
+
+def status_counts(
+    by: list[str],
+    *,
+    round_ids: list[int] | None = None,
+    element_ids: Iterable[str] | None = None,
+    set_codes: Iterable[str] | None = None,
+    country_codes: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Status counts per group of `by`, counted by the database, of the answers this user may see (see
+    services.answer_data.load_status_counts); the analytics functions take them like answer rows."""
+    return _status_counts(
+        _url(),
+        tuple(by),
+        tuple(sorted(round_ids)) if round_ids is not None else None,
+        _visible_states(),
+        _as_filter(element_ids),
+        _as_filter(set_codes),
+        _as_filter(country_codes),
+    )
 
 
 def _rounds_table(session: Session) -> pd.DataFrame:
@@ -166,8 +274,7 @@ def checklist_of_round(round_id: int | None) -> Checklist | None:
 
 def rounds_with_visible_answers(country: str | None = None) -> list[int]:
     """Rounds holding answers this user may see (of `country`, when given), newest first; no answer is loaded."""
-    states = PUBLISHED_STATES if is_public_view() else SHARED_STATES
-    answered = set(_frame(_url(), "answered_rounds", tuple(states), country)["round_id"])
+    answered = set(_frame(_url(), "answered_rounds", _visible_states(), country)["round_id"])
     return [r for r in rounds_frame()["id"].astype(int).tolist() if r in answered]
 
 

@@ -18,7 +18,9 @@ from mcwg_dashboard.ui.dashboard import (
     profiles_frame,
     round_picker,
     rounds_frame,
+    rounds_with_visible_answers,
     show_chart,
+    status_counts,
 )
 from mcwg_dashboard.ui.tables import answers_table, change_counts_text, changes_table
 from mcwg_dashboard.ui.text import escape_markdown
@@ -51,8 +53,7 @@ if country is None or round_id is None or checklist is None:
     st.stop()
 rounds = rounds_frame().set_index("id")
 round_name = str(rounds.at[round_id, "name"])
-answers = answer_frame([round_id])
-mine = answers[answers["country_code"] == country]
+mine = answer_frame([round_id], country_codes=[country])
 if not is_public_view():
     table = profile_display_table(profiles_frame(round_id))
     profile = table[table["Code"] == country].iloc[0]
@@ -66,7 +67,10 @@ if mine.empty:
     empty_state(escape_markdown(f"{names[country]} has no submitted answers in {round_name}."))
     st.stop()
 
-peers = analytics.peer_comparison(answers, country)
+# Every member's score per set, from status counts the database groups: only this member's rows are loaded.
+peers = analytics.peer_comparison(
+    status_counts(["set_code", "country_code", "architectures"], round_ids=[round_id]), country
+)
 show_chart(
     peer_bars(peers, country_name=names[country], title=f"{names[country]} · score per set · {round_name}"),
     name=f"{country} {round_name} peers",
@@ -80,13 +84,14 @@ st.dataframe(table, hide_index=True, column_config={"Evidence": st.column_config
 downloads(name=f"{country} {round_name} answers", data=table)
 
 st.subheader("What changed since the previous round")
-earlier_rounds = rounds[rounds["opens_on"] < rounds.at[round_id, "opens_on"]].sort_values("opens_on", ascending=False)
+opens_on = dict(zip(rounds.index.astype(int), rounds["opens_on"], strict=True))
+earlier_ids = [r for r in rounds_with_visible_answers(country) if opens_on[r] < opens_on[round_id]]  # newest first
 previous = None
-for earlier_id in earlier_rounds.index:
-    earlier = answer_frame([int(earlier_id)])
-    if not earlier[earlier["country_code"] == country].empty:
-        previous = (int(earlier_id), earlier[earlier["country_code"] == country])
-        break
+if earlier_ids:
+    previous = (
+        earlier_ids[0],
+        answer_frame([earlier_ids[0]], columns=analytics.ROUND_CHANGE_INPUT, country_codes=[country]),
+    )
 if previous is None:
     st.info(f"{escape_markdown(names[country])} has no submitted answers in an earlier round to compare with.")
 else:

@@ -18,6 +18,7 @@ from mcwg_dashboard.ui.dashboard import (
     round_picker,
     rounds_frame,
     show_chart,
+    status_counts,
     table_height,
 )
 from mcwg_dashboard.ui.tables import blank
@@ -72,8 +73,13 @@ proposal_list(
     empty_message=f"No change proposal targets {element_id}.",
 )
 
-answers = architecture_filter(answer_frame([round_id]))
-here = answers[answers["element_id"] == element_id]
+here = architecture_filter(
+    answer_frame(
+        [round_id],
+        columns=["country_name", "architectures", "status", "note", "evidence_url", "target_date", "weight"],
+        element_ids=[element_id],
+    )
+)
 if here.empty:
     empty_state(f"No submitted answers on {element_id} in {escape_markdown(round_name)}.")
 else:
@@ -104,12 +110,11 @@ else:
     downloads(name=f"{element_id} {round_name} answers", data=table)
 
 st.subheader("Across rounds")
-history = answer_frame()
-history = history[history["element_id"] == element_id]
+history = status_counts(["round_id", "round_name", "round_opens_on"], element_ids=[element_id])
 counts = (
-    history.groupby(["round_opens_on", "round_name", "status"])
-    .size()
-    .reset_index(name="count")
+    history.groupby(["round_opens_on", "round_name", "status"])["count"]
+    .sum()
+    .reset_index()
     .sort_values("round_opens_on")
 )
 show_chart(

@@ -12,13 +12,13 @@ from mcwg_dashboard.services.overview import survey_status_table
 from mcwg_dashboard.ui.context import demo_banner, get_engine
 from mcwg_dashboard.ui.dashboard import (
     PLOTLY_CONFIG,
-    answer_frame,
     checklist_of_round,
     countries_frame,
     downloads,
     is_public_view,
     rounds_frame,
     rounds_with_visible_answers,
+    status_counts,
 )
 from mcwg_dashboard.ui.text import escape_markdown
 from mcwg_dashboard.wording import counted, score_text, share
@@ -43,8 +43,10 @@ if not with_answers:
 else:
     round_id = with_answers[0]  # rounds come newest first
     round_name = str(rounds.set_index("id").at[round_id, "name"])
-    answers = answer_frame([round_id])
-    headline = analytics.headline(answers)
+    # Status counts per member and set, grouped by the database: no answer row is loaded.
+    counts = status_counts(["country_code", "country_name", "set_code"], round_ids=[round_id])
+    headline = analytics.headline(counts)
+    headline_answers = analytics.answer_counts(headline)
     members = countries_frame()
     checklist = checklist_of_round(round_id)
     in_production = {s.code for s in checklist.scale.statuses if (s.weight or 0) >= 0.85} if checklist else set()
@@ -54,16 +56,18 @@ else:
         f"The newest round with {basis} answers. Headline figures count the finalized recommendation sets; "
         "sets in progress are shown apart on the Overview."
     )
-    scored = int(headline["weight"].count())
+    scored = int(headline_answers[headline["weight"].notna()].sum())
     figures = st.columns(3)
     figures[0].metric(
         f"Members with {basis} answers",
-        counted(answers["country_code"].nunique(), len(members), "members"),
+        counted(counts["country_code"].nunique(), len(members), "members"),
     )
     figures[1].metric("Adoption score", score_text(analytics.overall_score(headline), scored))
     figures[2].metric(
         "In production (implemented or variant)",
-        share(int(headline["status"].isin(in_production).sum()), len(headline), "answers"),
+        share(
+            int(headline_answers[headline["status"].isin(in_production)].sum()), int(headline_answers.sum()), "answers"
+        ),
     )
     links = st.columns(3)
     links[0].page_link(

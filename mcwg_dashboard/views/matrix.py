@@ -6,6 +6,7 @@ from mcwg_dashboard import analytics
 from mcwg_dashboard.charts.adoption import status_heatmap
 from mcwg_dashboard.ui.context import demo_banner
 from mcwg_dashboard.ui.dashboard import (
+    MATRIX_COLUMNS,
     answer_frame,
     architecture_filter,
     checklist_of_round,
@@ -28,7 +29,7 @@ if round_id is None or checklist is None:
     st.stop()
 round_name = str(rounds_frame().set_index("id").at[round_id, "name"])
 scale = checklist.scale
-answers = answer_frame([round_id])
+answers = answer_frame([round_id], columns=MATRIX_COLUMNS)
 
 filters = st.columns([3, 1, 2, 1.3, 1.5])
 set_codes = [s.code for s in checklist.sets]

@@ -22,6 +22,7 @@ from mcwg_dashboard.ui.dashboard import (
     round_picker,
     rounds_frame,
     show_chart,
+    status_counts,
     status_table,
     table_height,
 )
@@ -37,7 +38,8 @@ if round_id is None:
 rounds = rounds_frame().set_index("id")
 round_name = str(rounds.at[round_id, "name"])
 checklist = checklist_of_round(round_id)
-answers = answer_frame([round_id])
+# Status counts per member and set, grouped by the database: no answer row is loaded for the figures.
+counts = status_counts(["country_code", "country_name", "set_code"], round_ids=[round_id])
 members = countries_frame()
 table = status_table(round_id)
 table = table[table["Round"] == round_name].drop(columns=["Round"])
@@ -52,7 +54,7 @@ if is_public_view():
 else:
     figures[1].metric("Surveys submitted", f"{submitted} / {len(members)}")
     figures[2].metric("Surveys validated", f"{validated} / {len(members)}")
-headline = analytics.headline(answers)
+headline = analytics.headline(counts)
 final_sets = [s.code for s in checklist.sets if s.is_final] if checklist is not None else []
 figures[3].metric(
     "Overall adoption score",
@@ -72,7 +74,7 @@ st.caption(
     "Unknown are left out."
 )
 
-if answers.empty:
+if counts.empty:
     empty_state(
         f"No country has submitted its survey for {escape_markdown(round_name)} yet, so there is nothing to chart."
     )
@@ -87,7 +89,7 @@ else:
             name=f"{round_name} set scores",
             data=set_scores,
         )
-        draft = analytics.in_scope(answers, analytics.DRAFT)
+        draft = analytics.in_scope(counts, analytics.DRAFT)
         if not draft.empty:
             draft_scores = analytics.adoption_scores(draft, ["set_code"])
             draft_scores["title"] = draft_scores["set_code"].map(titles)
@@ -109,14 +111,14 @@ else:
         st.plotly_chart(map_figure, theme=None, config=MAP_PLOTLY_CONFIG, key="overview-map")
         downloads(name=f"{round_name} country scores", data=scores, figure=map_figure)
 
-    watch = analytics.in_scope(answers, analytics.WATCH)
+    watch = analytics.in_scope(status_counts(["element_id", "element_title"], round_ids=[round_id]), analytics.WATCH)
     if not watch.empty and checklist is not None:
         st.subheader(WATCH_LABEL)
         st.caption(
             "Items from IHE MADO and DICOM CP-2595, after the MCWG sets: kept to see where members stand, never scored."
         )
-        counts = analytics.status_counts(watch, checklist.scale)
-        st.dataframe(counts, hide_index=True)
+        watch_counts = analytics.status_counts(watch, checklist.scale)
+        st.dataframe(watch_counts, hide_index=True)
 
 if is_public_view():
     st.stop()  # how far drafts have come is not public
@@ -141,7 +143,7 @@ st.caption(
 st.dataframe(participation, hide_index=True, height=table_height(len(participation)))
 
 st.subheader("Completion per member")
-stale = analytics.stale_answers(answer_frame([round_id]))
+stale = analytics.stale_answers(answer_frame([round_id], columns=analytics.STALE_ANSWER_INPUT))
 table = table.merge(stale.rename(columns={"country_code": "Code", "stale": "Old answers"}), on="Code", how="left")
 table["Old answers"] = table["Old answers"].fillna(0).astype(int)
 left, right = st.columns([3, 2])

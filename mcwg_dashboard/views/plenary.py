@@ -19,6 +19,7 @@ from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import data_key, demo_banner, get_engine
 from mcwg_dashboard.ui.dashboard import (
     PLOTLY_CONFIG,
+    TREND_GROUPS,
     answer_frame,
     checklist_of_round,
     countries_frame,
@@ -28,6 +29,7 @@ from mcwg_dashboard.ui.dashboard import (
     round_picker,
     rounds_frame,
     slug,
+    status_counts,
     status_table,
 )
 from mcwg_dashboard.ui.future_topics import future_topics_section
@@ -128,7 +130,12 @@ slides = [
             title=f"Matrix · {round_name}",
         ),
     ),
-    ("Trend", lambda: trend_lines(analytics.trend_by_set(answer_frame()), title="Adoption per set across rounds")),
+    (
+        "Trend",
+        lambda: trend_lines(
+            analytics.trend_by_set(status_counts(TREND_GROUPS)), title="Adoption per set across rounds"
+        ),
+    ),
 ]
 earlier: pd.DataFrame | None = None
 since_name = ""
@@ -138,7 +145,7 @@ if since is not None:
         earlier = _snapshot_answers(URL, int(str(since)[1:]))
     else:
         since_name = names[int(since)]
-        earlier = answer_frame([int(since)])
+        earlier = answer_frame([int(since)], columns=analytics.ROUND_CHANGE_INPUT)
     changes = analytics.round_changes(earlier, answers)
     slides.append(
         (

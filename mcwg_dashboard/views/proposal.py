@@ -147,7 +147,9 @@ with text_columns[1]:
 
 # --- impact ---------------------------------------------------------------------------------------------------------
 st.subheader("Impact: where the countries stand on these elements", anchor=False)
-impact = analytics.latest_statuses(answer_frame(), element_ids)
+impact = analytics.latest_statuses(
+    answer_frame(columns=analytics.LATEST_STATUS_INPUT, element_ids=element_ids), element_ids
+)
 if impact.empty or checklist is None:
     empty_state("No country has shared an answer on these elements yet.")
 else:

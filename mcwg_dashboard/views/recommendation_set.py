@@ -7,6 +7,7 @@ from mcwg_dashboard.charts.adoption import score_bars, trend_lines
 from mcwg_dashboard.checklist import DRAFT_LABEL
 from mcwg_dashboard.ui.context import demo_banner
 from mcwg_dashboard.ui.dashboard import (
+    TREND_GROUPS,
     answer_frame,
     architecture_filter,
     checklist_of_round,
@@ -16,6 +17,7 @@ from mcwg_dashboard.ui.dashboard import (
     round_picker,
     rounds_frame,
     show_chart,
+    status_counts,
 )
 from mcwg_dashboard.ui.text import escape_markdown
 from mcwg_dashboard.ui.url_state import url_selectbox
@@ -45,8 +47,13 @@ proposal_list(
     empty_message=f"No change proposal targets the {set_code} set.",
 )
 
-answers = architecture_filter(answer_frame([round_id]))
-in_set = answers[answers["set_code"] == set_code]
+in_set = architecture_filter(
+    answer_frame(
+        [round_id],
+        columns=["country_name", "architectures", "element_id", "element_title", "status", "weight"],
+        set_codes=[set_code],
+    )
+)
 if in_set.empty:
     empty_state(f"No submitted answers on {set_code} in {escape_markdown(round_name)}.")
 else:
@@ -74,6 +81,5 @@ else:
             query_params={"element": element.id, "round": str(round_id)},
         )
 
-history = answer_frame()
-trend = analytics.trend_by_set(history[history["set_code"] == set_code])
+trend = analytics.trend_by_set(status_counts(TREND_GROUPS, set_codes=[set_code]))
 show_chart(trend_lines(trend, title=f"{set_code} · adoption across rounds"), name=f"{set_code} trend", data=trend)

@@ -5,18 +5,24 @@ import streamlit as st
 from mcwg_dashboard import analytics
 from mcwg_dashboard.charts.adoption import trend_lines
 from mcwg_dashboard.ui.context import demo_banner
-from mcwg_dashboard.ui.dashboard import answer_frame, empty_state, rounds_frame, show_chart
+from mcwg_dashboard.ui.dashboard import (
+    TREND_GROUPS,
+    empty_state,
+    rounds_frame,
+    rounds_with_visible_answers,
+    show_chart,
+    status_counts,
+)
 from mcwg_dashboard.ui.url_state import url_multiselect, url_toggle
 
 st.title("Trends across rounds")
 demo_banner()
 
-rounds = rounds_frame().sort_values("opens_on")
-answers = answer_frame()
-if rounds.empty or answers.empty:
+rounds = rounds_frame()
+with_answers = list(reversed(rounds_with_visible_answers()))  # oldest first
+if not with_answers:
     empty_state("No submitted answers in any round yet: trends appear once countries have submitted surveys.")
     st.stop()
-with_answers = [int(r) for r in rounds["id"] if r in set(answers["round_id"])]
 names = dict(zip(rounds["id"].astype(int), rounds["name"], strict=True))
 chosen = url_multiselect("Rounds", with_answers, default=with_answers, format_func=lambda r: names[r], key="rounds")
 same = url_toggle(
@@ -27,7 +33,8 @@ same = url_toggle(
 if not chosen:
     empty_state("Choose at least one round.")
     st.stop()
-selected = answers[answers["round_id"].isin(chosen)]
+# Status counts per round, set and member, counted by the database: no answer row is loaded.
+selected = status_counts(TREND_GROUPS, round_ids=[int(r) for r in chosen])
 trend = analytics.trend_by_set(selected, same_countries_only=bool(same))
 if trend.empty:
     empty_state("No country answered in every chosen round.")
