@@ -30,7 +30,7 @@ from mcwg_dashboard.excel import (
     format_plan,
     plan_survey_import,
 )
-from mcwg_dashboard.excel.full_export import full_export_bytes
+from mcwg_dashboard.excel.full_export import EXPORT_FORMATS, export_all_bytes
 from mcwg_dashboard.excel.proposal_register import (
     apply_register_import,
     export_register,
@@ -100,7 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write the full data export: all countries x elements x rounds as a long table, "
         "a wide matrix sheet per round, the checklist and the answer scale.",
     )
-    export_all.add_argument("--out", required=True, help="the .xlsx file to write")
+    export_all.add_argument("--out", required=True, help="the file to write")
+    export_all.add_argument(
+        "--format",
+        choices=EXPORT_FORMATS,
+        default="xlsx",
+        help="xlsx: every sheet (default); csv or parquet: the long table of every answer (open data)",
+    )
 
     export_proposals = commands.add_parser(
         "export-proposals",
@@ -387,7 +393,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"Restored {args.file} ({where}): {restored.describe()}.")
         if args.command == "export-all":
             with session_scope(engine) as session:
-                data = full_export_bytes(session, actor=CLI_ACTOR)
+                data = export_all_bytes(session, actor=CLI_ACTOR, file_format=args.format)
             Path(args.out).write_bytes(data)
             print(f"Wrote {args.out} ({len(data) // 1024} KB).")
     except ChartExportUnavailable as exc:

@@ -7,12 +7,14 @@ import datetime as dt
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from sqlmodel import Session, select
 
 from mcwg_dashboard.checklist import rule_violations
 from mcwg_dashboard.cli import build_parser, main
 from mcwg_dashboard.db import make_engine
+from mcwg_dashboard.excel.full_export import LONG_TABLE_DICTIONARY
 from mcwg_dashboard.models import Answer, AuditEntry, Country, CountrySurvey, DeploymentProfile, SurveyRound, User
 from mcwg_dashboard.services import surveys, users
 from mcwg_dashboard.services.actors import Role
@@ -182,6 +184,32 @@ def test_cli_export_all_has_long_table_matrices_and_checklist(isolated_settings:
     assert {"Checklist", "Answer scale"} <= set(book.sheetnames)
     header = next(book["Answers"].iter_rows(max_row=1, values_only=True))
     assert {"Round", "Country", "Element", "Status", "Note", "Demo data"} <= set(header)
+    answers = list(book["Answers"].iter_rows(min_row=2, values_only=True))
+    stamped = header.index("Answered at (UTC)")
+    assert all(isinstance(row[stamped], dt.datetime) for row in answers), "times stay times, not text"
+    book.close()
+
+    # The long table as open data: the same rows and columns (the documented dictionary) as CSV and Parquet.
+    assert list(LONG_TABLE_DICTIONARY) == list(header)
+    for file_format in ("csv", "parquet"):
+        path = isolated_settings / f"all.{file_format}"
+        assert main(["export-all", "--format", file_format, "--out", str(path)]) == 0
+        # keep_default_na=False: the status code NA (Not applicable) is text, not a missing value.
+        if file_format == "csv":
+            table = pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False)
+        else:
+            table = pd.read_parquet(path)
+        assert list(table.columns) == list(LONG_TABLE_DICTIONARY)
+        assert len(table) == len(answers)
+        assert sorted(table["Status"]) == sorted(row[header.index("Status")] for row in answers)
+    parquet = pd.read_parquet(isolated_settings / "all.parquet")
+    assert str(parquet["Answered at (UTC)"].dtype).startswith("datetime64") and parquet["Demo data"].dtype == bool
+
+
+def test_export_all_refuses_an_unknown_format(isolated_settings: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["export-all", "--format", "ods", "--out", str(isolated_settings / "all.ods")])
+    assert "invalid choice: 'ods'" in capsys.readouterr().err
 
 
 def test_full_export_is_for_the_focus_group_only(session: Session) -> None:

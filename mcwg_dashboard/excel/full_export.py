@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 from sqlmodel import Session
 
 from mcwg_dashboard.analytics import DRAFT, HEADLINE, RETIRED, WATCH
 from mcwg_dashboard.checklist import WATCH_LABEL
-from mcwg_dashboard.exports import workbook_bytes
+from mcwg_dashboard.exports import csv_bytes, workbook_bytes
 from mcwg_dashboard.models import SurveyState
 from mcwg_dashboard.services.actors import Actor, require_admin
 from mcwg_dashboard.services.answer_data import load_answer_frame
@@ -45,14 +47,67 @@ LONG_COLUMNS = {
 }
 
 
+# The long table's column dictionary (README, "Open data"): a column is never renamed or removed, only added at the
+# end, so scripts reading the CSV or Parquet keep working.
+LONG_TABLE_DICTIONARY = {
+    "Round": "the survey round's name",
+    "Demo data": "true for synthetic demo rounds, never real results",
+    "Checklist version": "the checklist version the round was answered on",
+    "Country code": "the member's ISO 3166 code (CA-QC for Canada-Quebec)",
+    "Country": "the member's name",
+    "Survey state": "draft, submitted, validated or published",
+    "Set": "the recommendation set's code (SPP, META, KOS, KIN, DEP)",
+    "Element": "the checklist element's stable ID (such as KOS-07)",
+    "Title": "the element's title in that checklist version",
+    "Status": "the answer's code on the answer scale (IMPL, VAR, PART, PLAN, CONS, NOPL, NA, UNK)",
+    "Note": "the representative's note",
+    "Evidence URL": "a link to evidence, if given",
+    "Target date": "the planned date (ISO 8601), for Planned answers",
+    "Stage": "national specification only or in production, if said",
+    "Regions covered": "the regions the answer covers; empty means all",
+    "Counts in": "what the answer counts for: headline, draft recommendations, watch list or no longer asked",
+    "Answered at (UTC)": "when the answer was last saved, in UTC",
+    "Needs re-confirmation": "true when the element changed and the answer was carried over unconfirmed",
+}
+EXPORT_FORMATS = ("xlsx", "csv", "parquet")
+
+
+def long_table(session: Session, *, actor: Actor) -> pd.DataFrame:
+    """Every answer of every round, drafts included, one row each, columns as in LONG_TABLE_DICTIONARY (the focus
+    group (admin) only)."""
+    require_admin(session, actor)
+    return _long(load_answer_frame(session, states=ALL_STATES, include_retired=True, columns=list(LONG_COLUMNS)))
+
+
+def _long(answers: pd.DataFrame) -> pd.DataFrame:
+    long = answers[list(LONG_COLUMNS)].rename(columns=LONG_COLUMNS)
+    long["Stage"] = long["Stage"].map(STAGE_LABELS).fillna("")
+    long["Counts in"] = long["Counts in"].map(SCOPE_LABELS)
+    return long
+
+
+def export_all_bytes(session: Session, *, actor: Actor, file_format: str = "xlsx") -> bytes:
+    """The full export as a workbook (every sheet), or its long table as CSV (UTF-8, formula triggers quoted as in
+    every CSV we write) or Parquet (typed columns, for data tools)."""
+    if file_format == "xlsx":
+        return full_export_bytes(session, actor=actor)
+    if file_format not in EXPORT_FORMATS:
+        raise ValueError(f"unknown export format {file_format!r}: choose one of {', '.join(EXPORT_FORMATS)}")
+    long = long_table(session, actor=actor)
+    if file_format == "csv":
+        return csv_bytes(long)
+    long["Target date"] = pd.to_datetime(long["Target date"]).dt.date
+    long["Answered at (UTC)"] = pd.to_datetime(long["Answered at (UTC)"], utc=True)
+    buffer = io.BytesIO()
+    long.to_parquet(buffer, engine="pyarrow", index=False)
+    return buffer.getvalue()
+
+
 def full_export_sheets(session: Session, *, actor: Actor) -> dict[str, pd.DataFrame]:
     """Drafts included, so only the focus group (admin) may take it."""
     actor = require_admin(session, actor)
     answers = load_answer_frame(session, states=ALL_STATES, include_retired=True)
-    long = answers[list(LONG_COLUMNS)].rename(columns=LONG_COLUMNS)
-    long["Stage"] = long["Stage"].map(STAGE_LABELS).fillna("")
-    long["Counts in"] = long["Counts in"].map(SCOPE_LABELS)
-    sheets: dict[str, pd.DataFrame] = {"Answers": long}
+    sheets: dict[str, pd.DataFrame] = {"Answers": _long(answers)}
     profiles = [
         profile_display_table(profile_frame(session, round_id=r.id or 0)).assign(Round=r.name)
         for r in sorted(list_rounds(session), key=lambda r: r.opens_on)
