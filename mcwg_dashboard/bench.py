@@ -18,7 +18,6 @@ import io
 import json
 import math
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -33,25 +32,13 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-import pandas as pd
 import plotly.graph_objects as go
 import xlsxwriter
 from sqlalchemy import Engine, bindparam, event, insert, inspect, text, update
 from sqlmodel import Session, SQLModel, col, select
 
-from mcwg_dashboard import analytics
 from mcwg_dashboard.bench_floors import Floors as Floors
-from mcwg_dashboard.charts.adoption import (
-    change_bars,
-    completion_bars,
-    peer_bars,
-    score_bars,
-    status_by_round_bars,
-    status_distribution_bars,
-    status_heatmap,
-    trend_lines,
-)
-from mcwg_dashboard.charts.map import adoption_map, member_codes
+from mcwg_dashboard.bench_pages import PAGE_PATHS, peak_rss_mb
 from mcwg_dashboard.checklist import AnswerScale, Checklist, Element, RecommendationSet, Requirement, load_checklist
 from mcwg_dashboard.config import Settings
 from mcwg_dashboard.db import make_engine, migrate
@@ -59,20 +46,9 @@ from mcwg_dashboard.excel import apply_survey_import, export_survey_workbook, pl
 from mcwg_dashboard.excel.full_export import full_export_bytes, full_export_sheets
 from mcwg_dashboard.excel.survey_workbook import ANSWERS_SHEET, COL_DATE, COL_NOTE, COL_STATUS
 from mcwg_dashboard.exports import sheet_titles
-from mcwg_dashboard.models import Country, CountrySurvey, RoundState, SurveyRound, SurveyState
-from mcwg_dashboard.reports.agenda import discussion_agenda
+from mcwg_dashboard.models import CountrySurvey, RoundState, SurveyRound, SurveyState
 from mcwg_dashboard.services.actors import Actor, Role
-from mcwg_dashboard.services.answer_data import (
-    SHARED_STATES,
-    load_answer_frame,
-    load_status_counts,
-    rounds_with_answers,
-)
-from mcwg_dashboard.services.checklist_store import checklist_for_version, store_checklist
-from mcwg_dashboard.services.overview import reconfirmation_table, survey_status_table
-from mcwg_dashboard.services.proposals import OPEN_STATES, proposal_frame, proposals_touching
-from mcwg_dashboard.services.rounds import list_rounds
-from mcwg_dashboard.services.snapshots import list_snapshots
+from mcwg_dashboard.services.checklist_store import store_checklist
 from mcwg_dashboard.services.surveys import AnswerInput, load_answers, save_answers
 
 BENCH_ACTOR = Actor(username="bench", role=Role.ADMIN, display_name="benchmark")
@@ -111,6 +87,8 @@ class Measure:
     # The size of the figures' JSON a page sends to the browser (all its figures; the largest one).
     figure_json_kb: float | None = None
     largest_figure_json_kb: float | None = None
+    # Pages: resident memory of a process of their own after its imports (peak_rss_mb is after the page's run).
+    imports_rss_mb: float | None = None
 
     @property
     def meets_target(self) -> bool | None:
@@ -332,12 +310,6 @@ class StatementCounter:
             event.remove(self.engine, "before_cursor_execute", self._on_execute)
 
 
-def _peak_rss_mb() -> float:
-    """The process's peak resident memory so far (ru_maxrss: KB on Linux, bytes on macOS)."""
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / 2**20 if sys.platform == "darwin" else rss / 2**10
-
-
 def _timed(run: Callable[[], object]) -> tuple[float, float]:
     """Wall and CPU seconds of one run, with the cyclic garbage collector paused (no collection pause lands in one
     run)."""
@@ -361,224 +333,6 @@ def _instrumented(engine: Engine, run: Callable[[], object]) -> tuple[int, float
     finally:
         tracemalloc.stop()
     return counter.count, peak / 2**20
-
-
-# --------------------------------------------------------------------------------------------- page data paths
-
-# Each function repeats what its view in mcwg_dashboard/views/ loads (through the same services), aggregates
-# (analytics) and charts (charts/), as a signed-in member sees it (submitted, validated and published answers),
-# for the newest round. The map leaves out the synthetic members: they have no shape on it.
-
-
-def _newest_round(session: Session) -> SurveyRound:
-    return list_rounds(session)[0]
-
-
-def _rounds_frame(session: Session) -> pd.DataFrame:
-    return pd.DataFrame([r.model_dump() for r in list_rounds(session)], columns=list(SurveyRound.model_fields))
-
-
-def _countries_frame(session: Session) -> pd.DataFrame:
-    return pd.DataFrame(
-        [c.model_dump() for c in session.exec(select(Country).order_by(Country.name))],
-        columns=list(Country.model_fields),
-    )
-
-
-def _checklist_of_round(session: Session, round_id: int) -> Checklist:
-    survey_round = session.get(SurveyRound, round_id)
-    assert survey_round is not None
-    return checklist_for_version(session, survey_round.checklist_version_id)
-
-
-def _map(scores: pd.DataFrame, title: str) -> go.Figure:
-    return adoption_map(scores[scores["country_code"].isin(member_codes())], title=title)
-
-
-# What each page reads, as its view does (views/*.py): status counts grouped by the database for the figures, answer
-# rows only for what is on screen (the matrix, one member's answers, one element's answers).
-TREND_GROUPS = ["round_id", "round_name", "round_opens_on", "set_code", "country_code"]
-MATRIX_COLUMNS = [
-    "country_code",
-    "country_name",
-    "architectures",
-    "element_id",
-    "element_title",
-    "set_code",
-    "position",
-    "metadata_level",
-    "status",
-    "note",
-    "evidence_url",
-    "weight",
-]
-
-
-def page_overview(session: Session) -> list[go.Figure]:
-    round_id = _newest_round(session).id or 0
-    rounds = _rounds_frame(session).set_index("id")
-    round_name = str(rounds.at[round_id, "name"])
-    checklist = _checklist_of_round(session, round_id)
-    counts = load_status_counts(session, by=["country_code", "country_name", "set_code"], round_ids=[round_id])
-    members = _countries_frame(session)
-    table = survey_status_table(session, round_id=round_id)
-    table = table[table["Round"] == round_name].drop(columns=["Round"])
-    headline = analytics.headline(counts)
-    analytics.overall_score(headline)
-    set_scores = analytics.adoption_scores(headline, ["set_code"])
-    set_scores["title"] = set_scores["set_code"].map({s.code: s.title for s in checklist.sets})
-    country_scores = analytics.adoption_scores(headline, ["country_code", "country_name"])
-    scores = members[["code", "name"]].rename(columns={"code": "country_code", "name": "country_name"})
-    scores = scores.merge(country_scores, on=["country_code", "country_name"], how="left")
-    scores["detail"] = [f"{int(s)} scored answers" if pd.notna(s) else "no submitted survey" for s in scores["scored"]]
-    watch = load_status_counts(session, by=["element_id", "element_title"], round_ids=[round_id])
-    analytics.status_counts(analytics.in_scope(watch, analytics.WATCH), checklist.scale)
-    stale = analytics.stale_answers(
-        load_answer_frame(session, round_ids=[round_id], columns=analytics.STALE_ANSWER_INPUT)
-    )
-    table = table.merge(stale.rename(columns={"country_code": "Code", "stale": "Old answers"}), on="Code", how="left")
-    reconfirmation_table(session, round_id)
-    return [
-        score_bars(set_scores, label="set_code", hover="title", title="Adoption score per recommendation set"),
-        _map(scores, f"Adoption score by member · {round_name}"),
-        completion_bars(table, title="Share of elements answered"),
-    ]
-
-
-def page_matrix(session: Session) -> list[go.Figure]:
-    round_id = _newest_round(session).id or 0
-    checklist = _checklist_of_round(session, round_id)
-    answers = load_answer_frame(session, round_ids=[round_id], columns=MATRIX_COLUMNS)
-    matrix = analytics.status_matrix(answers, sort_by="country")
-    analytics.status_glyphs(matrix, checklist.scale)
-    return [status_heatmap(matrix, answers, checklist.scale, title="Adoption matrix")]
-
-
-def page_country(session: Session) -> list[go.Figure]:
-    round_id = _newest_round(session).id or 0
-    members = _countries_frame(session)
-    names = dict(zip(members["code"], members["name"], strict=True))
-    country = sorted(names)[-1]  # a country that submitted in every round
-    checklist = _checklist_of_round(session, round_id)
-    rounds = _rounds_frame(session).set_index("id")
-    mine = load_answer_frame(session, round_ids=[round_id], country_codes=[country])
-    counts = load_status_counts(session, by=["set_code", "country_code", "architectures"], round_ids=[round_id])
-    peers = analytics.peer_comparison(counts, country)
-    table = mine[["element_id", "element_title", "set_code", "status", "note", "evidence_url", "target_date"]].copy()
-    table["status"] = table["status"].map(lambda code: checklist.scale.get(code).display)
-    opens_on = dict(zip(rounds.index.astype(int), rounds["opens_on"], strict=True))
-    answered = rounds_with_answers(session, country_code=country)
-    earlier = [r for r in reversed(answered) if opens_on[r] < opens_on[round_id]]
-    if earlier:
-        previous = load_answer_frame(
-            session, round_ids=[earlier[0]], columns=analytics.ROUND_CHANGE_INPUT, country_codes=[country]
-        )
-        changes = analytics.round_changes(previous, mine)
-        changes[changes["change"] != "unchanged"]["change"].value_counts()
-    return [peer_bars(peers, country_name=names[country], title="Score per set")]
-
-
-def page_element(session: Session) -> list[go.Figure]:
-    round_id = _newest_round(session).id or 0
-    checklist = _checklist_of_round(session, round_id)
-    element_id = next(iter(checklist.elements))
-    proposals_touching(proposal_frame(session), [element_id])
-    here = load_answer_frame(
-        session,
-        round_ids=[round_id],
-        columns=["country_name", "architectures", "status", "note", "evidence_url", "target_date", "weight"],
-        element_ids=[element_id],
-    )
-    distribution = analytics.status_distribution(here, checklist.scale)
-    table = here.sort_values(["weight", "country_name"], ascending=[False, True], na_position="last")
-    table["status"].map(lambda code: checklist.scale.get(code).display)
-    history = load_status_counts(session, by=["round_id", "round_name", "round_opens_on"], element_ids=[element_id])
-    counts = (
-        history.groupby(["round_opens_on", "round_name", "status"])["count"]
-        .sum()
-        .reset_index()
-        .sort_values("round_opens_on")
-    )
-    return [
-        status_distribution_bars(distribution, checklist.scale, title=f"{element_id} · status across countries"),
-        status_by_round_bars(counts, checklist.scale, title=f"{element_id} · statuses per round"),
-    ]
-
-
-def page_recommendation_set(session: Session) -> list[go.Figure]:
-    round_id = _newest_round(session).id or 0
-    checklist = _checklist_of_round(session, round_id)
-    set_code = checklist.sets[0].code
-    register = proposal_frame(session)
-    register[register["set_code"] == set_code] if not register.empty else register
-    in_set = load_answer_frame(
-        session,
-        round_ids=[round_id],
-        columns=["country_name", "architectures", "element_id", "element_title", "status", "weight"],
-        set_codes=[set_code],
-    )
-    per_country = analytics.adoption_scores(in_set, ["country_name"])
-    per_element = analytics.adoption_scores(in_set, ["element_id", "element_title"])
-    per_element["label"] = per_element["element_id"]
-    trend = analytics.trend_by_set(load_status_counts(session, by=TREND_GROUPS, set_codes=[set_code]))
-    return [
-        score_bars(per_country, label="country_name", title=f"{set_code} · score per country"),
-        score_bars(per_element, label="label", hover="element_title", title=f"{set_code} · score per element"),
-        trend_lines(trend, title=f"{set_code} · adoption across rounds"),
-    ]
-
-
-def page_trends(session: Session) -> list[go.Figure]:
-    with_answers = rounds_with_answers(session)
-    counts = load_status_counts(session, by=TREND_GROUPS, round_ids=with_answers)
-    trend = analytics.trend_by_set(counts, same_countries_only=False)
-    return [trend_lines(trend, title="Adoption score per recommendation set")]
-
-
-def page_plenary(session: Session) -> list[go.Figure]:
-    """Every slide, as the plenary clicks through them, what changed since the previous round, and the agenda.
-
-    The slide deck (.pptx, built on request through Chromium) is not part of the data path."""
-    rounds = _rounds_frame(session)
-    round_id = _newest_round(session).id or 0
-    since = int(rounds.sort_values("opens_on", ascending=False)["id"].iloc[1])
-    checklist = _checklist_of_round(session, round_id)
-    answers = load_answer_frame(session, round_ids=[round_id], states=SHARED_STATES)
-    completion = survey_status_table(session, round_id=round_id)
-    completion = completion[completion["Round"] == str(rounds.set_index("id").at[round_id, "name"])]
-    members = _countries_frame(session)
-    scores = members[["code", "name"]].rename(columns={"code": "country_code", "name": "country_name"})
-    scores = scores.merge(
-        analytics.adoption_scores(analytics.headline(answers), ["country_code", "country_name"]), how="left"
-    )
-    scores["detail"] = ""
-    set_scores = analytics.adoption_scores(answers[answers["scope"] != analytics.WATCH], ["set_code"])
-    list_snapshots(session)
-    earlier = load_answer_frame(session, round_ids=[since], columns=analytics.ROUND_CHANGE_INPUT)
-    changes = analytics.round_changes(earlier, answers)
-    discussion_agenda(answers, proposal_frame(session), open_states=frozenset(str(s) for s in OPEN_STATES))
-    return [
-        _map(scores, "Adoption score by member"),
-        score_bars(set_scores, label="set_code", title="Adoption per set"),
-        score_bars(scores, label="country_name", title="Adoption per member"),
-        completion_bars(completion, title="Survey completion"),
-        status_heatmap(analytics.status_matrix(answers, sort_by="adoption"), answers, checklist.scale, title="Matrix"),
-        trend_lines(
-            analytics.trend_by_set(load_status_counts(session, by=TREND_GROUPS)), title="Adoption per set across rounds"
-        ),
-        change_bars(analytics.change_summary(changes), title="What changed"),
-    ]
-
-
-PAGE_PATHS: dict[str, Callable[[Session], list[go.Figure]]] = {
-    "overview": page_overview,
-    "matrix": page_matrix,
-    "country": page_country,
-    "element": page_element,
-    "recommendation_set": page_recommendation_set,
-    "trends": page_trends,
-    "plenary": page_plenary,
-}
 
 
 # --------------------------------------------------------------------------------------------- measures
@@ -609,7 +363,7 @@ def _measure(
         cpus.append(cpu)
     if prepare:
         prepare()
-    rss = _peak_rss_mb()  # before tracemalloc, which adds its own
+    rss = peak_rss_mb()  # before tracemalloc, which adds its own
     statements, heap = _instrumented(engine, run)
     for _ in range(repeats if floor is not None else 0):
         assert floor is not None
@@ -651,26 +405,21 @@ def figure_sizes(figures: list[go.Figure]) -> tuple[float, float]:
     return round(sum(sizes), 1), round(max(sizes, default=0.0), 1)
 
 
-def fresh_process_rss(database_url: str, page: str) -> float:
-    """Peak resident memory (MB) of a new Python process that runs one page's data path once: nothing else this
-    process holds (the dataset build, earlier measures, tracemalloc) counts."""
+def fresh_process_rss(database_url: str, page: str) -> tuple[float, float]:
+    """(after its imports, peak) resident memory in MB of a new Python process that imports only what one page's
+    data path needs and runs it once: nothing this process holds (the dataset, earlier measures, tracemalloc)
+    counts."""
     script = (
-        "import json, sys; from mcwg_dashboard.bench import _rss_child; "
-        "print(json.dumps(_rss_child(sys.argv[1], sys.argv[2])))"
+        "import json, sys; from mcwg_dashboard.bench_pages import page_memory; "
+        "print(json.dumps(page_memory(sys.argv[1], sys.argv[2])))"
     )
     done = subprocess.run(
         [sys.executable, "-c", script, database_url, page], capture_output=True, text=True, check=False, timeout=600
     )
     if done.returncode != 0:
         raise RuntimeError(f"the memory run of {page} failed: {done.stderr.strip().splitlines()[-1:]}")
-    return float(json.loads(done.stdout.strip().splitlines()[-1]))
-
-
-def _rss_child(database_url: str, page: str) -> float:
-    engine = make_engine(database_url)
-    _page_run(engine, page)()
-    engine.dispose()
-    return round(_peak_rss_mb(), 1)
+    imported, peak = json.loads(done.stdout.strip().splitlines()[-1])
+    return float(imported), float(peak)
 
 
 def _page_run(engine: Engine, page: str) -> Callable[[], object]:
@@ -766,7 +515,8 @@ def _export_measure(engine: Engine, repeats: int, log: Callable[[str], None]) ->
         # The same sheets, already read and as plain rows, written by XlsxWriter in constant-memory mode with no
         # checks or formats: the fastest well-kept writer measured (openpyxl's write-only mode is slower).
         with tempfile.TemporaryDirectory() as folder:
-            book = xlsxwriter.Workbook(str(Path(folder) / "floor.xlsx"), {"constant_memory": True, "tmpdir": folder})
+            options = {"constant_memory": True, "remove_timezone": True, "tmpdir": folder}
+            book = xlsxwriter.Workbook(str(Path(folder) / "floor.xlsx"), options)
             for title, rows in zip(sheet_titles(list(plain)), plain.values(), strict=True):
                 sheet = book.add_worksheet(title)
                 for number, row in enumerate(rows):
@@ -890,16 +640,17 @@ def run_bench(
             with Session(engine, expire_on_commit=False) as session:
                 figures = PAGE_PATHS[page](session)
             measure.figure_json_kb, measure.largest_figure_json_kb = figure_sizes(figures)
-            measure.peak_rss_mb = fresh_process_rss(url, page)
+            measure.imports_rss_mb, measure.peak_rss_mb = fresh_process_rss(url, page)
             log(
                 f"    figures {measure.figure_json_kb:,.0f} KB of JSON; "
-                f"peak RSS {measure.peak_rss_mb:.0f} MB (own process)"
+                f"peak RSS {measure.peak_rss_mb:.0f} MB in a process of its own ({measure.imports_rss_mb:.0f} MB "
+                "after its imports)"
             )
             measures.append(measure)
         measures.append(_import_measure(engine, dataset, repeats, log))
         measures.append(_save_measure(engine, dataset, repeats, log))
         measures.append(_export_measure(engine, repeats, log))  # last: its floor takes the most memory
-    peak_rss_mb = _peak_rss_mb()
+    process_peak = peak_rss_mb()
     return BenchResult(
         scale=scale,
         repeats=repeats,
@@ -911,7 +662,7 @@ def run_bench(
         answers=dataset.answers,
         build_seconds=round(build, 2),
         measures=measures,
-        peak_rss_mb=round(peak_rss_mb, 1),
+        peak_rss_mb=round(process_peak, 1),
     )
 
 

@@ -329,7 +329,7 @@ def test_public_sees_published_answers_without_notes(isolated_settings: Path) ->
     figure = _figure(at)
     # The open round has submitted but unpublished surveys: the public lands on the newest published round.
     assert _chart_titles(at)[0].endswith("2025 adoption survey (demo)")
-    assert "Note:" not in json.dumps(figure["data"][0]["hovertext"]), "notes stay internal"
+    assert "Note:" not in json.dumps(figure["data"][0]["customdata"]), "notes stay internal"
 
 
 def test_unpublished_answers_never_reach_the_public(isolated_settings: Path) -> None:

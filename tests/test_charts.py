@@ -25,7 +25,8 @@ def test_heatmap_uses_scale_codes_colours_and_glyphs() -> None:
     figure = charts.status_heatmap(matrix, answers, SCALE, title="m")
     heatmap = figure.data[0]
     assert heatmap.type == "heatmap"
-    assert list(heatmap.x) == ["X-01", "X-02", "Y-01"]
+    assert list(figure.layout.xaxis.ticktext) == ["X-01", "X-02", "Y-01"], "the axis shows element IDs"
+    assert list(heatmap.x) == ["X-01 · X-01 title", "X-02 · X-02 title", "Y-01 · Y-01 title"], "hover: ID and title"
     assert list(heatmap.y) == ["Alpha", "Bravo", "Charlie"]
     assert figure.layout.yaxis.autorange == "reversed", "first country at the top"
     codes = list(reversed(SCALE.codes))
@@ -36,8 +37,9 @@ def test_heatmap_uses_scale_codes_colours_and_glyphs() -> None:
     assert colours == {s.colour for s in SCALE.statuses}
     assert list(heatmap.colorbar.ticktext) == [s.display for s in reversed(SCALE.statuses)]
     assert list(heatmap.x) == list(figure.layout.xaxis.tickvals), "every element ID is labelled"
-    assert "Implemented – variant" in heatmap.hovertext[0][0]
-    assert "Note: =HYPERLINK(evil)" in heatmap.hovertext[0][0]
+    assert "%{x}" in heatmap.hovertemplate and "%{text} %{customdata}" in heatmap.hovertemplate
+    assert "Implemented – variant" in heatmap.customdata[0][0]
+    assert "Note: =HYPERLINK(evil)" in heatmap.customdata[0][0]
 
 
 def test_score_bars_put_the_best_on_top_and_label_percentages() -> None:
@@ -109,7 +111,7 @@ def test_user_text_is_escaped_in_every_chart() -> None:
     matrix = analytics.status_matrix(answers)
     heatmap = charts.status_heatmap(matrix, answers, SCALE, title="Matrix " + MARKUP)
     _no_live_markup(heatmap)
-    assert "Note: &lt;a href=" in heatmap.data[0].hovertext[0][0]
+    assert "Note: &lt;a href=" in heatmap.data[0].customdata[0][0]
     _no_live_markup(
         charts.score_bars(analytics.adoption_scores(answers, ["country_name"]), label="country_name", title=MARKUP)
     )

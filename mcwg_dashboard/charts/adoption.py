@@ -69,6 +69,11 @@ def score_bars(frame: pd.DataFrame, *, label: str, title: str, hover: str | None
     return figure
 
 
+def element_label(element_id: str, title: str) -> str:
+    """A matrix column: the element's ID and title, escaped (its axis shows the ID alone)."""
+    return plain(f"{element_id} · {title}" if title else element_id)
+
+
 def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerScale, *, title: str) -> go.Figure:
     """The caniuse-style grid: colour, glyph and (on hover) status text, note and evidence for every cell."""
     if matrix.empty:
@@ -82,22 +87,22 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
         colorscale += [[i / n, colours[code]], [(i + 1) / n, colours[code]]]
     # Plain dicts, not .loc per cell: a 60 x 300 matrix has 18,000 cells.
     details = {
-        (country, element): (note, evidence, element_title)
-        for country, element, note, evidence, element_title in zip(
-            answers["country_code"],
-            answers["element_id"],
-            answers["note"],
-            answers["evidence_url"],
-            answers["element_title"],
-            strict=True,
+        (country, element): (note, evidence)
+        for country, element, note, evidence in zip(
+            answers["country_code"], answers["element_id"], answers["note"], answers["evidence_url"], strict=True
         )
     }
+    titles = dict(zip(answers["element_id"], answers["element_title"], strict=True))
     statuses = {s.code: s for s in scale.statuses}
     # Plotly renders <b>, <a href>, <span style> and <br> in hover texts and tick labels: user text is escaped.
     names = {
         code: plain(name)
         for code, name in answers.drop_duplicates("country_code").set_index("country_code")["country_name"].items()
     }
+    # What the browser receives grows with members x elements, so what is the same along a row or a column is sent
+    # once: the element's title is part of its column's label (the axis shows the ID alone), the member's name is
+    # the row's; a cell holds its glyph (shown) and its label, note and evidence (on hover).
+    columns = [element_label(element, titles.get(element, "")) for element in matrix.columns]
     z, text, hover = [], [], []
     for country, cells in zip(matrix.index, matrix.itertuples(index=False, name=None), strict=True):
         z_row: list[int | None] = []
@@ -106,14 +111,10 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
         for element, cell in zip(matrix.columns, cells, strict=True):
             if isinstance(cell, str):
                 status = statuses[cell]
-                note, evidence, element_title = details[(country, element)]
+                note, evidence = details[(country, element)]
                 z_row.append(index[cell])
                 text_row.append(status.glyph)
-                lines = [
-                    f"<b>{names[country]} · {plain(element)}</b>",
-                    plain(element_title),
-                    plain(f"{status.glyph} {status.label}"),
-                ]
+                lines = [plain(status.label)]
                 if note:
                     lines.append(f"Note: {_wrap(plain(note))}")
                 if evidence:
@@ -122,7 +123,7 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
             else:
                 z_row.append(None)
                 text_row.append("")
-                hover_row.append(f"<b>{names[country]} · {plain(element)}</b><br>no answer")
+                hover_row.append("no answer")
         z.append(z_row)
         text.append(text_row)
         hover.append(hover_row)
@@ -130,13 +131,13 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
         go.Heatmap(
             # Object arrays: plotly checks a nested list cell by cell, an array at once (same JSON either way).
             z=np.array(z, dtype=object),
-            x=[plain(e) for e in matrix.columns],
+            x=columns,
             y=[names[c] for c in matrix.index],
             text=np.array(text, dtype=object),
             texttemplate="%{text}",
             textfont={"size": 13},
-            hovertext=np.array(hover, dtype=object),
-            hovertemplate="%{hovertext}<extra></extra>",
+            customdata=np.array(hover, dtype=object),
+            hovertemplate="<b>%{y}</b><br>%{x}<br>%{text} %{customdata}<extra></extra>",
             colorscale=colorscale,
             zmin=-0.5,
             zmax=n - 0.5,
@@ -160,7 +161,8 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
             "type": "category",
             "showgrid": False,
             "tickmode": "array",
-            "tickvals": [plain(e) for e in matrix.columns],
+            "tickvals": columns,
+            "ticktext": [plain(e) for e in matrix.columns],
             "tickfont": {"size": 11 if len(matrix.columns) > 30 else 14},
         },
         yaxis={"autorange": "reversed", "type": "category", "showgrid": False},
