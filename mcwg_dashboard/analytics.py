@@ -240,10 +240,6 @@ def trend_by_set(answers: pd.DataFrame, *, same_countries_only: bool = False) ->
     return trend[columns]
 
 
-# The answer columns stale_answers reads.
-STALE_ANSWER_INPUT = ["country_code", "round_opens_on", "answered_at", "needs_reconfirmation"]
-
-
 def stale_answers(answers: pd.DataFrame) -> pd.DataFrame:
     """Answers given before the round opened (carried over) or flagged for re-confirmation, per country."""
     if answers.empty:

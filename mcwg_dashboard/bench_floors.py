@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from sqlalchemy import Engine
 
+from mcwg_dashboard.charts.adoption import HOVER_DETAIL_BUDGET
 from mcwg_dashboard.charts.map import adoption_map, member_codes
 from mcwg_dashboard.checklist import AnswerScale
 
@@ -57,8 +58,17 @@ class Floors:
             connection.close()
 
     def _newest_two(self) -> tuple[int, int]:
-        rows = self._rows("SELECT id FROM surveyround ORDER BY opens_on DESC LIMIT 2")
+        """The newest two rounds, from the list of rounds every page's round picker shows."""
+        rows = self._rows("SELECT id, name, opens_on, state FROM surveyround ORDER BY opens_on DESC")
         return int(rows[0][0]), int(rows[1][0])
+
+    def _pickers(self, country: str | None = None) -> None:
+        """What a page's pickers list: the members by name, the rounds holding answers (of one member)."""
+        self._rows("SELECT code, name FROM country ORDER BY name")
+        member = f"AND s.country_code = {_quote(country)}" if country else ""
+        self._rows(
+            f"SELECT listed.id FROM surveyround listed WHERE EXISTS (SELECT 1 {FROM} {member} AND r.id = listed.id)"
+        )
 
     def _scores(self, groups: str, where: str = "", joins: str = "") -> list[tuple[Any, ...]]:
         sql = f"""SELECT {groups}, AVG({self.weight}), COUNT({self.weight}), COUNT(*)
@@ -95,6 +105,7 @@ class Floors:
         return adoption_map(scores[scores["country_code"].isin(member_codes())], title="Adoption score by member")
 
     def overview(self) -> list[go.Figure]:
+        self._pickers()
         newest, _ = self._newest_two()
         sets = self._scores("e.set_code", f"AND r.id = {newest}")
         completion = self._completion(newest)
@@ -109,6 +120,7 @@ class Floors:
         ]
 
     def matrix(self) -> list[go.Figure]:
+        self._pickers()
         newest, _ = self._newest_two()
         rows = self._rows(
             f"""SELECT c.name, a.element_id, e.title, a.status, a.note, a.evidence_url {
@@ -128,6 +140,8 @@ class Floors:
         text = [[""] * len(elements) for _ in countries]
         notes = [[""] * len(elements) for _ in countries]
         titles = [""] * len(elements)
+        # As the app: notes and evidence in the hover only while they stay small.
+        details = sum(len(n or "") + len(e or "") for *_, n, e in rows) <= HOVER_DETAIL_BUDGET
         for name, element, title, status, note, evidence in rows:
             i, j = countries[name], elements[element]
             index, glyph, label = statuses[status]
@@ -135,19 +149,19 @@ class Floors:
             text[i][j] = glyph
             titles[j] = html.escape(title)
             notes[i][j] = html.escape(
-                f"{glyph} {label}"
-                + (f"<br>Note: {note}" if note else "")
-                + (f"<br>Evidence: {evidence}" if evidence else "")
+                label
+                + (f"<br>Note: {note}" if note and details else "")
+                + (f"<br>Evidence: {evidence}" if evidence and details else "")
             )
         return go.Figure(
             go.Heatmap(
                 z=z,
-                x=list(elements),
+                x=[f"{element} · {title}" for element, title in zip(elements, titles, strict=True)],
                 y=list(countries),
                 text=text,
                 texttemplate="%{text}",
                 customdata=notes,
-                hovertemplate="<b>%{y} · %{x}</b><br>%{customdata}<extra></extra>",
+                hovertemplate="<b>%{y}</b><br>%{x}<br>%{text} %{customdata}<extra></extra>",
                 showscale=False,
             )
         )
@@ -155,6 +169,12 @@ class Floors:
     def country(self) -> list[go.Figure]:
         newest, previous = self._newest_two()
         country = self._rows("SELECT MAX(code) FROM country")[0][0]
+        self._pickers(country)
+        # Members running the same architecture, from the deployment profiles of the round.
+        self._rows(
+            f"""SELECT s.country_code, p.architectures FROM countrysurvey s
+            JOIN deploymentprofile p ON p.survey_id = s.id WHERE s.round_id = {newest}"""
+        )
         per_country = self._scores("e.set_code, s.country_code", f"AND r.id = {newest}")
         by_set: dict[str, list[float]] = defaultdict(list)
         mine = {}
@@ -176,6 +196,7 @@ class Floors:
         ]
 
     def element(self) -> list[go.Figure]:
+        self._pickers()
         newest, _ = self._newest_two()
         element = self._rows("SELECT MIN(element_id) FROM checklistelement")[0][0]
         here = f"AND a.element_id = {_quote(element)}"
@@ -200,6 +221,7 @@ class Floors:
         ]
 
     def recommendation_set(self) -> list[go.Figure]:
+        self._pickers()
         newest, _ = self._newest_two()
         set_code = self._rows("SELECT MIN(set_code) FROM checklistelement")[0][0]
         in_set = f"AND e.set_code = {_quote(set_code)}"
@@ -215,6 +237,7 @@ class Floors:
         ]
 
     def trends(self) -> list[go.Figure]:
+        self._pickers()
         return [_trend_figure(self._trend())]
 
     def plenary(self) -> list[go.Figure]:

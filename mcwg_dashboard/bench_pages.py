@@ -34,6 +34,7 @@ from mcwg_dashboard.reports.agenda import discussion_agenda
 from mcwg_dashboard.services.answer_data import (
     SHARED_STATES,
     load_answer_frame,
+    load_stale_counts,
     load_status_counts,
     rounds_with_answers,
 )
@@ -89,6 +90,7 @@ MATRIX_COLUMNS = [
 
 
 def page_overview(session: Session) -> list[go.Figure]:
+    rounds_with_answers(session)  # the round picker's default
     round_id = _newest_round(session).id or 0
     rounds = _rounds_frame(session).set_index("id")
     round_name = str(rounds.at[round_id, "name"])
@@ -105,11 +107,9 @@ def page_overview(session: Session) -> list[go.Figure]:
     scores = members[["code", "name"]].rename(columns={"code": "country_code", "name": "country_name"})
     scores = scores.merge(country_scores, on=["country_code", "country_name"], how="left")
     scores["detail"] = [f"{int(s)} scored answers" if pd.notna(s) else "no submitted survey" for s in scores["scored"]]
-    watch = load_status_counts(session, by=["element_id", "element_title"], round_ids=[round_id])
-    analytics.status_counts(analytics.in_scope(watch, analytics.WATCH), checklist.scale)
-    stale = analytics.stale_answers(
-        load_answer_frame(session, round_ids=[round_id], columns=analytics.STALE_ANSWER_INPUT)
-    )
+    watch = load_status_counts(session, by=["element_id", "element_title"], round_ids=[round_id], scope=analytics.WATCH)
+    analytics.status_counts(watch, checklist.scale)
+    stale = load_stale_counts(session, round_id=round_id)
     table = table.merge(stale.rename(columns={"country_code": "Code", "stale": "Old answers"}), on="Code", how="left")
     reconfirmation_table(session, round_id)
     return [
@@ -120,6 +120,7 @@ def page_overview(session: Session) -> list[go.Figure]:
 
 
 def page_matrix(session: Session) -> list[go.Figure]:
+    rounds_with_answers(session)  # the round picker's default
     round_id = _newest_round(session).id or 0
     checklist = _checklist_of_round(session, round_id)
     answers = load_answer_frame(session, round_ids=[round_id], columns=MATRIX_COLUMNS)
@@ -153,6 +154,7 @@ def page_country(session: Session) -> list[go.Figure]:
 
 
 def page_element(session: Session) -> list[go.Figure]:
+    rounds_with_answers(session)  # the round picker's default
     round_id = _newest_round(session).id or 0
     checklist = _checklist_of_round(session, round_id)
     element_id = next(iter(checklist.elements))
@@ -180,6 +182,7 @@ def page_element(session: Session) -> list[go.Figure]:
 
 
 def page_recommendation_set(session: Session) -> list[go.Figure]:
+    rounds_with_answers(session)  # the round picker's default
     round_id = _newest_round(session).id or 0
     checklist = _checklist_of_round(session, round_id)
     set_code = checklist.sets[0].code
@@ -213,6 +216,7 @@ def page_plenary(session: Session) -> list[go.Figure]:
     """Every slide, as the plenary clicks through them, what changed since the previous round, and the agenda.
 
     The slide deck (.pptx, built on request through Chromium) is not part of the data path."""
+    rounds_with_answers(session)  # the round picker's default
     rounds = _rounds_frame(session)
     round_id = _newest_round(session).id or 0
     since = int(rounds.sort_values("opens_on", ascending=False)["id"].iloc[1])

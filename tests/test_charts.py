@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from mcwg_dashboard import analytics
 from mcwg_dashboard.charts import adoption as charts
@@ -126,3 +127,16 @@ def test_user_text_is_escaped_in_every_chart() -> None:
     table = pd.DataFrame({"Country": [MARKUP], "State": ["draft"], "Answered": [0.5]})
     _no_live_markup(charts.completion_bars(table, title=MARKUP))
     _no_live_markup(charts._empty(MARKUP, "nothing"))
+
+
+def test_heatmap_leaves_notes_out_of_the_hover_when_they_would_be_megabytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = _with_details(R2)
+    answers["note"] = "A long note " * 20
+    matrix = analytics.status_matrix(answers)
+    figure = charts.status_heatmap(matrix, answers, SCALE, title="m")
+    assert charts.details_in_hover(figure) and "Note: A long note" in figure.data[0].customdata[0][0]
+    monkeypatch.setattr(charts, "HOVER_DETAIL_BUDGET", 100)
+    figure = charts.status_heatmap(matrix, answers, SCALE, title="m")
+    assert not charts.details_in_hover(figure)
+    assert "Note:" not in json.dumps(figure.data[0].customdata.tolist())
+    assert "Implemented – variant" in figure.data[0].customdata[0][0], "the status stays"

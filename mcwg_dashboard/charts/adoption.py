@@ -69,6 +69,16 @@ def score_bars(frame: pd.DataFrame, *, label: str, title: str, hover: str | None
     return figure
 
 
+# Characters of notes and evidence links a matrix sends in its hover texts at most (see status_heatmap).
+HOVER_DETAIL_BUDGET = 250_000
+
+
+def details_in_hover(figure: go.Figure) -> bool:
+    """Whether a status heatmap's hover texts hold the notes and evidence links (see HOVER_DETAIL_BUDGET)."""
+    meta = figure.layout.meta
+    return not isinstance(meta, dict) or bool(meta.get("details_in_hover", True))
+
+
 def element_label(element_id: str, title: str) -> str:
     """A matrix column: the element's ID and title, escaped (its axis shows the ID alone)."""
     return plain(f"{element_id} · {title}" if title else element_id)
@@ -103,6 +113,11 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
     # once: the element's title is part of its column's label (the axis shows the ID alone), the member's name is
     # the row's; a cell holds its glyph (shown) and its label, note and evidence (on hover).
     columns = [element_label(element, titles.get(element, "")) for element in matrix.columns]
+    # Notes and evidence go into the hover while they stay small; a matrix of many members and elements full of
+    # notes would send megabytes with every rerun, so then they are left to the data download and the country pages.
+    in_matrix = answers[answers["country_code"].isin(matrix.index) & answers["element_id"].isin(matrix.columns)]
+    detail_size = int(in_matrix["note"].str.len().sum() + in_matrix["evidence_url"].str.len().sum())
+    with_details = detail_size <= HOVER_DETAIL_BUDGET
     z, text, hover = [], [], []
     for country, cells in zip(matrix.index, matrix.itertuples(index=False, name=None), strict=True):
         z_row: list[int | None] = []
@@ -115,9 +130,9 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
                 z_row.append(index[cell])
                 text_row.append(status.glyph)
                 lines = [plain(status.label)]
-                if note:
+                if note and with_details:
                     lines.append(f"Note: {_wrap(plain(note))}")
-                if evidence:
+                if evidence and with_details:
                     lines.append(f"Evidence: {plain(evidence)}")
                 hover_row.append("<br>".join(lines))
             else:
@@ -168,6 +183,7 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
         yaxis={"autorange": "reversed", "type": "category", "showgrid": False},
         height=max(340, 170 + 40 * len(matrix.index)),
         margin={"t": 140},
+        meta={"details_in_hover": with_details},
     )
     return figure
 

@@ -4,12 +4,14 @@ the number of members."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, and_, case, func, literal, select
+from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from mcwg_dashboard.analytics import DRAFT, HEADLINE, RETIRED, WATCH
@@ -171,7 +173,7 @@ def load_answer_frame(
     fetched = [name for name in STORED_COLUMNS if name in needed]
     scopes = element_scopes(session)
     if not include_retired:
-        element_ids = [e for e in scopes if element_ids is None or e in set(element_ids)]
+        element_ids = _current_elements(session, scopes, element_ids, round_ids)
     expressions = _expressions()
     query = _answers_query(
         [expressions[name].label(name) for name in fetched],
@@ -230,24 +232,28 @@ def load_status_counts(
     element_ids: Iterable[str] | None = None,
     set_codes: Iterable[str] | None = None,
     country_codes: Iterable[str] | None = None,
+    scope: str | None = None,
 ) -> pd.DataFrame:
     """How many answers have each status, per group of `by` (stored answer columns), counted by the database (a
     GROUP BY), with each group's scope, score weight and 'answered'. The analytics functions take it like the answer
-    frame: its `count` column says how many answers a row stands for."""
+    frame: its `count` column says how many answers a row stands for. `scope` keeps the elements of one scope."""
     unknown = [
         name for name in by if name not in STORED_COLUMNS or name in ("status", "checklist_version_id", "position")
     ]
     if unknown:
         raise ValueError(f"cannot group answers by: {', '.join(unknown)}")
     scopes = element_scopes(session)
-    wanted = [e for e in scopes if element_ids is None or e in set(element_ids)]
+    if scope is not None:
+        in_scope = [e for e, s in scopes.items() if s == scope]
+        element_ids = in_scope if element_ids is None else [e for e in element_ids if e in set(in_scope)]
+    wanted = _current_elements(session, scopes, element_ids, round_ids)
     expressions = _expressions()
     # The database groups by IDs only: names and dates of rounds and members (and each round's checklist version) are
     # looked up afterwards, which makes the GROUP BY a third cheaper.
-    sql_by = [name for name in by if name not in _ROUND_DETAILS and name != "country_name"]
-    if any(name in _ROUND_DETAILS for name in by) and "round_id" not in sql_by:
+    sql_by = [name for name in by if name not in _ROUND_DETAILS and name not in ("country_name", "architectures")]
+    if any(name in _ROUND_DETAILS or name == "architectures" for name in by) and "round_id" not in sql_by:
         sql_by.insert(0, "round_id")
-    if "country_name" in by and "country_code" not in sql_by:
+    if ("country_name" in by or "architectures" in by) and "country_code" not in sql_by:
         sql_by.append("country_code")
     version_from_round = "round_id" in sql_by
     groups = [
@@ -288,12 +294,44 @@ def load_status_counts(
     if "country_name" in by:
         members = dict(session.connection().execute(select(col(Country.code), col(Country.name))).all())
         frame["country_name"] = frame["country_code"].map(members)
+    if "architectures" in by:
+        profiles = session.connection().execute(
+            select(col(CountrySurvey.round_id), col(CountrySurvey.country_code), col(DeploymentProfile.architectures))
+            .join(DeploymentProfile, col(DeploymentProfile.survey_id) == col(CountrySurvey.id))
+            .where(col(CountrySurvey.round_id).in_(frame["round_id"].dropna().unique().tolist()))
+        )
+        architectures = {(int(r), str(c)): a for r, c, a in profiles}
+        frame["architectures"] = [
+            architectures.get((int(r), str(c)), "")
+            for r, c in zip(frame["round_id"], frame["country_code"], strict=True)
+        ]
     weights, answered = _scale_maps(session, frame["checklist_version_id"].dropna().unique())
     keys = pd.MultiIndex.from_arrays([frame["checklist_version_id"], frame["status"]])
     weight = pd.Series(keys.map(weights.get), index=frame.index, dtype="float64")
     frame["weight"] = weight.where(~frame["scope"].isin([WATCH, RETIRED]), math.nan)
     frame["answered"] = pd.Series(keys.map(answered.get), index=frame.index).eq(True)
     return frame[[*by, *COUNT_COLUMNS]]
+
+
+def load_stale_counts(session: Session, *, round_id: int, states: Iterable[str] = SHARED_STATES) -> pd.DataFrame:
+    """Per member (`country_code`): how many of its answers in the round were given before the round opened (carried
+    over) or wait for re-confirmation (`stale`), counted by the database."""
+    survey_round = session.get(SurveyRound, round_id)
+    if survey_round is None:
+        return pd.DataFrame({"country_code": pd.Series(dtype=str), "stale": pd.Series(dtype="int64")})
+    opened = dt.datetime.combine(survey_round.opens_on, dt.time(), tzinfo=dt.UTC)
+    stale = case((or_(col(Answer.answered_at) < opened, col(Answer.needs_reconfirmation)), 1), else_=0)
+    query = _answers_query(
+        [col(CountrySurvey.country_code), func.sum(stale)],
+        [],
+        states=states,
+        round_ids=[round_id],
+        element_ids=_current_elements(session, element_scopes(session), None, [round_id]),
+        set_codes=None,
+        country_codes=None,
+    ).group_by(col(CountrySurvey.country_code))
+    rows = [(code, int(count or 0)) for code, count in session.connection().execute(query)]
+    return pd.DataFrame.from_records(rows, columns=["country_code", "stale"])
 
 
 # Columns of the round an answer belongs to, looked up by round ID after grouping.
@@ -321,6 +359,24 @@ def _scope_expression(scopes: dict[str, str]) -> Any:
     )
 
 
+def _current_elements(
+    session: Session, scopes: dict[str, str], element_ids: Iterable[str] | None, round_ids: Iterable[int] | None
+) -> list[str] | None:
+    """The elements to read: those asked for that the newest checklist has. None (no filter) when none were asked
+    for and every round read was answered on the newest checklist, whose elements are then all current."""
+    if element_ids is None:
+        query = select(col(SurveyRound.checklist_version_id)).distinct()
+        if round_ids is not None:
+            query = query.where(col(SurveyRound.id).in_([int(r) for r in round_ids]))
+        versions = {v for (v,) in session.connection().execute(query)}
+        newest = latest_version(session)
+        if scopes and newest is not None and versions <= {newest.id}:
+            return None
+        return list(scopes)
+    asked = set(element_ids)
+    return [e for e in scopes if e in asked]
+
+
 def element_scopes(session: Session) -> dict[str, str]:
     """Element ID -> HEADLINE, DRAFT or WATCH, from the newest checklist version (empty before any is stored)."""
     version = latest_version(session)
@@ -338,17 +394,24 @@ def rounds_with_answers(
     session: Session, *, states: Iterable[str] = SHARED_STATES, country_code: str | None = None
 ) -> list[int]:
     """The rounds holding answers in these survey states (of one member, when given), as `load_answer_frame` would
-    return them, from one DISTINCT query: listing rounds never loads their answers."""
-    current = list(element_scopes(session))
-    if not current:
+    return them, from one query that asks, per round, whether one such answer exists: listing rounds never reads
+    their answers."""
+    scopes = element_scopes(session)
+    if not scopes:
         return []
-    query = _answers_query(
-        [col(SurveyRound.id)],
+    current = _current_elements(session, scopes, None, None)
+    one_answer = _answers_query(
+        [literal(1)],
         [],
         states=states,
         round_ids=None,
         element_ids=current,
         set_codes=None,
         country_codes=None if country_code is None else [country_code],
-    ).distinct()
+    ).where(col(CountrySurvey.round_id) == col(Round.id))
+    query = select(col(Round.id)).where(one_answer.exists())
     return sorted(int(round_id) for (round_id,) in session.connection().execute(query) if round_id is not None)
+
+
+# The round listed by rounds_with_answers, apart from the round each answer is joined to.
+Round = aliased(SurveyRound, name="listed_round")

@@ -22,6 +22,7 @@ from mcwg_dashboard.services.answer_data import (
     PUBLISHED_STATES,
     SHARED_STATES,
     load_answer_frame,
+    load_stale_counts,
     load_status_counts,
     rounds_with_answers,
 )
@@ -118,6 +119,7 @@ def _status_counts(
     element_ids: Filter,
     set_codes: Filter,
     country_codes: Filter,
+    scope: str | None = None,
 ) -> pd.DataFrame:
     with session_scope(get_engine()) as session:
         return load_status_counts(
@@ -128,6 +130,7 @@ def _status_counts(
             element_ids=element_ids,
             set_codes=set_codes,
             country_codes=country_codes,
+            scope=scope,
         )
 
 
@@ -157,6 +160,7 @@ def status_counts(
     element_ids: Iterable[str] | None = None,
     set_codes: Iterable[str] | None = None,
     country_codes: Iterable[str] | None = None,
+    scope: str | None = None,
 ) -> pd.DataFrame:
     """Status counts per group of `by`, counted by the database, of the answers this user may see (see
     services.answer_data.load_status_counts); the analytics functions take them like answer rows."""
@@ -168,7 +172,13 @@ def status_counts(
         _as_filter(element_ids),
         _as_filter(set_codes),
         _as_filter(country_codes),
+        scope,
     )
+
+
+def stale_counts(round_id: int) -> pd.DataFrame:
+    """Per member: answers of the round carried over from before it opened or waiting for re-confirmation."""
+    return _frame(_url(), "stale", round_id, _visible_states())
 
 
 def _rounds_table(session: Session) -> pd.DataFrame:
@@ -191,6 +201,7 @@ _FRAMES: dict[str, Callable[..., pd.DataFrame]] = {
     "participation": participation_table,
     "profiles": lambda session, round_id: profile_frame(session, round_id=round_id),
     "future_topics": lambda session, include_retired=False: topic_frame(session, include_retired=include_retired),
+    "stale": lambda session, round_id, states: load_stale_counts(session, round_id=round_id, states=states),
     "answered_rounds": lambda session, states, country: pd.DataFrame(
         {"round_id": rounds_with_answers(session, states=states, country_code=country)}, dtype="int64"
     ),

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from mcwg_dashboard import analytics
-from mcwg_dashboard.charts.adoption import status_heatmap
+from mcwg_dashboard.charts.adoption import details_in_hover, status_heatmap
 from mcwg_dashboard.ui.context import demo_banner
 from mcwg_dashboard.ui.dashboard import (
     MATRIX_COLUMNS,
@@ -78,14 +78,20 @@ if selected.empty:
 
 matrix = analytics.status_matrix(selected, sort_by=str(sort))
 architectures = selected.drop_duplicates("country_code").set_index("country_code")["architectures"]
+heatmap = status_heatmap(matrix, selected, scale, title=f"Adoption matrix · {round_name}")
+hover = (
+    "Hover a cell for the status, note and evidence."
+    if details_in_hover(heatmap)
+    else "Hover a cell for its status; this selection holds too many notes to send with the chart, so notes and "
+    "evidence are in the data download below and on each country's page (or choose fewer sets)."
+)
 st.caption(
     f"{len(matrix.index)} countries x {len(matrix.columns)} elements, "
     f"{'published' if is_public_view() else 'submitted'} answers of {escape_markdown(round_name)}. "
-    "Hover a cell for the status, note and evidence. Row labels end with the member's architectures. Glyphs: "
-    + " · ".join(s.display for s in scale.statuses)
+    f"{hover} Row labels end with the member's architectures. Glyphs: " + " · ".join(s.display for s in scale.statuses)
 )
 show_chart(
-    status_heatmap(matrix, selected, scale, title=f"Adoption matrix · {round_name}"),
+    heatmap,
     name=f"{round_name} matrix",
     data=selected[
         ["country_code", "country_name", "element_id", "element_title", "set_code", "status", "note", "evidence_url"]

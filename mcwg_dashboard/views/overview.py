@@ -10,7 +10,6 @@ from mcwg_dashboard.checklist import DRAFT_LABEL, WATCH_LABEL
 from mcwg_dashboard.services.profiles import profile_display_table
 from mcwg_dashboard.ui.context import demo_banner
 from mcwg_dashboard.ui.dashboard import (
-    answer_frame,
     checklist_of_round,
     countries_frame,
     downloads,
@@ -22,6 +21,7 @@ from mcwg_dashboard.ui.dashboard import (
     round_picker,
     rounds_frame,
     show_chart,
+    stale_counts,
     status_counts,
     status_table,
     table_height,
@@ -111,7 +111,7 @@ else:
         st.plotly_chart(map_figure, theme=None, config=MAP_PLOTLY_CONFIG, key="overview-map")
         downloads(name=f"{round_name} country scores", data=scores, figure=map_figure)
 
-    watch = analytics.in_scope(status_counts(["element_id", "element_title"], round_ids=[round_id]), analytics.WATCH)
+    watch = status_counts(["element_id", "element_title"], round_ids=[round_id], scope=analytics.WATCH)
     if not watch.empty and checklist is not None:
         st.subheader(WATCH_LABEL)
         st.caption(
@@ -143,7 +143,7 @@ st.caption(
 st.dataframe(participation, hide_index=True, height=table_height(len(participation)))
 
 st.subheader("Completion per member")
-stale = analytics.stale_answers(answer_frame([round_id], columns=analytics.STALE_ANSWER_INPUT))
+stale = stale_counts(round_id)
 table = table.merge(stale.rename(columns={"country_code": "Code", "stale": "Old answers"}), on="Code", how="left")
 table["Old answers"] = table["Old answers"].fillna(0).astype(int)
 left, right = st.columns([3, 2])
