@@ -43,22 +43,37 @@ def with_architecture(answers: pd.DataFrame, architecture: str) -> pd.DataFrame:
 
 
 def answer_counts(answers: pd.DataFrame) -> pd.Series:
-    """How many answers each row stands for: its `count` in status counts (services.answer_data.load_status_counts),
-    one in the answer frame. Every function here takes either."""
+    """How many answers each row stands for: `answers` in score parts (services.answer_data.load_scores), `count` in
+    status counts (load_status_counts), one in the answer frame. Every function here takes any of them."""
+    if "weight_sum" in answers.columns:
+        return answers["answers"].astype("int64")
     if "count" in answers.columns:
         return answers["count"].astype("int64")
     return pd.Series(1, index=answers.index, dtype="int64")
+
+
+def _score_parts(answers: pd.DataFrame) -> pd.DataFrame:
+    """Per row: the sum of its score weights, how many of its answers carry one, how many answers it stands for."""
+    if "weight_sum" in answers.columns:
+        return pd.DataFrame(
+            {
+                "_weighted": answers["weight_sum"].astype("float64"),
+                "scored": answers["scored"].astype("int64"),
+                "answers": answers["answers"].astype("int64"),
+            }
+        )
+    count = answer_counts(answers)
+    weight = answers["weight"]
+    return pd.DataFrame(
+        {"_weighted": weight.fillna(0.0) * count, "scored": count.where(weight.notna(), 0), "answers": count}
+    )
 
 
 def adoption_scores(answers: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Score per group: `score` (0..1, NaN when nothing is scored), `scored` answers, all `answers`."""
     if answers.empty:
         return pd.DataFrame(columns=[*by, *SCORE_COLUMNS])
-    count = answer_counts(answers)
-    weight = answers["weight"]
-    scored = count.where(weight.notna(), 0)
-    parts = pd.DataFrame({"_weighted": weight.fillna(0.0) * count, "scored": scored, "answers": count})
-    sums = parts.groupby([answers[name] for name in by], sort=True, dropna=False).sum()
+    sums = _score_parts(answers).groupby([answers[name] for name in by], sort=True, dropna=False).sum()
     sums["score"] = (sums["_weighted"] / sums["scored"].where(sums["scored"] > 0)).astype("float64")
     result = sums[SCORE_COLUMNS].reset_index()
     result["scored"] = result["scored"].astype("int64")
@@ -69,11 +84,11 @@ def adoption_scores(answers: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 def overall_score(answers: pd.DataFrame) -> float:
     if answers.empty:
         return math.nan
-    count = answer_counts(answers)
-    scored = count[answers["weight"].notna()].sum()
+    parts = _score_parts(answers)
+    scored = parts["scored"].sum()
     if scored == 0:
         return math.nan
-    return float((answers["weight"].fillna(0.0) * count).sum() / scored)
+    return float(parts["_weighted"].sum() / scored)
 
 
 def peer_comparison(answers: pd.DataFrame, country_code: str) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import resource
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -34,6 +35,7 @@ from mcwg_dashboard.reports.agenda import discussion_agenda
 from mcwg_dashboard.services.answer_data import (
     SHARED_STATES,
     load_answer_frame,
+    load_scores,
     load_stale_counts,
     load_status_counts,
     rounds_with_answers,
@@ -95,7 +97,7 @@ def page_overview(session: Session) -> list[go.Figure]:
     rounds = _rounds_frame(session).set_index("id")
     round_name = str(rounds.at[round_id, "name"])
     checklist = _checklist_of_round(session, round_id)
-    counts = load_status_counts(session, by=["country_code", "country_name", "set_code"], round_ids=[round_id])
+    counts = load_scores(session, by=["country_code", "country_name", "set_code"], round_ids=[round_id])
     members = _countries_frame(session)
     table = survey_status_table(session, round_id=round_id)
     table = table[table["Round"] == round_name].drop(columns=["Round"])
@@ -137,7 +139,7 @@ def page_country(session: Session) -> list[go.Figure]:
     checklist = _checklist_of_round(session, round_id)
     rounds = _rounds_frame(session).set_index("id")
     mine = load_answer_frame(session, round_ids=[round_id], country_codes=[country])
-    counts = load_status_counts(session, by=["set_code", "country_code", "architectures"], round_ids=[round_id])
+    counts = load_scores(session, by=["set_code", "country_code", "architectures"], round_ids=[round_id])
     peers = analytics.peer_comparison(counts, country)
     table = mine[["element_id", "element_title", "set_code", "status", "note", "evidence_url", "target_date"]].copy()
     table["status"] = table["status"].map(lambda code: checklist.scale.get(code).display)
@@ -197,7 +199,7 @@ def page_recommendation_set(session: Session) -> list[go.Figure]:
     per_country = analytics.adoption_scores(in_set, ["country_name"])
     per_element = analytics.adoption_scores(in_set, ["element_id", "element_title"])
     per_element["label"] = per_element["element_id"]
-    trend = analytics.trend_by_set(load_status_counts(session, by=TREND_GROUPS, set_codes=[set_code]))
+    trend = analytics.trend_by_set(load_scores(session, by=TREND_GROUPS, set_codes=[set_code]))
     return [
         score_bars(per_country, label="country_name", title=f"{set_code} · score per country"),
         score_bars(per_element, label="label", hover="element_title", title=f"{set_code} · score per element"),
@@ -207,7 +209,7 @@ def page_recommendation_set(session: Session) -> list[go.Figure]:
 
 def page_trends(session: Session) -> list[go.Figure]:
     with_answers = rounds_with_answers(session)
-    counts = load_status_counts(session, by=TREND_GROUPS, round_ids=with_answers)
+    counts = load_scores(session, by=TREND_GROUPS, round_ids=with_answers)
     trend = analytics.trend_by_set(counts, same_countries_only=False)
     return [trend_lines(trend, title="Adoption score per recommendation set")]
 
@@ -242,7 +244,7 @@ def page_plenary(session: Session) -> list[go.Figure]:
         completion_bars(completion, title="Survey completion"),
         status_heatmap(analytics.status_matrix(answers, sort_by="adoption"), answers, checklist.scale, title="Matrix"),
         trend_lines(
-            analytics.trend_by_set(load_status_counts(session, by=TREND_GROUPS)), title="Adoption per set across rounds"
+            analytics.trend_by_set(load_scores(session, by=TREND_GROUPS)), title="Adoption per set across rounds"
         ),
         change_bars(analytics.change_summary(changes), title="What changed"),
     ]
@@ -260,7 +262,14 @@ PAGE_PATHS: dict[str, Callable[[Session], list[go.Figure]]] = {
 
 
 def peak_rss_mb() -> float:
-    """The process's peak resident memory so far (ru_maxrss: KB on Linux, bytes on macOS)."""
+    """The process's peak resident memory so far: VmHWM on Linux (ru_maxrss of a new process can start at the size
+    of the process that started it), else ru_maxrss (KB on Linux, bytes on macOS)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 2**10
+    except OSError:
+        pass
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return rss / 2**20 if sys.platform == "darwin" else rss / 2**10
 

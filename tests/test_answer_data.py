@@ -15,6 +15,7 @@ from mcwg_dashboard.services.answer_data import (
     PUBLISHED_STATES,
     SHARED_STATES,
     load_answer_frame,
+    load_scores,
     load_stale_counts,
     load_status_counts,
     rounds_with_answers,
@@ -155,3 +156,30 @@ def test_status_counts_of_one_scope(session: Session) -> None:
     watch = load_status_counts(session, by=["element_id"], scope="watch")
     assert set(watch["element_id"]) == {"KOS-22", "KOS-23", "KOS-24", "META-15", "DEP-06"}
     assert set(watch["scope"]) == {"watch"} and watch["weight"].isna().all()
+
+
+def test_score_parts_summed_by_the_database_give_the_same_scores(session: Session) -> None:
+    load_demo(session, actor=ADMIN)
+    frame = load_answer_frame(session)
+    for by in (["set_code"], ["country_code", "country_name"], ["round_id", "round_name", "set_code", "country_code"]):
+        parts = load_scores(session, by=by)
+        assert int(parts["answers"].sum()) == len(frame)
+        for scope in ("headline", "draft", "watch"):
+            expected = analytics.adoption_scores(analytics.in_scope(frame, scope), by)
+            got = analytics.adoption_scores(analytics.in_scope(parts, scope), by)
+            pd.testing.assert_frame_equal(
+                got.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False
+            )
+    peers = analytics.peer_comparison(
+        load_scores(
+            session, by=["set_code", "country_code", "architectures"], round_ids=[int(frame["round_id"].max())]
+        ),
+        "FR",
+    )
+    newest = frame[frame["round_id"] == frame["round_id"].max()]
+    pd.testing.assert_frame_equal(peers, analytics.peer_comparison(newest, "FR"), check_dtype=False)
+    trend = analytics.trend_by_set(
+        load_scores(session, by=["round_id", "round_name", "round_opens_on", "set_code", "country_code"]),
+        same_countries_only=True,
+    )
+    pd.testing.assert_frame_equal(trend, analytics.trend_by_set(frame, same_countries_only=True), check_dtype=False)

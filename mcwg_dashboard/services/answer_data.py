@@ -237,59 +237,88 @@ def load_status_counts(
     """How many answers have each status, per group of `by` (stored answer columns), counted by the database (a
     GROUP BY), with each group's scope, score weight and 'answered'. The analytics functions take it like the answer
     frame: its `count` column says how many answers a row stands for. `scope` keeps the elements of one scope."""
-    unknown = [
-        name for name in by if name not in STORED_COLUMNS or name in ("status", "checklist_version_id", "position")
-    ]
-    if unknown:
-        raise ValueError(f"cannot group answers by: {', '.join(unknown)}")
+    _check_groups(by)
     scopes = element_scopes(session)
-    if scope is not None:
-        in_scope = [e for e, s in scopes.items() if s == scope]
-        element_ids = in_scope if element_ids is None else [e for e in element_ids if e in set(in_scope)]
-    wanted = _current_elements(session, scopes, element_ids, round_ids)
+    wanted = _current_elements(session, scopes, element_ids, round_ids, scope)
     expressions = _expressions()
-    # The database groups by IDs only: names and dates of rounds and members (and each round's checklist version) are
-    # looked up afterwards, which makes the GROUP BY a third cheaper.
+    frame = _grouped(
+        session,
+        by,
+        scopes,
+        [expressions["status"]],
+        ["status"],
+        [func.count().label("count"), func.min(expressions["position"]).label("position")],
+        version_needed=True,
+        states=states,
+        round_ids=round_ids,
+        element_ids=wanted,
+        set_codes=set_codes,
+        country_codes=country_codes,
+    )
+    frame["count"] = frame["count"].astype("int64")
+    weights, answered = _scale_maps(session, frame["checklist_version_id"].dropna().unique())
+    keys = pd.MultiIndex.from_arrays([frame["checklist_version_id"], frame["status"]])
+    weight = pd.Series(keys.map(weights.get), index=frame.index, dtype="float64")
+    frame["weight"] = weight.where(~frame["scope"].isin([WATCH, RETIRED]), math.nan)
+    frame["answered"] = pd.Series(keys.map(answered.get), index=frame.index).eq(True)
+    return frame[[*by, *COUNT_COLUMNS]]
+
+
+def _grouped(
+    session: Session,
+    by: Sequence[str],
+    scopes: dict[str, str],
+    extra_groups: list[Any],
+    extra_names: list[str],
+    aggregates: list[Any],
+    *,
+    version_needed: bool,
+    states: Iterable[str],
+    round_ids: Iterable[int] | None,
+    element_ids: list[str] | None,
+    set_codes: Iterable[str] | None,
+    country_codes: Iterable[str] | None,
+) -> pd.DataFrame:
+    """One GROUP BY of the answers by `by`, their scope and `extra_groups`, with `aggregates`. The database groups by
+    IDs only: names and dates of rounds and members, their architectures and each round's checklist version are
+    looked up afterwards, which makes the GROUP BY a third cheaper."""
+    expressions = _expressions()
     sql_by = [name for name in by if name not in _ROUND_DETAILS and name not in ("country_name", "architectures")]
     if any(name in _ROUND_DETAILS or name == "architectures" for name in by) and "round_id" not in sql_by:
         sql_by.insert(0, "round_id")
     if ("country_name" in by or "architectures" in by) and "country_code" not in sql_by:
         sql_by.append("country_code")
     version_from_round = "round_id" in sql_by
+    version_grouped = version_needed and not version_from_round
     groups = [
         *(expressions[name] for name in sql_by),
         _scope_expression(scopes),
-        *([] if version_from_round else [expressions["checklist_version_id"]]),
-        expressions["status"],
+        *([expressions["checklist_version_id"]] if version_grouped else []),
+        *extra_groups,
     ]
-    names = [*sql_by, "scope", *([] if version_from_round else ["checklist_version_id"]), "status"]
+    names = [*sql_by, "scope", *(["checklist_version_id"] if version_grouped else []), *extra_names]
     query = _answers_query(
-        [
-            *(g.label(name) for g, name in zip(groups, names, strict=True)),
-            func.count().label("count"),
-            func.min(expressions["position"]).label("position"),
-        ],
+        [*(g.label(name) for g, name in zip(groups, names, strict=True)), *aggregates],
         sql_by,
         states=states,
         round_ids=round_ids,
-        element_ids=wanted,
+        element_ids=element_ids,
         set_codes=set_codes,
         country_codes=country_codes,
     ).group_by(*groups)
     rows = [tuple(row) for row in session.connection().execute(query)]
-    frame = pd.DataFrame.from_records(rows, columns=[*names, "count", "position"])
-    frame["count"] = frame["count"].astype("int64")
-    if version_from_round or any(name in _ROUND_DETAILS for name in by):
+    frame = pd.DataFrame.from_records(rows, columns=[*names, *(a.name for a in aggregates)])
+    looked_up = [n for n in by if n in _ROUND_DETAILS] + (
+        ["checklist_version_id"] if version_needed and version_from_round else []
+    )
+    if looked_up:
         rounds = session.connection().execute(
             select(col(SurveyRound.id), *(_ROUND_DETAILS.values()), col(SurveyRound.checklist_version_id))
         )
         details = pd.DataFrame.from_records(
             [tuple(row) for row in rounds], columns=["round_id", *_ROUND_DETAILS, "checklist_version_id"]
         ).set_index("round_id")
-        for name in [
-            *(n for n in by if n in _ROUND_DETAILS),
-            *(["checklist_version_id"] if version_from_round else []),
-        ]:
+        for name in looked_up:
             frame[name] = frame["round_id"].map(details[name])
     if "country_name" in by:
         members = dict(session.connection().execute(select(col(Country.code), col(Country.name))).all())
@@ -305,12 +334,87 @@ def load_status_counts(
             architectures.get((int(r), str(c)), "")
             for r, c in zip(frame["round_id"], frame["country_code"], strict=True)
         ]
-    weights, answered = _scale_maps(session, frame["checklist_version_id"].dropna().unique())
-    keys = pd.MultiIndex.from_arrays([frame["checklist_version_id"], frame["status"]])
-    weight = pd.Series(keys.map(weights.get), index=frame.index, dtype="float64")
-    frame["weight"] = weight.where(~frame["scope"].isin([WATCH, RETIRED]), math.nan)
-    frame["answered"] = pd.Series(keys.map(answered.get), index=frame.index).eq(True)
-    return frame[[*by, *COUNT_COLUMNS]]
+    return frame
+
+
+def load_scores(
+    session: Session,
+    *,
+    by: Sequence[str],
+    round_ids: Iterable[int] | None = None,
+    states: Iterable[str] = SHARED_STATES,
+    element_ids: Iterable[str] | None = None,
+    set_codes: Iterable[str] | None = None,
+    country_codes: Iterable[str] | None = None,
+    scope: str | None = None,
+) -> pd.DataFrame:
+    """Adoption score parts per group of `by`, summed by the database: `weight_sum` (of the score weights),
+    `scored` (answers with a weight), `answers` (all), with the group's `scope` and first checklist `position`.
+    The analytics functions take it like answer rows (analytics.adoption_scores)."""
+    _check_groups(by)
+    scopes = element_scopes(session)
+    wanted = _current_elements(session, scopes, element_ids, round_ids, scope)
+    weight = _weight_expression(session)
+    frame = _grouped(
+        session,
+        by,
+        scopes,
+        [],
+        [],
+        [
+            func.sum(weight).label("weight_sum"),
+            func.count(weight).label("scored"),
+            func.count().label("answers"),
+            func.min(_expressions()["position"]).label("position"),
+        ],
+        version_needed=False,
+        states=states,
+        round_ids=round_ids,
+        element_ids=wanted,
+        set_codes=set_codes,
+        country_codes=country_codes,
+    )
+    unscored = frame["scope"].isin([WATCH, RETIRED])  # the watch list is shown, never scored
+    frame["weight_sum"] = frame["weight_sum"].astype("float64").where(~unscored, 0.0).fillna(0.0)
+    frame["scored"] = frame["scored"].astype("int64").where(~unscored, 0)
+    frame["answers"] = frame["answers"].astype("int64")
+    return frame[[*by, *SCORE_PART_COLUMNS]]
+
+
+SCORE_PART_COLUMNS = ["scope", "weight_sum", "scored", "answers", "position"]
+
+
+def _weight_expression(session: Session) -> Any:
+    """An answer's score weight as SQL, from the answer scale of the checklist version its round used (NULL for a
+    status without a weight)."""
+    versions = [int(v) for (v,) in session.connection().execute(select(col(ChecklistVersion.id))) if v is not None]
+    weights: dict[str, dict[int, float]] = {}
+    for version_id in versions:
+        for status in checklist_for_version(session, int(version_id)).scale.statuses:
+            if status.weight is not None:
+                weights.setdefault(status.code, {})[int(version_id)] = float(status.weight)
+    whens = []
+    for code, per_version in weights.items():
+        values = set(per_version.values())
+        if len(values) == 1 and len(per_version) == len(versions):
+            whens.append((col(Answer.status) == code, literal(values.pop())))
+        else:
+            for version_id, value in per_version.items():
+                whens.append(
+                    (
+                        and_(col(Answer.status) == code, col(SurveyRound.checklist_version_id) == version_id),
+                        literal(value),
+                    )
+                )
+    return case(*whens, else_=None) if whens else literal(None)
+
+
+def _check_groups(by: Sequence[str]) -> None:
+    unknown = [
+        name for name in by if name not in STORED_COLUMNS or name in ("status", "checklist_version_id", "position")
+    ]
+    if unknown:
+        raise ValueError(f"cannot group answers by: {', '.join(unknown)}")
 
 
 def load_stale_counts(session: Session, *, round_id: int, states: Iterable[str] = SHARED_STATES) -> pd.DataFrame:
@@ -360,10 +464,18 @@ def _scope_expression(scopes: dict[str, str]) -> Any:
 
 
 def _current_elements(
-    session: Session, scopes: dict[str, str], element_ids: Iterable[str] | None, round_ids: Iterable[int] | None
+    session: Session,
+    scopes: dict[str, str],
+    element_ids: Iterable[str] | None,
+    round_ids: Iterable[int] | None,
+    scope: str | None = None,
 ) -> list[str] | None:
-    """The elements to read: those asked for that the newest checklist has. None (no filter) when none were asked
-    for and every round read was answered on the newest checklist, whose elements are then all current."""
+    """The elements to read: those asked for (of `scope`, when given) that the newest checklist has. None (no
+    filter) when none were asked for and every round read was answered on the newest checklist, whose elements are
+    then all current."""
+    if scope is not None:
+        in_scope = [e for e, s in scopes.items() if s == scope]
+        element_ids = in_scope if element_ids is None else [e for e in element_ids if e in set(in_scope)]
     if element_ids is None:
         query = select(col(SurveyRound.checklist_version_id)).distinct()
         if round_ids is not None:

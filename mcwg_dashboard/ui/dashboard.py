@@ -22,6 +22,7 @@ from mcwg_dashboard.services.answer_data import (
     PUBLISHED_STATES,
     SHARED_STATES,
     load_answer_frame,
+    load_scores,
     load_stale_counts,
     load_status_counts,
     rounds_with_answers,
@@ -110,19 +111,23 @@ def answer_frame(
     )
 
 
+_AGGREGATES: dict[str, Callable[..., pd.DataFrame]] = {"counts": load_status_counts, "scores": load_scores}
+
+
 @st.cache_data(show_spinner=False, ttl=3600, max_entries=128)
-def _status_counts(
+def _aggregate(
     key: str,
+    kind: str,
     by: tuple[str, ...],
     round_ids: tuple[int, ...] | None,
     states: tuple[str, ...],
     element_ids: Filter,
     set_codes: Filter,
     country_codes: Filter,
-    scope: str | None = None,
+    scope: str | None,
 ) -> pd.DataFrame:
     with session_scope(get_engine()) as session:
-        return load_status_counts(
+        return _AGGREGATES[kind](
             session,
             by=by,
             round_ids=round_ids,
@@ -164,14 +169,37 @@ def status_counts(
 ) -> pd.DataFrame:
     """Status counts per group of `by`, counted by the database, of the answers this user may see (see
     services.answer_data.load_status_counts); the analytics functions take them like answer rows."""
-    return _status_counts(
+    return _aggregate(
         _url(),
+        "counts",
         tuple(by),
         tuple(sorted(round_ids)) if round_ids is not None else None,
         _visible_states(),
         _as_filter(element_ids),
         _as_filter(set_codes),
         _as_filter(country_codes),
+        scope,
+    )
+
+
+def score_parts(
+    by: list[str],
+    *,
+    round_ids: list[int] | None = None,
+    set_codes: Iterable[str] | None = None,
+    scope: str | None = None,
+) -> pd.DataFrame:
+    """Adoption score parts per group of `by`, summed by the database, of the answers this user may see (see
+    services.answer_data.load_scores); analytics.adoption_scores and trend_by_set take them like answer rows."""
+    return _aggregate(
+        _url(),
+        "scores",
+        tuple(by),
+        tuple(sorted(round_ids)) if round_ids is not None else None,
+        _visible_states(),
+        None,
+        _as_filter(set_codes),
+        None,
         scope,
     )
 

@@ -19,8 +19,8 @@ from mcwg_dashboard.ui.dashboard import (
     round_picker,
     rounds_frame,
     rounds_with_visible_answers,
+    score_parts,
     show_chart,
-    status_counts,
 )
 from mcwg_dashboard.ui.tables import answers_table, change_counts_text, changes_table
 from mcwg_dashboard.ui.text import escape_markdown
@@ -67,9 +67,9 @@ if mine.empty:
     empty_state(escape_markdown(f"{names[country]} has no submitted answers in {round_name}."))
     st.stop()
 
-# Every member's score per set, from status counts the database groups: only this member's rows are loaded.
+# Every member's score per set, from score parts the database sums: only this member's rows are loaded.
 peers = analytics.peer_comparison(
-    status_counts(["set_code", "country_code", "architectures"], round_ids=[round_id]), country
+    score_parts(["set_code", "country_code", "architectures"], round_ids=[round_id]), country
 )
 show_chart(
     peer_bars(peers, country_name=names[country], title=f"{names[country]} · score per set · {round_name}"),

@@ -20,6 +20,7 @@ from mcwg_dashboard.ui.dashboard import (
     reconfirmation_frame,
     round_picker,
     rounds_frame,
+    score_parts,
     show_chart,
     stale_counts,
     status_counts,
@@ -38,8 +39,8 @@ if round_id is None:
 rounds = rounds_frame().set_index("id")
 round_name = str(rounds.at[round_id, "name"])
 checklist = checklist_of_round(round_id)
-# Status counts per member and set, grouped by the database: no answer row is loaded for the figures.
-counts = status_counts(["country_code", "country_name", "set_code"], round_ids=[round_id])
+# Score parts per member and set, summed by the database: no answer row is loaded for the figures.
+counts = score_parts(["country_code", "country_name", "set_code"], round_ids=[round_id])
 members = countries_frame()
 table = status_table(round_id)
 table = table[table["Round"] == round_name].drop(columns=["Round"])

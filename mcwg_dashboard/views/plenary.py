@@ -28,8 +28,8 @@ from mcwg_dashboard.ui.dashboard import (
     proposal_register,
     round_picker,
     rounds_frame,
+    score_parts,
     slug,
-    status_counts,
     status_table,
 )
 from mcwg_dashboard.ui.future_topics import future_topics_section
@@ -132,9 +132,7 @@ slides = [
     ),
     (
         "Trend",
-        lambda: trend_lines(
-            analytics.trend_by_set(status_counts(TREND_GROUPS)), title="Adoption per set across rounds"
-        ),
+        lambda: trend_lines(analytics.trend_by_set(score_parts(TREND_GROUPS)), title="Adoption per set across rounds"),
     ),
 ]
 earlier: pd.DataFrame | None = None

@@ -16,8 +16,8 @@ from mcwg_dashboard.ui.dashboard import (
     proposal_register,
     round_picker,
     rounds_frame,
+    score_parts,
     show_chart,
-    status_counts,
 )
 from mcwg_dashboard.ui.text import escape_markdown
 from mcwg_dashboard.ui.url_state import url_selectbox
@@ -81,5 +81,5 @@ else:
             query_params={"element": element.id, "round": str(round_id)},
         )
 
-trend = analytics.trend_by_set(status_counts(TREND_GROUPS, set_codes=[set_code]))
+trend = analytics.trend_by_set(score_parts(TREND_GROUPS, set_codes=[set_code]))
 show_chart(trend_lines(trend, title=f"{set_code} · adoption across rounds"), name=f"{set_code} trend", data=trend)

@@ -10,8 +10,8 @@ from mcwg_dashboard.ui.dashboard import (
     empty_state,
     rounds_frame,
     rounds_with_visible_answers,
+    score_parts,
     show_chart,
-    status_counts,
 )
 from mcwg_dashboard.ui.url_state import url_multiselect, url_toggle
 
@@ -33,8 +33,8 @@ same = url_toggle(
 if not chosen:
     empty_state("Choose at least one round.")
     st.stop()
-# Status counts per round, set and member, counted by the database: no answer row is loaded.
-selected = status_counts(TREND_GROUPS, round_ids=[int(r) for r in chosen])
+# Score parts per round, set and member, summed by the database: no answer row is loaded.
+selected = score_parts(TREND_GROUPS, round_ids=[int(r) for r in chosen])
 trend = analytics.trend_by_set(selected, same_countries_only=bool(same))
 if trend.empty:
     empty_state("No country answered in every chosen round.")
