@@ -47,6 +47,7 @@ from mcwg_dashboard.excel.full_export import full_export_bytes, full_export_shee
 from mcwg_dashboard.excel.survey_workbook import ANSWERS_SHEET, COL_DATE, COL_NOTE, COL_STATUS
 from mcwg_dashboard.exports import sheet_titles
 from mcwg_dashboard.models import CountrySurvey, RoundState, SurveyRound, SurveyState
+from mcwg_dashboard.services import users
 from mcwg_dashboard.services.actors import Actor, Role
 from mcwg_dashboard.services.checklist_store import store_checklist
 from mcwg_dashboard.services.surveys import AnswerInput, load_answers, save_answers
@@ -110,11 +111,15 @@ class BenchResult:
     build_seconds: float
     measures: list[Measure]
     peak_rss_mb: float
+    # Every page through Streamlit's AppTest on the same dataset: cold (fresh session, empty caches, round picker
+    # included) and warm (a rerun), in seconds (ui.page_timing.PageTiming.as_dict).
+    app_pages: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
         for item, measure in zip(data["measures"], self.measures, strict=True):
             item["meets_target"] = measure.meets_target
+        data["figures"] = self.figures()
         data["statements_independent_of_countries"] = all(
             m.statements == m.statements_fewer_countries for m in self.measures if m.kind == "page"
         )
@@ -124,6 +129,28 @@ class BenchResult:
         data["app_peak_rss_mb"] = self.app_peak_rss_mb
         data["app_peak_rss_under_400_mb"] = self.app_peak_rss_mb < 400
         return data
+
+    def figures(self) -> dict[str, Any]:
+        """The issue's figures at a glance: each with its value and whether it is met."""
+        pages = [m for m in self.measures if m.kind == "page"]
+        export = next((m for m in self.measures if m.kind == "export"), None)
+        matrix = next((m for m in pages if m.name == "page matrix"), None)
+        figures: dict[str, Any] = {
+            "largest_page_ratio": max((m.ratio or 0.0 for m in pages), default=0.0),
+            "largest_page_peak_rss_mb": max((m.peak_rss_mb or 0.0 for m in pages), default=0.0),
+            "matrix_figure_json_kb": matrix.figure_json_kb if matrix else None,
+            "export_ratio": export.ratio if export else None,
+        }
+        figures["pages_within_3x"] = figures["largest_page_ratio"] <= TARGETS["page"]
+        figures["page_rss_under_300_mb"] = figures["largest_page_peak_rss_mb"] < 300
+        figures["matrix_json_under_1_mb"] = (figures["matrix_figure_json_kb"] or 0) < 1024
+        figures["export_within_1_2x"] = export is not None and (export.ratio or 0) <= TARGETS["export"]
+        if self.app_pages:
+            figures["slowest_cold_page_seconds"] = max(p["cold_seconds"] for p in self.app_pages)
+            figures["slowest_warm_rerun_seconds"] = max(p["warm_seconds"] for p in self.app_pages)
+            figures["cold_pages_within_1_s"] = figures["slowest_cold_page_seconds"] <= 1.0
+            figures["warm_reruns_within_0_3_s"] = figures["slowest_warm_rerun_seconds"] <= 0.3
+        return figures
 
     @property
     def app_peak_rss_mb(self) -> float:
@@ -593,6 +620,32 @@ def bench_database(database_url: str | None, configured_url: str) -> Iterator[En
         engine.dispose()
 
 
+BENCH_ADMIN, BENCH_REPRESENTATIVE = "bench-admin", "bench-rep"
+
+
+def _app_pages(engine: Engine, url: str, repeats: int, log: Callable[[str], None]) -> list[dict[str, Any]]:
+    """Every page of the app through AppTest on the synthetic dataset: the focus group's view, and the survey as the
+    representative of the first synthetic member (drafting in the open round)."""
+    from mcwg_dashboard.ui.page_timing import time_pages_on  # imports streamlit: only here
+
+    password = users.generate_password()
+    with Session(engine) as session:
+        for username, role, countries in (
+            (BENCH_ADMIN, Role.ADMIN, []),
+            (BENCH_REPRESENTATIVE, Role.COUNTRY_REP, [country_code(0)]),
+        ):
+            users.create_user(
+                session,
+                actor=BENCH_ACTOR,
+                data={"username": username, "role": role, "countries": countries, "password": password},
+            )
+    log("Every page through AppTest (cold: new session, empty caches; warm: a rerun):")
+    timings = time_pages_on(
+        url, admin=BENCH_ADMIN, representative=BENCH_REPRESENTATIVE, reruns=max(repeats, 1), log=log
+    )
+    return [t.as_dict() for t in timings]
+
+
 def country_counts(scale: float) -> tuple[int, int]:
     """(all countries, the smaller number the statement counts are also taken at)."""
     # At least 4 and 3: the first two countries are drafting in the newest round, a third has submitted.
@@ -606,6 +659,7 @@ def run_bench(
     repeats: int,
     settings: Settings,
     database_url: str | None = None,
+    app_pages: bool = True,
     log: Callable[[str], None] = print,
 ) -> BenchResult:
     if not scale > 0 or math.isinf(scale):
@@ -647,6 +701,7 @@ def run_bench(
                 "after its imports)"
             )
             measures.append(measure)
+        timings = _app_pages(engine, url, repeats, log) if app_pages else []
         measures.append(_import_measure(engine, dataset, repeats, log))
         measures.append(_save_measure(engine, dataset, repeats, log))
         measures.append(_export_measure(engine, repeats, log))  # last: its floor takes the most memory
@@ -663,6 +718,7 @@ def run_bench(
         build_seconds=round(build, 2),
         measures=measures,
         peak_rss_mb=round(process_peak, 1),
+        app_pages=timings,
     )
 
 

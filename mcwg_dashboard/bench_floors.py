@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from sqlalchemy import Engine
 
 from mcwg_dashboard.charts.adoption import HOVER_DETAIL_BUDGET
-from mcwg_dashboard.charts.map import adoption_map, member_codes
+from mcwg_dashboard.charts.map import adoption_map
 from mcwg_dashboard.checklist import AnswerScale
 
 SHARED = "('submitted', 'validated', 'published')"
@@ -101,8 +101,7 @@ class Floors:
             [(code, name, score, f"{scored} scored answers") for code, name, score, scored, _ in rows],
             columns=["country_code", "country_name", "score", "detail"],
         )
-        # As the app's page path: the synthetic members have no shape on the map.
-        return adoption_map(scores[scores["country_code"].isin(member_codes())], title="Adoption score by member")
+        return adoption_map(scores, title="Adoption score by member")
 
     def overview(self) -> list[go.Figure]:
         self._pickers()

@@ -27,7 +27,7 @@ from mcwg_dashboard.charts.adoption import (
     status_heatmap,
     trend_lines,
 )
-from mcwg_dashboard.charts.map import adoption_map, member_codes
+from mcwg_dashboard.charts.map import adoption_map
 from mcwg_dashboard.checklist import Checklist
 from mcwg_dashboard.db import make_engine
 from mcwg_dashboard.models import Country, SurveyRound
@@ -69,7 +69,7 @@ def _checklist_of_round(session: Session, round_id: int) -> Checklist:
 
 
 def _map(scores: pd.DataFrame, title: str) -> go.Figure:
-    return adoption_map(scores[scores["country_code"].isin(member_codes())], title=title)
+    return adoption_map(scores, title=title)  # the synthetic members have no shape: listed as not drawn
 
 
 # What each page reads, as its view does (views/*.py): status counts grouped by the database for the figures, answer

@@ -258,6 +258,11 @@ def _add_bench_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
         help="instead: each page's server time on a temporary demo database, cold (first run, empty caches) and "
         "warm (a rerun after a click), through Streamlit's AppTest",
     )
+    bench.add_argument(
+        "--no-app-pages",
+        action="store_true",
+        help="leave out the timing of every page through AppTest on the synthetic dataset (a quicker run)",
+    )
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -282,7 +287,11 @@ def _bench(args: argparse.Namespace) -> int:
         return 1
     try:
         result = run_bench(
-            scale=args.scale, repeats=args.repeats, settings=get_settings(), database_url=args.database_url
+            scale=args.scale,
+            repeats=args.repeats,
+            settings=get_settings(),
+            database_url=args.database_url,
+            app_pages=not args.no_app_pages,
         )
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)

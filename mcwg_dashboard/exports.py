@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 import shutil
 import tempfile
@@ -50,13 +51,35 @@ def neutralise(value: Any) -> Any:
     return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 
+# A cell holding any of these needs `neutralise`: a formula trigger at the start or after a separator, or a
+# character no file can hold. Searched for once per cell; most cells hold none and are left as they are.
+_NEEDS_NEUTRALISING = re.compile(
+    f"^[{re.escape(''.join(FORMULA_TRIGGERS))}]"
+    f'|[{re.escape(SEPARATORS)}][ "]*[{re.escape("".join(FORMULA_TRIGGERS))}]'
+    r"|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]"
+)
+
+
+# The same in the syntax of Arrow's regex engine (RE2).
+_NEEDS_NEUTRALISING_ARROW = r'^[=+\-@\t\r]|[,;|\t][ "]*[=+\-@\t\r]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x{fffe}\x{ffff}]'
+
+
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     safe = frame.copy()
     for column in safe.columns:
         if isinstance(safe[column].dtype, pd.CategoricalDtype):
             safe[column] = safe[column].astype(object)
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
-            safe[column] = safe[column].map(neutralise)
+            values = safe[column]
+            if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+                # Arrow-backed text (no lone surrogates possible): searched by Arrow's regex engine at once.
+                texts = values.str.contains(_NEEDS_NEUTRALISING_ARROW, regex=True, na=False)
+            else:
+                texts = values.map(lambda v: isinstance(v, str) and _NEEDS_NEUTRALISING.search(v) is not None)
+            if texts.any():
+                safe[column] = values.astype(object).where(
+                    ~texts.astype(bool), values[texts.astype(bool)].map(neutralise)
+                )
     return safe
 
 
@@ -107,15 +130,17 @@ def workbook_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
             sheet = book.add_worksheet(title)
             sheet.freeze_panes(1, 0)
             sheet.write_row(0, 0, [str(column) for column in safe.columns], header)
-            columns = [_cell_values(safe[column]) for column in safe.columns]
-            # Cells of date-and-time columns are written again in their row with the date-time format (in
-            # constant-memory mode a row can be changed until the next one starts).
-            stamped = [i for i, column in enumerate(safe.columns) if pd.api.types.is_datetime64_any_dtype(safe[column])]
+            columns = []
+            for index, column in enumerate(safe.columns):
+                serials = _excel_serials(safe[column])
+                if serials is not None:
+                    # Date and time as Excel's serial number, shown by the column's format: one write per cell.
+                    sheet.set_column(index, index, 19, stamp)
+                    columns.append(serials)
+                else:
+                    columns.append(_cell_values(safe[column]))
             for number, row in enumerate(zip(*columns, strict=True), start=1):
                 sheet.write_row(number, 0, row)
-                for i in stamped:
-                    if row[i] is not None:
-                        sheet.write_datetime(number, i, row[i], stamp)
         book.close()
         return path.read_bytes()
 
@@ -129,16 +154,26 @@ XLSX_OPTIONS = {
     "default_date_format": "yyyy-mm-dd",
     "remove_timezone": True,
 }
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def _excel_serials(series: pd.Series) -> list[Any] | None:
+    """A column of dates with times as Excel serial numbers (days since 1899-12-30; UTC when the times carry a
+    zone), None for any other column. Plain dates are left to the writer's date format."""
+    if not pd.api.types.is_datetime64_any_dtype(series):
+        sample = series.dropna()
+        if series.dtype != object or sample.empty or not isinstance(sample.iloc[0], dt.datetime):
+            return None
+        series = pd.to_datetime(series, utc=True)
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+    days = (series - _EXCEL_EPOCH) / pd.Timedelta(days=1)
+    return days.astype(object).where(days.notna(), None).tolist()
 
 
 def _cell_values(series: pd.Series) -> list[Any]:
     """Plain Python values for one column; missing values become empty cells."""
-    if isinstance(series.dtype, pd.DatetimeTZDtype):
-        series = series.dt.tz_localize(None)
-    values = series.astype(object).where(series.notna(), None).tolist()
-    if pd.api.types.is_datetime64_any_dtype(series):
-        values = [v.to_pydatetime() if isinstance(v, pd.Timestamp) else v for v in values]
-    return values
+    return series.astype(object).where(series.notna(), None).tolist()
 
 
 def chromium_available() -> bool:

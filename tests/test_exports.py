@@ -70,3 +70,17 @@ def test_png_batch_works_where_an_event_loop_already_runs() -> None:
     with ThreadPoolExecutor(max_workers=1) as pool:
         images = pool.submit(asyncio.run, from_inside_a_loop()).result()
     assert len(images) == 1 and images[0].startswith(b"\x89PNG")
+
+
+def test_text_is_made_safe_alike_in_arrow_and_python_columns() -> None:
+    from mcwg_dashboard.exports import FORMULA_TRIGGERS, SEPARATORS, safe_frame
+
+    cases = [f"{t}x" for t in FORMULA_TRIGGERS] + [
+        f"a{sep}{space}{t}b" for sep in SEPARATORS for space in ("", " ", ' "') for t in FORMULA_TRIGGERS
+    ]
+    cases += ["plain", "a, b", "a\x01b", "a\x0bb", "x\uffffy", None]
+    arrow = safe_frame(pd.DataFrame({"c": pd.Series(cases, dtype="str")}))["c"]
+    python = safe_frame(pd.DataFrame({"c": pd.Series(cases, dtype=object)}))["c"]
+    assert arrow.fillna("<none>").tolist() == python.fillna("<none>").tolist()
+    assert python.tolist()[: len(FORMULA_TRIGGERS)] == [f"'{t}x" for t in FORMULA_TRIGGERS]
+    assert python.tolist()[-6:-1] == ["plain", "a, b", "ab", "a\nb", "xy"]

@@ -18,6 +18,7 @@ from mcwg_dashboard.charts.map import (
     adoption_map,
     load_geojson,
     member_codes,
+    not_drawn,
     score_colour,
 )
 from mcwg_dashboard.charts.palette import NO_DATA_COLOUR, SCORE_COLORSCALE
@@ -124,9 +125,22 @@ def test_all_scores_missing_and_empty_frame_do_not_crash() -> None:
         assert {t.fillcolor for t in traces.values()} == {NO_DATA_COLOUR}
 
 
+def test_a_member_without_a_shape_is_listed_as_not_drawn() -> None:
+    scores = pd.concat(
+        [
+            scores_frame({"AT": 0.5}),
+            pd.DataFrame(
+                {"country_code": ["IE", "XA-001"], "country_name": ["Ireland", "Synthetic"], "score": [0.75, math.nan]}
+            ).assign(detail=""),
+        ]
+    )
+    figure = adoption_map(scores)
+    assert "IE" not in member_traces(figure) and "AT" in member_traces(figure)
+    assert not_drawn(figure) == "Not drawn (no shape on the map): Ireland (IE): 75%; Synthetic (XA-001): no answers"
+    assert not_drawn(adoption_map(scores_frame({"AT": 0.5}))) == ""
+
+
 def test_bad_frames_are_refused() -> None:
-    with pytest.raises(ValueError, match="XX"):
-        adoption_map(scores_frame({"AT": 0.5}).assign(country_code=["XX"]))
     with pytest.raises(ValueError, match="more than one row"):
         adoption_map(pd.concat([scores_frame({"AT": 0.5})] * 2))
     with pytest.raises(ValueError, match="detail"):

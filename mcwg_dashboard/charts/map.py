@@ -163,10 +163,6 @@ def _scores_by_code(scores: pd.DataFrame) -> dict[str, tuple[str, float | None, 
     duplicated = sorted(set(scores.loc[scores["country_code"].duplicated(), "country_code"].astype(str)))
     if duplicated:
         raise ValueError(f"scores has more than one row for {duplicated}")
-    known = {s.code for s in member_shapes()}
-    unknown = sorted(set(scores["country_code"].astype(str)) - known)
-    if unknown:
-        raise ValueError(f"No map shape for {unknown}: add them to {GEOJSON_PATH.name}")
     result: dict[str, tuple[str, float | None, str]] = {}
     for code, name, score, detail in zip(
         scores["country_code"], scores["country_name"], scores["score"], scores["detail"], strict=True
@@ -185,7 +181,9 @@ def adoption_map(scores: pd.DataFrame, *, title: str = "Adoption score by member
     `scores` has the columns `country_code`, `country_name`, `score` and `detail` (shown on hover). Every member of
     the GeoJSON is drawn, one trace each, with `meta={"code": ...}`; neighbouring countries are light grey context.
     """
-    by_code = _scores_by_code(scores)
+    all_scores = _scores_by_code(scores)
+    known = {s.code for s in member_shapes()}
+    by_code = {code: value for code, value in all_scores.items() if code in known}
     figure = go.Figure()
     shapes = load_shapes()
 
@@ -332,8 +330,29 @@ def adoption_map(scores: pd.DataFrame, *, title: str = "Adoption score by member
                 "font": {"size": 13, "color": "#636363"},
             }
         ],
+        # Members with no shape on the map are listed beside it (not_drawn), never silently missing.
+        meta={
+            "not_drawn": [
+                {"code": code, "name": name, "score": score}
+                for code, (name, score, _) in sorted(all_scores.items(), key=lambda item: item[1][0])
+                if code not in known
+            ]
+        },
     )
     return figure
+
+
+def not_drawn(figure: go.Figure) -> str:
+    """The members an adoption map could not draw (no shape), with their scores: '' when every member is drawn."""
+    meta = figure.layout.meta
+    missing = meta.get("not_drawn", []) if isinstance(meta, dict) else []
+    if not missing:
+        return ""
+    shown = [
+        f"{m['name'] or m['code']} ({m['code']}): " + ("no answers" if m["score"] is None else f"{m['score']:.0%}")
+        for m in missing
+    ]
+    return "Not drawn (no shape on the map): " + "; ".join(shown)
 
 
 def _no_data_pattern() -> dict[str, Any]:

@@ -13,6 +13,7 @@ import streamlit as st
 from sqlmodel import Session, select
 
 from mcwg_dashboard import analytics
+from mcwg_dashboard.charts.map import not_drawn
 from mcwg_dashboard.checklist import Checklist
 from mcwg_dashboard.db import session_scope
 from mcwg_dashboard.exports import PNG_UNAVAILABLE, chromium_available, csv_bytes, png_bytes, xlsx_bytes
@@ -390,6 +391,13 @@ def downloads(
             )
         else:
             columns[2].caption(PNG_UNAVAILABLE)
+
+
+def map_note(figure: go.Figure) -> None:
+    """Under an adoption map: the members it could not draw (no shape), with their scores."""
+    text = not_drawn(figure)
+    if text:
+        st.caption(escape_markdown(text))
 
 
 def empty_state(message: str) -> None:

@@ -25,13 +25,13 @@ from streamlit.testing.v1 import AppTest
 from mcwg_dashboard.config import PROJECT_ROOT, get_settings
 from mcwg_dashboard.db import make_engine
 from mcwg_dashboard.services import users
+from mcwg_dashboard.ui import context
 from mcwg_dashboard.ui.auth import SESSION_TOKEN
 
 APP = str(PROJECT_ROOT / "app.py")
 VIEWS = PROJECT_ROOT / "mcwg_dashboard" / "views"
-# Who opens which page: the survey as France's representative, the rest as the focus group (who sees every page).
+# Who opens which page: the survey as a country's representative, the rest as the focus group (who sees every page).
 SURVEY_PAGE = "survey"
-ROLE_FOR = {SURVEY_PAGE: "rep-fr", "sign_in": None}
 
 
 @dataclass(frozen=True)
@@ -105,16 +105,46 @@ def time_page(page: str, *, account: str | None, reruns: int) -> PageTiming:
 
 
 def time_pages(reruns: int = 5, log: Callable[[str], None] = print) -> list[PageTiming]:
+    """Every page on a temporary demo database (admin and rep-fr)."""
+    with demo_database():
+        return _time_every_page(reruns, log, admin="admin", representative="rep-fr")
+
+
+def time_pages_on(
+    database_url: str, *, admin: str, representative: str, reruns: int, log: Callable[[str], None] = print
+) -> list[PageTiming]:
+    """Every page on a database that is complete as it is (the benchmark's synthetic dataset, whose checklist is
+    the only one stored): the app's start-up steps (migrations, the checklist of surveys/, members, a first round)
+    are left out, since storing the real checklist would make the synthetic one old."""
+    saved = {name: os.environ.get(name) for name in ("MCWG_DATABASE_URL",)}
+    os.environ["MCWG_DATABASE_URL"] = database_url
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    original = context.initialise
+    context.initialise = lambda *args, **kwargs: None  # type: ignore[assignment]
+    try:
+        return _time_every_page(reruns, log, admin=admin, representative=representative)
+    finally:
+        context.initialise = original
+        st.cache_resource.clear()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()
+
+
+def _time_every_page(reruns: int, log: Callable[[str], None], *, admin: str, representative: str) -> list[PageTiming]:
     # Outside a server Streamlit warns on every run that it has no runtime: expected here, and only noise.
     logging.getLogger("streamlit").setLevel(logging.ERROR)
-    with demo_database():
-        timings = []
-        for page in page_names():
-            account = ROLE_FOR.get(page, "admin")
-            timing = time_page(page, account=account, reruns=reruns)
-            log(f"  {page:<20} {timing.cold_seconds:6.2f} s cold  {timing.warm_seconds:6.3f} s warm")
-            timings.append(timing)
-        return timings
+    accounts = {SURVEY_PAGE: representative, "sign_in": None}
+    timings = []
+    for page in page_names():
+        timing = time_page(page, account=accounts.get(page, admin), reruns=reruns)
+        log(f"  {page:<20} {timing.cold_seconds:6.2f} s cold  {timing.warm_seconds:6.3f} s warm")
+        timings.append(timing)
+    return timings
 
 
 def format_pages(timings: list[PageTiming]) -> str:

@@ -16,6 +16,7 @@ from mcwg_dashboard.ui.dashboard import (
     countries_frame,
     downloads,
     is_public_view,
+    map_note,
     rounds_frame,
     rounds_with_visible_answers,
     status_counts,
@@ -95,6 +96,7 @@ else:
         ]
         map_figure = adoption_map(scores, title="")
         st.plotly_chart(map_figure, theme=None, config=MAP_PLOTLY_CONFIG, key="home-map")
+        map_note(map_figure)
         downloads(name=f"{round_name} member scores", data=scores, figure=map_figure)
     with right:
         st.markdown("**Adoption score per finalized set**")

@@ -15,6 +15,7 @@ from mcwg_dashboard.ui.dashboard import (
     downloads,
     empty_state,
     is_public_view,
+    map_note,
     participation_frame,
     profiles_frame,
     reconfirmation_frame,
@@ -110,6 +111,7 @@ else:
         st.markdown(f"**Adoption score by member · {escape_markdown(round_name)}**")
         map_figure = adoption_map(scores, title="")
         st.plotly_chart(map_figure, theme=None, config=MAP_PLOTLY_CONFIG, key="overview-map")
+        map_note(map_figure)
         downloads(name=f"{round_name} country scores", data=scores, figure=map_figure)
 
     watch = status_counts(["element_id", "element_title"], round_ids=[round_id], scope=analytics.WATCH)

@@ -25,6 +25,7 @@ from mcwg_dashboard.ui.dashboard import (
     countries_frame,
     downloads,
     empty_state,
+    map_note,
     proposal_register,
     round_picker,
     rounds_frame,
@@ -172,6 +173,7 @@ st.caption(f"Screen {slide + 1} of {len(slides)} · {escape_markdown(title)}")
 figure = build()
 figure.update_layout(font={"size": 20}, title={"font": {"size": 30}}, height=max(figure.layout.height or 600, 640))
 st.plotly_chart(figure, theme=None, config=PLOTLY_CONFIG, key=f"plenary-{slide}")
+map_note(figure)
 downloads(name=f"plenary {title} {round_name}", figure=figure)
 
 if since is not None and title == "What changed":

@@ -17,6 +17,7 @@ from mcwg_dashboard.ui.dashboard import (
     checklist_of_round,
     countries_frame,
     empty_state,
+    map_note,
     proposal_register,
     round_picker,
     rounds_frame,
@@ -125,6 +126,7 @@ elif screen == "map":
     figure = adoption_map(scores, title="")
     figure.update_layout(height=700, font={"size": 20})
     st.plotly_chart(figure, theme=None, config=MAP_PLOTLY_CONFIG, key="present-map")
+    map_note(figure)
 elif screen == "sets":
     show_table(screens.set_scores())
 elif screen.startswith("matrix-"):
