@@ -17,6 +17,7 @@ from mcwg_dashboard import bench, bench_pages
 from mcwg_dashboard.cli import main
 from mcwg_dashboard.config import get_settings
 from mcwg_dashboard.db import make_engine
+from mcwg_dashboard.ui.page_timing import page_names
 
 MEASURE_FIELDS = {
     "name",
@@ -76,6 +77,13 @@ def test_bench_writes_every_measure_as_json(
         # Read in a process of its own, so less than this process has seen (the build, tracemalloc, the export).
         assert 0 < page["imports_rss_mb"] <= page["peak_rss_mb"] < result["peak_rss_mb"]
     assert result["statements_independent_of_countries"] is True
+    # Every page through AppTest on the same synthetic dataset, the survey included, cold and warm.
+    timed = {p["page"]: p for p in result["app_pages"]}
+    assert set(timed) == set(page_names()) and timed["survey"]["account"] == bench.BENCH_REPRESENTATIVE
+    assert all(p["cold_seconds"] > 0 and p["warm_seconds"] > 0 for p in timed.values())
+    figures = result["figures"]
+    assert figures["slowest_cold_page_seconds"] == max(p["cold_seconds"] for p in timed.values())
+    assert {"pages_within_3x", "page_rss_under_300_mb", "matrix_json_under_1_mb", "export_within_1_2x"} <= set(figures)
     assert result["peak_rss_mb"] >= result["app_peak_rss_mb"] > 0
     # The app's own (embedded) database was never created.
     assert not (isolated_settings / "mcwg.sqlite3").exists()

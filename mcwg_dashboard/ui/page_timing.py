@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
+import streamlit.logger as streamlit_logger
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
@@ -137,6 +138,7 @@ def time_pages_on(
 
 def _time_every_page(reruns: int, log: Callable[[str], None], *, admin: str, representative: str) -> list[PageTiming]:
     # Outside a server Streamlit warns on every run that it has no runtime: expected here, and only noise.
+    streamlit_logger.set_log_level("error")
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     accounts = {SURVEY_PAGE: representative, "sign_in": None}
     timings = []
