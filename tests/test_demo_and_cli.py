@@ -395,3 +395,9 @@ def test_cli_round_list_open_close_reopen_with_names_or_ids(
     assert "No survey round 'no such round'" in capsys.readouterr().err
     assert main(["round", "open", "2028", "--opens", "next spring"]) == 1
     assert "is not a date" in capsys.readouterr().err
+
+
+def test_the_readme_documents_every_column_of_the_long_table() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for column, meaning in LONG_TABLE_DICTIONARY.items():
+        assert f"| {column} | {meaning} |" in readme, column
