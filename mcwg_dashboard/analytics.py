@@ -188,6 +188,8 @@ CHANGE_KINDS = ["upgrade", "downgrade", "new", "changed", "unchanged"]
 
 # The answer columns round_changes reads (of the earlier round; the later one needs them too).
 ROUND_CHANGE_INPUT = ["country_code", "country_name", "element_id", "set_code", "status", "weight"]
+# One member's answers as its country page shows them (ui.tables.answers_table) and compares them with a round before.
+MEMBER_ANSWER_COLUMNS = [*ROUND_CHANGE_INPUT, "element_title", "note", "evidence_url", "target_date"]
 
 
 def round_changes(earlier: pd.DataFrame, later: pd.DataFrame) -> pd.DataFrame:

@@ -170,27 +170,53 @@ class Floors:
         country = self._rows("SELECT MAX(code) FROM country")[0][0]
         self._pickers(country)
         # Members running the same architecture, from the deployment profiles of the round.
-        self._rows(
-            f"""SELECT s.country_code, p.architectures FROM countrysurvey s
-            JOIN deploymentprofile p ON p.survey_id = s.id WHERE s.round_id = {newest}"""
-        )
+        architectures = {
+            code: set(archs.split(","))
+            for code, archs in self._rows(
+                f"""SELECT s.country_code, p.architectures FROM countrysurvey s
+                JOIN deploymentprofile p ON p.survey_id = s.id WHERE s.round_id = {newest}"""
+            )
+        }
         per_country = self._scores("e.set_code, s.country_code", f"AND r.id = {newest}")
-        by_set: dict[str, list[float]] = defaultdict(list)
+        own = architectures.get(country, set())
+        every: dict[str, list[float]] = defaultdict(list)
+        same: dict[str, list[float]] = defaultdict(list)
         mine = {}
         for set_code, code, score, *_ in per_country:
-            by_set[set_code].append(score)
+            every[set_code].append(score)
+            if architectures.get(code, set()) & own:
+                same[set_code].append(score)
             if code == country:
                 mine[set_code] = score
         columns = "a.element_id, e.title, e.set_code, a.status, a.note, a.evidence_url, a.target_date"
         self._rows(f"SELECT {columns} {FROM} AND r.id = {newest} AND s.country_code = {_quote(country)}")
         self._rows(f"SELECT a.element_id, a.status {FROM} AND r.id = {previous} AND s.country_code = {_quote(country)}")
-        codes = sorted(by_set)
+        codes = sorted(every)
+        series: list[tuple[str, list[float | None], str, str]] = [
+            (country, [mine.get(c) for c in codes], "#08519C", ""),
+            ("All members (average)", [sum(every[c]) / len(every[c]) for c in codes], "#9ECAE1", "/"),
+            (
+                "Same architecture (average)",
+                [sum(same[c]) / len(same[c]) if same[c] else None for c in codes],
+                "#FD8D3C",
+                ".",
+            ),
+        ]
         return [
             go.Figure(
                 [
-                    go.Bar(x=codes, y=[mine.get(c) for c in codes], name=country),
-                    go.Bar(x=codes, y=[sum(by_set[c]) / len(by_set[c]) for c in codes], name="all members"),
-                ]
+                    go.Bar(
+                        name=name,
+                        x=codes,
+                        y=[v or 0 for v in values],
+                        marker={"color": colour, "pattern": {"shape": pattern}},
+                        text=["–" if v is None else f"{v:.0%}" for v in values],
+                        textposition="outside",
+                        hovertemplate=f"{name} · %{{x}}: %{{text}}<extra></extra>",
+                    )
+                    for name, values, colour, pattern in series
+                ],
+                layout={"barmode": "group", "yaxis": {"range": [0, 1.15], "tickformat": ".0%"}, "height": 420},
             )
         ]
 
@@ -199,7 +225,9 @@ class Floors:
         newest, _ = self._newest_two()
         element = self._rows("SELECT MIN(element_id) FROM checklistelement")[0][0]
         here = f"AND a.element_id = {_quote(element)}"
-        distribution = self._rows(f"SELECT a.status, COUNT(*) {FROM} AND r.id = {newest} {here} GROUP BY a.status")
+        distribution = dict(
+            self._rows(f"SELECT a.status, COUNT(*) {FROM} AND r.id = {newest} {here} GROUP BY a.status")
+        )
         self._rows(
             f"""SELECT c.name, a.status, a.note, a.evidence_url, a.target_date {
                 FROM.replace("WHERE", "JOIN country c ON c.code = s.country_code WHERE")
@@ -208,14 +236,38 @@ class Floors:
         history = self._rows(
             f"SELECT r.opens_on, r.name, a.status, COUNT(*) {FROM} {here} GROUP BY r.opens_on, r.name, a.status"
         )
+        rounds = list(dict.fromkeys(name for _, name, _, _ in sorted(history)))
         per_status: dict[str, dict[str, int]] = defaultdict(dict)
-        for _, name, status, count in sorted(history):
+        for _, name, status, count in history:
             per_status[status][name] = count
+        statuses = self.scale.statuses
+        labels = [f"{s.glyph} {s.label}" for s in statuses]
         return [
-            go.Figure(go.Bar(x=[r[0] for r in distribution], y=[r[1] for r in distribution])),
             go.Figure(
-                [go.Bar(x=list(v), y=list(v.values()), name=k) for k, v in per_status.items()],
-                layout={"barmode": "stack"},
+                go.Bar(
+                    y=labels,
+                    x=[distribution.get(s.code, 0) for s in statuses],
+                    orientation="h",
+                    marker_color=[s.colour for s in statuses],
+                    text=[distribution.get(s.code, 0) for s in statuses],
+                    textposition="outside",
+                    hovertemplate="%{y}: %{x}<extra></extra>",
+                ),
+                layout={"yaxis": {"type": "category", "categoryarray": labels[::-1]}, "height": 400},
+            ),
+            go.Figure(
+                [
+                    go.Bar(
+                        name=f"{s.glyph} {s.label}",
+                        x=rounds,
+                        y=[per_status[s.code].get(r, 0) for r in rounds],
+                        marker_color=s.colour,
+                        hovertemplate=f"{s.glyph} {s.label}: %{{y}}<extra>%{{x}}</extra>",
+                    )
+                    for s in statuses
+                    if per_status.get(s.code)
+                ],
+                layout={"barmode": "stack", "height": 380},
             ),
         ]
 

@@ -138,7 +138,9 @@ def page_country(session: Session) -> list[go.Figure]:
     country = sorted(names)[-1]  # a country that submitted in every round
     checklist = _checklist_of_round(session, round_id)
     rounds = _rounds_frame(session).set_index("id")
-    mine = load_answer_frame(session, round_ids=[round_id], country_codes=[country])
+    mine = load_answer_frame(
+        session, round_ids=[round_id], columns=analytics.MEMBER_ANSWER_COLUMNS, country_codes=[country]
+    )
     counts = load_scores(session, by=["set_code", "country_code", "architectures"], round_ids=[round_id])
     peers = analytics.peer_comparison(counts, country)
     table = mine[["element_id", "element_title", "set_code", "status", "note", "evidence_url", "target_date"]].copy()

@@ -25,7 +25,7 @@ from mcwg_dashboard.models import (
     SurveyRound,
     SurveyState,
 )
-from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
+from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version_id
 
 # Answers a country has handed in; drafts stay the country's own business.
 SHARED_STATES = (SurveyState.SUBMITTED.value, SurveyState.VALIDATED.value, SurveyState.PUBLISHED.value)
@@ -203,13 +203,22 @@ def _add_derived(session: Session, frame: pd.DataFrame, scopes: dict[str, str], 
             frame["scope"] = scope
     if "weight" not in wanted and "answered" not in wanted:
         return
-    weights, answered = _scale_maps(session, frame["checklist_version_id"].dropna().unique())
-    keys = pd.MultiIndex.from_arrays([frame["checklist_version_id"], frame["status"]])
     if "weight" in wanted:
-        weight = pd.Series(keys.map(weights.get), index=frame.index, dtype="float64")
+        weight = _by_version_and_status(session, frame, 0).astype("float64")
         frame["weight"] = weight.where(~scope.isin([WATCH, RETIRED]), math.nan)
     if "answered" in wanted:
-        frame["answered"] = pd.Series(keys.map(answered.get), index=frame.index).eq(True)
+        frame["answered"] = _by_version_and_status(session, frame, 1).eq(True)
+
+
+def _by_version_and_status(session: Session, frame: pd.DataFrame, which: int) -> pd.Series:
+    """Per row: the score weight (which=0) or 'answered' (which=1) of its status on its round's answer scale."""
+    versions = frame["checklist_version_id"].dropna().unique()
+    maps = _scale_maps(session, versions)[which]
+    if len(versions) == 1:  # the usual case: one status -> value mapping for every row
+        only = versions[0]
+        return frame["status"].map({status: value for (version, status), value in maps.items() if version == only})
+    keys = zip(frame["checklist_version_id"], frame["status"], strict=True)
+    return pd.Series([maps.get(key) for key in keys], index=frame.index, dtype=object)
 
 
 def _scale_maps(session: Session, version_ids: Iterable[Any]) -> tuple[dict[Any, float], dict[Any, bool]]:
@@ -256,11 +265,9 @@ def load_status_counts(
         country_codes=country_codes,
     )
     frame["count"] = frame["count"].astype("int64")
-    weights, answered = _scale_maps(session, frame["checklist_version_id"].dropna().unique())
-    keys = pd.MultiIndex.from_arrays([frame["checklist_version_id"], frame["status"]])
-    weight = pd.Series(keys.map(weights.get), index=frame.index, dtype="float64")
+    weight = _by_version_and_status(session, frame, 0).astype("float64")
     frame["weight"] = weight.where(~frame["scope"].isin([WATCH, RETIRED]), math.nan)
-    frame["answered"] = pd.Series(keys.map(answered.get), index=frame.index).eq(True)
+    frame["answered"] = _by_version_and_status(session, frame, 1).eq(True)
     return frame[[*by, *COUNT_COLUMNS]]
 
 
@@ -283,12 +290,20 @@ def _grouped(
     IDs only: names and dates of rounds and members, their architectures and each round's checklist version are
     looked up afterwards, which makes the GROUP BY a third cheaper."""
     expressions = _expressions()
+    only_round = None
+    if round_ids is not None:
+        round_ids = [int(r) for r in round_ids]
+        only_round = round_ids[0] if len(round_ids) == 1 else None
     sql_by = [name for name in by if name not in _ROUND_DETAILS and name not in ("country_name", "architectures")]
-    if any(name in _ROUND_DETAILS or name == "architectures" for name in by) and "round_id" not in sql_by:
+    # One round read: its ID is known, not grouped by (a cheaper GROUP BY), and added to every row afterwards.
+    if only_round is not None and "round_id" in sql_by:
+        sql_by.remove("round_id")
+    needs_round = any(name in _ROUND_DETAILS or name == "architectures" or name == "round_id" for name in by)
+    if needs_round and only_round is None and "round_id" not in sql_by:
         sql_by.insert(0, "round_id")
     if ("country_name" in by or "architectures" in by) and "country_code" not in sql_by:
         sql_by.append("country_code")
-    version_from_round = "round_id" in sql_by
+    version_from_round = "round_id" in sql_by or only_round is not None
     version_grouped = version_needed and not version_from_round
     groups = [
         *(expressions[name] for name in sql_by),
@@ -308,6 +323,8 @@ def _grouped(
     ).group_by(*groups)
     rows = [tuple(row) for row in session.connection().execute(query)]
     frame = pd.DataFrame.from_records(rows, columns=[*names, *(a.name for a in aggregates)])
+    if only_round is not None:
+        frame["round_id"] = pd.Series(only_round, index=frame.index, dtype="int64")
     looked_up = [n for n in by if n in _ROUND_DETAILS] + (
         ["checklist_version_id"] if version_needed and version_from_round else []
     )
@@ -481,8 +498,8 @@ def _current_elements(
         if round_ids is not None:
             query = query.where(col(SurveyRound.id).in_([int(r) for r in round_ids]))
         versions = {v for (v,) in session.connection().execute(query)}
-        newest = latest_version(session)
-        if scopes and newest is not None and versions <= {newest.id}:
+        newest = latest_version_id(session)
+        if scopes and newest is not None and versions <= {newest}:
             return None
         return list(scopes)
     asked = set(element_ids)
@@ -491,10 +508,10 @@ def _current_elements(
 
 def element_scopes(session: Session) -> dict[str, str]:
     """Element ID -> HEADLINE, DRAFT or WATCH, from the newest checklist version (empty before any is stored)."""
-    version = latest_version(session)
-    if version is None or version.id is None:
+    version_id = latest_version_id(session)
+    if version_id is None:
         return {}
-    checklist = checklist_for_version(session, version.id)
+    checklist = checklist_for_version(session, version_id)
     scopes = {}
     for rec_set in checklist.sets:
         for element in rec_set.elements:

@@ -24,6 +24,11 @@ def latest_version(session: Session) -> ChecklistVersion | None:
     return session.exec(select(ChecklistVersion).order_by(col(ChecklistVersion.id).desc())).first()
 
 
+def latest_version_id(session: Session) -> int | None:
+    """The newest checklist version's ID, without reading its stored definition."""
+    return session.exec(select(col(ChecklistVersion.id)).order_by(col(ChecklistVersion.id).desc())).first()
+
+
 def store_checklist(session: Session, *, actor: Actor, checklist: Checklist) -> ChecklistVersion:
     """Store the checklist as a new version unless a stored version has exactly this content.
 
@@ -88,11 +93,16 @@ _cache: dict[tuple[int, str], Checklist] = {}
 
 
 def checklist_for_version(session: Session, version_id: int) -> Checklist:
-    """The checklist exactly as stored for that version (parsed once per process)."""
-    version = session.get(ChecklistVersion, version_id)
-    if version is None:
+    """The checklist exactly as stored for that version (read and parsed once per process: a page asks for it
+    often, and only the version's content hash is read to know the cached one is still right)."""
+    digest = session.exec(
+        select(col(ChecklistVersion.content_hash)).where(col(ChecklistVersion.id) == version_id)
+    ).first()
+    if digest is None:
         raise NotFound(f"Checklist version {version_id} does not exist.")
-    key = (version_id, version.content_hash)
+    key = (version_id, digest)
     if key not in _cache:
+        version = session.get(ChecklistVersion, version_id)
+        assert version is not None
         _cache[key] = Checklist.model_validate(version.definition)
     return _cache[key]

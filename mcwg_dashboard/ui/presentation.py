@@ -11,7 +11,6 @@ import html
 from dataclasses import replace
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from mcwg_dashboard.reports.screens import NOT_SUBMITTED, ScreenTable
 
@@ -71,7 +70,9 @@ def presentation_style() -> None:
 
 
 def keyboard_paging() -> None:
-    components.html(_KEYS, height=0)
+    # Run in the page itself (window.parent is then the page's own window), as the survey page's scripts are:
+    # components.html is deprecated.
+    st.html(_KEYS, unsafe_allow_javascript=True)
 
 
 def _text_colour(fill: str) -> str:

@@ -53,7 +53,7 @@ if country is None or round_id is None or checklist is None:
     st.stop()
 rounds = rounds_frame().set_index("id")
 round_name = str(rounds.at[round_id, "name"])
-mine = answer_frame([round_id], country_codes=[country])
+mine = answer_frame([round_id], columns=analytics.MEMBER_ANSWER_COLUMNS, country_codes=[country])
 if not is_public_view():
     table = profile_display_table(profiles_frame(round_id))
     profile = table[table["Code"] == country].iloc[0]
