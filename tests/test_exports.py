@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import openpyxl
@@ -85,3 +86,24 @@ def test_text_is_made_safe_alike_in_arrow_and_python_columns() -> None:
     assert arrow.fillna("<none>").tolist() == python.fillna("<none>").tolist()
     assert python.tolist()[: len(FORMULA_TRIGGERS)] == [f"'{t}x" for t in FORMULA_TRIGGERS]
     assert python.tolist()[-6:-1] == ["plain", "a, b", "ab", "a\nb", "xy"]
+
+
+def test_workbooks_are_written_in_slices_with_times_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcwg_dashboard import exports
+
+    monkeypatch.setattr(exports, "ROWS_PER_SLICE", 3)
+    stamps = [None, None, None, dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=dt.UTC), None, dt.datetime(2026, 1, 2, 3, 4)]
+    frame = pd.DataFrame({"n": range(6), "at": pd.Series(stamps, dtype=object), "day": [dt.date(2026, 5, 6)] * 6})
+    book = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(frame)))
+    rows = list(book["data"].iter_rows(min_row=2, values_only=True))
+    assert [row[0] for row in rows] == list(range(6))
+    assert [row[1] for row in rows] == [
+        None,
+        None,
+        None,
+        dt.datetime(2026, 3, 4, 5, 6, 7),
+        None,
+        dt.datetime(2026, 1, 2, 3, 4),
+    ]
+    assert book["data"]["B5"].number_format == "yyyy-mm-dd hh:mm:ss"
+    assert all(row[2] == dt.datetime(2026, 5, 6) for row in rows) and book["data"]["C2"].number_format == "yyyy-mm-dd"
