@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 from sqlalchemy import Select, and_, case, func, literal, or_, select
@@ -25,7 +25,7 @@ from mcwg_dashboard.models import (
     SurveyRound,
     SurveyState,
 )
-from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version_id
+from mcwg_dashboard.services.checklist_store import checklist_for_version
 
 # Answers a country has handed in; drafts stay the country's own business.
 SHARED_STATES = (SurveyState.SUBMITTED.value, SurveyState.VALIDATED.value, SurveyState.PUBLISHED.value)
@@ -171,9 +171,10 @@ def load_answer_frame(
         raise ValueError(f"unknown answer column(s): {', '.join(unknown)}")
     needed = set(wanted) | {d for name in wanted for d in _DERIVED_FROM.get(name, ())}
     fetched = [name for name in STORED_COLUMNS if name in needed]
-    scopes = element_scopes(session)
+    state = _checklist_state(session)
+    scopes = state.scopes
     if not include_retired:
-        element_ids = _current_elements(session, scopes, element_ids, round_ids)
+        element_ids = _current_elements(session, state, element_ids, round_ids)
     expressions = _expressions()
     query = _answers_query(
         [expressions[name].label(name) for name in fetched],
@@ -247,8 +248,9 @@ def load_status_counts(
     GROUP BY), with each group's scope, score weight and 'answered'. The analytics functions take it like the answer
     frame: its `count` column says how many answers a row stands for. `scope` keeps the elements of one scope."""
     _check_groups(by)
-    scopes = element_scopes(session)
-    wanted = _current_elements(session, scopes, element_ids, round_ids, scope)
+    state = _checklist_state(session)
+    scopes = state.scopes
+    wanted = _current_elements(session, state, element_ids, round_ids, scope)
     expressions = _expressions()
     frame = _grouped(
         session,
@@ -369,8 +371,9 @@ def load_scores(
     `scored` (answers with a weight), `answers` (all), with the group's `scope` and first checklist `position`.
     The analytics functions take it like answer rows (analytics.adoption_scores)."""
     _check_groups(by)
-    scopes = element_scopes(session)
-    wanted = _current_elements(session, scopes, element_ids, round_ids, scope)
+    state = _checklist_state(session)
+    scopes = state.scopes
+    wanted = _current_elements(session, state, element_ids, round_ids, scope)
     weight = _weight_expression(session)
     frame = _grouped(
         session,
@@ -447,7 +450,7 @@ def load_stale_counts(session: Session, *, round_id: int, states: Iterable[str] 
         [],
         states=states,
         round_ids=[round_id],
-        element_ids=_current_elements(session, element_scopes(session), None, [round_id]),
+        element_ids=_current_elements(session, _checklist_state(session), None, [round_id]),
         set_codes=None,
         country_codes=None,
     ).group_by(col(CountrySurvey.country_code))
@@ -482,7 +485,7 @@ def _scope_expression(scopes: dict[str, str]) -> Any:
 
 def _current_elements(
     session: Session,
-    scopes: dict[str, str],
+    state: _ChecklistState,
     element_ids: Iterable[str] | None,
     round_ids: Iterable[int] | None,
     scope: str | None = None,
@@ -490,33 +493,62 @@ def _current_elements(
     """The elements to read: those asked for (of `scope`, when given) that the newest checklist has. None (no
     filter) when none were asked for and every round read was answered on the newest checklist, whose elements are
     then all current."""
+    scopes = state.scopes
     if scope is not None:
         in_scope = [e for e, s in scopes.items() if s == scope]
         element_ids = in_scope if element_ids is None else [e for e in element_ids if e in set(in_scope)]
     if element_ids is None:
+        if not scopes:
+            return []
+        if state.versions == 1:
+            return None
         query = select(col(SurveyRound.checklist_version_id)).distinct()
         if round_ids is not None:
             query = query.where(col(SurveyRound.id).in_([int(r) for r in round_ids]))
         versions = {v for (v,) in session.connection().execute(query)}
-        newest = latest_version_id(session)
-        if scopes and newest is not None and versions <= {newest}:
-            return None
-        return list(scopes)
+        return None if versions <= {state.version_id} else list(scopes)
     asked = set(element_ids)
     return [e for e in scopes if e in asked]
 
 
+class _ChecklistState(NamedTuple):
+    scopes: dict[str, str]  # element ID -> HEADLINE, DRAFT or WATCH, by the newest checklist
+    version_id: int | None  # the newest checklist version
+    versions: int  # how many versions are stored
+
+
+_SCOPES: dict[tuple[int, str], dict[str, str]] = {}
+
+
+def _checklist_state(session: Session) -> _ChecklistState:
+    """The newest checklist version, how many are stored and the newest one's element scopes, from one query (the
+    scopes are worked out once per version and process)."""
+    stored = select(func.count()).select_from(ChecklistVersion).scalar_subquery()
+    row = (
+        session.connection()
+        .execute(
+            select(col(ChecklistVersion.id), col(ChecklistVersion.content_hash), stored)
+            .order_by(col(ChecklistVersion.id).desc())
+            .limit(1)
+        )
+        .first()
+    )
+    if row is None:
+        return _ChecklistState({}, None, 0)
+    version_id, digest, versions = int(row[0]), str(row[1]), int(row[2])
+    if (version_id, digest) not in _SCOPES:
+        checklist = checklist_for_version(session, version_id)
+        _SCOPES[(version_id, digest)] = {
+            element.id: WATCH if element.is_watch else HEADLINE if rec_set.is_final else DRAFT
+            for rec_set in checklist.sets
+            for element in rec_set.elements
+        }
+    return _ChecklistState(_SCOPES[(version_id, digest)], version_id, versions)
+
+
 def element_scopes(session: Session) -> dict[str, str]:
     """Element ID -> HEADLINE, DRAFT or WATCH, from the newest checklist version (empty before any is stored)."""
-    version_id = latest_version_id(session)
-    if version_id is None:
-        return {}
-    checklist = checklist_for_version(session, version_id)
-    scopes = {}
-    for rec_set in checklist.sets:
-        for element in rec_set.elements:
-            scopes[element.id] = WATCH if element.is_watch else HEADLINE if rec_set.is_final else DRAFT
-    return scopes
+    return _checklist_state(session).scopes
 
 
 def rounds_with_answers(
@@ -525,10 +557,10 @@ def rounds_with_answers(
     """The rounds holding answers in these survey states (of one member, when given), as `load_answer_frame` would
     return them, from one query that asks, per round, whether one such answer exists: listing rounds never reads
     their answers."""
-    scopes = element_scopes(session)
-    if not scopes:
+    state = _checklist_state(session)
+    if not state.scopes:
         return []
-    current = _current_elements(session, scopes, None, None)
+    current = _current_elements(session, state, None, None)
     one_answer = _answers_query(
         [literal(1)],
         [],

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from mcwg_dashboard.checklist import Checklist
@@ -92,9 +94,18 @@ def add_checklist_version(session: Session, *, actor: Actor, checklist: Checklis
 _cache: dict[tuple[int, str], Checklist] = {}
 
 
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _forget_session_checklists(session: OrmSession, previous_transaction: object) -> None:
+    # A rolled-back version's ID may be given again to another checklist.
+    session.info.pop("mcwg_checklists", None)
+
+
 def checklist_for_version(session: Session, version_id: int) -> Checklist:
     """The checklist exactly as stored for that version (read and parsed once per process: a page asks for it
-    often, and only the version's content hash is read to know the cached one is still right)."""
+    often, and only the version's content hash is read to know the cached one is still right, once per session)."""
+    known: dict[int, Checklist] = session.info.setdefault("mcwg_checklists", {})
+    if version_id in known:
+        return known[version_id]
     digest = session.exec(
         select(col(ChecklistVersion.content_hash)).where(col(ChecklistVersion.id) == version_id)
     ).first()
@@ -105,4 +116,5 @@ def checklist_for_version(session: Session, version_id: int) -> Checklist:
         version = session.get(ChecklistVersion, version_id)
         assert version is not None
         _cache[key] = Checklist.model_validate(version.definition)
+    known[version_id] = _cache[key]
     return _cache[key]
