@@ -100,15 +100,33 @@ def peer_comparison(answers: pd.DataFrame, country_code: str) -> pd.DataFrame:
     if answers.empty or country_code not in set(answers["country_code"]):
         return pd.DataFrame(columns=columns)
     per_country = adoption_scores(answers, ["set_code", "country_code"])
-    mine = per_country[per_country["country_code"] == country_code].set_index("set_code")["score"]
-    everyone = per_country.groupby("set_code")["score"].mean()
     architectures = _architectures(answers)
     own = architectures.get(country_code, set())
-    peers = [code for code, archs in architectures.items() if archs & own]
-    same = per_country[per_country["country_code"].isin(peers)].groupby("set_code")["score"].mean()
-    result = pd.DataFrame({"country": mine, "all_members": everyone, "same_architecture": same})
-    result = result.reindex(set_order(answers)).reset_index(names="set_code")
-    return result[columns]
+    # Plain Python over one row per set and member: a few hundred rows, where pandas' per-call cost would dominate.
+    mine: dict[str, float] = {}
+    everyone: dict[str, list[float]] = {}
+    same: dict[str, list[float]] = {}
+    for set_code, code, score in zip(
+        per_country["set_code"], per_country["country_code"], per_country["score"], strict=True
+    ):
+        if code == country_code:
+            mine[set_code] = score
+        if pd.isna(score):
+            continue
+        everyone.setdefault(set_code, []).append(score)
+        if architectures.get(code, set()) & own:
+            same.setdefault(set_code, []).append(score)
+    rows = [
+        (set_code, mine.get(set_code, math.nan), _mean(everyone.get(set_code)), _mean(same.get(set_code)))
+        for set_code in set_order(answers)
+    ]
+    return pd.DataFrame(rows, columns=columns).astype(
+        {"country": "float64", "all_members": "float64", "same_architecture": "float64"}
+    )
+
+
+def _mean(values: list[float] | None) -> float:
+    return sum(values) / len(values) if values else math.nan
 
 
 def set_order(answers: pd.DataFrame) -> list[str]:
