@@ -685,6 +685,10 @@ def run_bench(
         started = time.perf_counter()
         add_countries(engine, dataset, fewer, countries)
         build += time.perf_counter() - started
+        if backend == "postgresql":
+            # Table statistics, as autovacuum gathers them on a running server: a bulk load has none yet.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text("ANALYZE"))
         log(f"  built in {build:.1f} s ({dataset.answers:,} answers); not a measure")
         measures = []
         floors = Floors(engine, dataset.checklist.scale)

@@ -238,15 +238,22 @@ def status_by_round_bars(counts: pd.DataFrame, scale: AnswerScale, *, title: str
         return _empty(title, "No answers in any round yet")
     colours = status_colours(scale)
     rounds = list(dict.fromkeys(counts["round_name"]))
+    # Plain dicts: a few dozen rows, where a pandas filter per status would cost more than the chart.
+    per_status: dict[str, dict[str, float]] = {}
+    for round_name, code, count in zip(counts["round_name"], counts["status"], counts["count"], strict=True):
+        if pd.notna(count):
+            per_status.setdefault(code, {})
+            per_status[code][round_name] = per_status[code].get(round_name, 0) + count
     figure = go.Figure()
+    labels = [plain(r) for r in rounds]
     for code in scale.codes:
-        subset = counts[counts["status"] == code].set_index("round_name").reindex(rounds)
-        if subset["count"].fillna(0).sum() == 0:
+        values = per_status.get(code, {})
+        if not any(values.values()):
             continue
         figure.add_bar(
             name=plain(scale.get(code).display),
-            x=[plain(r) for r in rounds],
-            y=subset["count"].fillna(0),
+            x=labels,
+            y=[values.get(r, 0) for r in rounds],
             marker_color=colours[code],
             hovertemplate=f"{_template_text(scale.get(code).display)}: %{{y}}<extra>%{{x}}</extra>",
         )
