@@ -99,26 +99,44 @@ def peer_comparison(answers: pd.DataFrame, country_code: str) -> pd.DataFrame:
     columns = ["set_code", "country", "all_members", "same_architecture"]
     if answers.empty or country_code not in set(answers["country_code"]):
         return pd.DataFrame(columns=columns)
-    per_country = adoption_scores(answers, ["set_code", "country_code"])
-    architectures = _architectures(answers)
+    # Plain Python over the rows (a few hundred groups of score parts): pandas' per-call cost would dominate.
+    parts = _score_parts(answers)
+    weighted: dict[tuple[str, str], float] = {}
+    scored: dict[tuple[str, str], int] = {}
+    first_position: dict[str, float] = {}
+    architectures: dict[str, set[str]] = {}
+    for set_code, code, archs, position, part_weight, part_scored in zip(
+        answers["set_code"],
+        answers["country_code"],
+        answers["architectures"],
+        answers["position"],
+        parts["_weighted"],
+        parts["scored"],
+        strict=True,
+    ):
+        key = (set_code, code)
+        weighted[key] = weighted.get(key, 0.0) + float(part_weight)
+        scored[key] = scored.get(key, 0) + int(part_scored)
+        if set_code not in first_position or position < first_position[set_code]:
+            first_position[set_code] = position
+        if code not in architectures:
+            architectures[code] = set(str(archs).split(",")) if isinstance(archs, str) and archs else set()
     own = architectures.get(country_code, set())
-    # Plain Python over one row per set and member: a few hundred rows, where pandas' per-call cost would dominate.
     mine: dict[str, float] = {}
     everyone: dict[str, list[float]] = {}
     same: dict[str, list[float]] = {}
-    for set_code, code, score in zip(
-        per_country["set_code"], per_country["country_code"], per_country["score"], strict=True
-    ):
+    for (set_code, code), count in sorted(scored.items()):
+        score = weighted[(set_code, code)] / count if count else math.nan
         if code == country_code:
             mine[set_code] = score
-        if pd.isna(score):
+        if count == 0:
             continue
         everyone.setdefault(set_code, []).append(score)
         if architectures.get(code, set()) & own:
             same.setdefault(set_code, []).append(score)
     rows = [
         (set_code, mine.get(set_code, math.nan), _mean(everyone.get(set_code)), _mean(same.get(set_code)))
-        for set_code in set_order(answers)
+        for set_code in sorted(first_position, key=lambda code: first_position[code])
     ]
     return pd.DataFrame(rows, columns=columns).astype(
         {"country": "float64", "all_members": "float64", "same_architecture": "float64"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,17 +28,21 @@ def percent(value: float | None) -> str:
     return f"{value:.0%}"
 
 
+def _figure(data: go.BaseTraceType | list[go.BaseTraceType], **layout: Any) -> go.Figure:
+    """A figure on the project template, built in one go: plotly validates the traces and the layout once, where
+    adding traces and updating the layout one by one costs about twice as much."""
+    return go.Figure(data=data, layout={"template": TEMPLATE_NAME, **layout})
+
+
 def _empty(title: str, message: str) -> go.Figure:
-    figure = go.Figure()
-    figure.update_layout(
-        template=TEMPLATE_NAME,
+    return _figure(
+        [],
         title=plain(title),
         xaxis={"visible": False},
         yaxis={"visible": False},
         annotations=[{"text": message, "showarrow": False, "font": {"size": 18}, "x": 0.5, "y": 0.5}],
         height=250,
     )
-    return figure
 
 
 def score_bars(frame: pd.DataFrame, *, label: str, title: str, hover: str | None = None) -> go.Figure:
@@ -45,7 +50,7 @@ def score_bars(frame: pd.DataFrame, *, label: str, title: str, hover: str | None
     if frame.empty:
         return _empty(title, "No answers to score yet")
     data = frame.assign(_sort=frame["score"].fillna(-1)).sort_values(["_sort", label], ascending=[True, False])
-    figure = go.Figure(
+    return _figure(
         go.Bar(
             x=data["score"].fillna(0),
             y=[plain(v) for v in data[label]],
@@ -56,17 +61,13 @@ def score_bars(frame: pd.DataFrame, *, label: str, title: str, hover: str | None
             cliponaxis=False,
             customdata=[plain(v) for v in data[hover]] if hover else None,
             hovertemplate="%{y}: %{text}" + ("<br>%{customdata}" if hover else "") + "<extra></extra>",
-        )
-    )
-    figure.update_layout(
-        template=TEMPLATE_NAME,
+        ),
         title=plain(title),
         xaxis={"range": [0, 1.15], "tickformat": ".0%", "title": "Adoption score"},
         yaxis={"title": None, "categoryorder": "array", "categoryarray": [plain(v) for v in data[label]]},
         height=max(260, 60 + 34 * len(data)),
         showlegend=False,
     )
-    return figure
 
 
 # Characters of notes and evidence links a matrix sends in its hover texts at most (see status_heatmap).
@@ -142,7 +143,7 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
         z.append(z_row)
         text.append(text_row)
         hover.append(hover_row)
-    figure = go.Figure(
+    return _figure(
         go.Heatmap(
             # Object arrays: plotly checks a nested list cell by cell, an array at once (same JSON either way).
             z=np.array(z, dtype=object),
@@ -164,10 +165,7 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
                 "title": {"text": "Status"},
                 "thickness": 18,
             },
-        )
-    )
-    figure.update_layout(
-        template=TEMPLATE_NAME,
+        ),
         title=plain(title),
         plot_bgcolor=NO_DATA_COLOUR,
         xaxis={
@@ -185,7 +183,6 @@ def status_heatmap(matrix: pd.DataFrame, answers: pd.DataFrame, scale: AnswerSca
         margin={"t": 140},
         meta={"details_in_hover": with_details},
     )
-    return figure
 
 
 def _template_text(text: object) -> str:
@@ -209,7 +206,7 @@ def status_distribution_bars(distribution: pd.DataFrame, scale: AnswerScale, *, 
     """Count of answers per status, best status at the top, coloured and labelled by the scale."""
     colours = status_colours(scale)
     labels = [plain(scale.get(code).display) for code in distribution["status"]]
-    figure = go.Figure(
+    return _figure(
         go.Bar(
             y=labels,
             x=distribution["count"],
@@ -219,17 +216,13 @@ def status_distribution_bars(distribution: pd.DataFrame, scale: AnswerScale, *, 
             textposition="outside",
             cliponaxis=False,
             hovertemplate="%{y}: %{x}<extra></extra>",
-        )
-    )
-    figure.update_layout(
-        template=TEMPLATE_NAME,
+        ),
         title=plain(title),
         yaxis={"type": "category", "categoryorder": "array", "categoryarray": list(reversed(labels))},
         xaxis={"title": "Countries", "rangemode": "tozero", "dtick": 1},
         showlegend=False,
         height=400,
     )
-    return figure
 
 
 def status_by_round_bars(counts: pd.DataFrame, scale: AnswerScale, *, title: str) -> go.Figure:
@@ -244,23 +237,19 @@ def status_by_round_bars(counts: pd.DataFrame, scale: AnswerScale, *, title: str
         if pd.notna(count):
             per_status.setdefault(code, {})
             per_status[code][round_name] = per_status[code].get(round_name, 0) + count
-    figure = go.Figure()
     labels = [plain(r) for r in rounds]
-    for code in scale.codes:
-        values = per_status.get(code, {})
-        if not any(values.values()):
-            continue
-        figure.add_bar(
+    traces = [
+        go.Bar(
             name=plain(scale.get(code).display),
             x=labels,
-            y=[values.get(r, 0) for r in rounds],
+            y=[per_status[code].get(r, 0) for r in rounds],
             marker_color=colours[code],
             hovertemplate=f"{_template_text(scale.get(code).display)}: %{{y}}<extra>%{{x}}</extra>",
         )
-    figure.update_layout(
-        template=TEMPLATE_NAME, title=plain(title), barmode="stack", yaxis={"title": "Countries"}, height=380
-    )
-    return figure
+        for code in scale.codes
+        if any(per_status.get(code, {}).values())
+    ]
+    return _figure(traces, title=plain(title), barmode="stack", yaxis={"title": "Countries"}, height=380)
 
 
 def trend_lines(trend: pd.DataFrame, *, title: str) -> go.Figure:
@@ -268,59 +257,63 @@ def trend_lines(trend: pd.DataFrame, *, title: str) -> go.Figure:
     if trend.empty:
         return _empty(title, "No submitted answers in the chosen rounds")
     rounds = list(dict.fromkeys(trend.sort_values("round_opens_on")["round_name"]))
-    figure = go.Figure()
+    traces = []
     for i, set_code in enumerate(dict.fromkeys(trend["set_code"])):
         rows = trend[trend["set_code"] == set_code]
         rows = rows.set_index("round_name").reindex(rounds)
-        figure.add_scatter(
-            name=plain(set_code),
-            x=[plain(r) for r in rounds],
-            y=rows["score"],
-            mode="lines+markers",
-            line={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "width": 3},
-            marker={"size": 10, "symbol": ["circle", "square", "diamond", "triangle-up", "cross", "x"][i % 6]},
-            customdata=rows["countries"],
-            hovertemplate=f"{_template_text(set_code)} · %{{x}}: %{{y:.0%}} (%{{customdata}} countries)<extra></extra>",
+        traces.append(
+            go.Scatter(
+                name=plain(set_code),
+                x=[plain(r) for r in rounds],
+                y=rows["score"],
+                mode="lines+markers",
+                line={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "width": 3},
+                marker={"size": 10, "symbol": ["circle", "square", "diamond", "triangle-up", "cross", "x"][i % 6]},
+                customdata=rows["countries"],
+                hovertemplate=(
+                    f"{_template_text(set_code)} · %{{x}}: %{{y:.0%}} (%{{customdata}} countries)<extra></extra>"
+                ),
+            )
         )
-    figure.update_layout(
-        template=TEMPLATE_NAME,
+    return _figure(
+        traces,
         title=plain(title),
         xaxis={"type": "category", "categoryorder": "array", "categoryarray": [plain(r) for r in rounds]},
         yaxis={"range": [0, 1.05], "tickformat": ".0%", "title": "Adoption score"},
         height=460,
     )
-    return figure
 
 
 def peer_bars(peers: pd.DataFrame, *, country_name: str, title: str) -> go.Figure:
     """Per set: the country's score next to all members' and same-architecture members' averages."""
     if peers.empty:
         return _empty(title, "No submitted answers for this country in this round")
-    figure = go.Figure()
     series = [
         ("country", country_name, PRIMARY, ""),
         ("all_members", "All members (average)", "#9ECAE1", "/"),
         ("same_architecture", "Same architecture (average)", "#FD8D3C", "."),
     ]
-    for column, name, colour, pattern in series:
-        figure.add_bar(
+    sets = [plain(s) for s in peers["set_code"]]
+    traces = [
+        go.Bar(
             name=plain(name),
-            x=[plain(s) for s in peers["set_code"]],
+            x=sets,
             y=peers[column].fillna(0),
             marker={"color": colour, "pattern": {"shape": pattern}},
             text=[percent(v) for v in peers[column]],
             textposition="outside",
             hovertemplate=f"{_template_text(name)} · %{{x}}: %{{text}}<extra></extra>",
         )
-    figure.update_layout(
-        template=TEMPLATE_NAME,
+        for column, name, colour, pattern in series
+    ]
+    return _figure(
+        traces,
         title=plain(title),
         barmode="group",
         yaxis={"range": [0, 1.15], "tickformat": ".0%", "title": "Adoption score"},
         xaxis={"type": "category"},
         height=420,
     )
-    return figure
 
 
 def change_bars(summary: pd.DataFrame, *, title: str) -> go.Figure:
@@ -328,24 +321,25 @@ def change_bars(summary: pd.DataFrame, *, title: str) -> go.Figure:
     if summary.empty:
         return _empty(title, "No answers to compare")
     data = summary.sort_values("country_name", ascending=False)
-    figure = go.Figure()
-    for kind in ("upgrade", "downgrade", "new", "changed"):
-        figure.add_bar(
+    countries = [plain(c) for c in data["country_name"]]
+    traces = [
+        go.Bar(
             name=CHANGE_LABELS[kind],
-            y=[plain(c) for c in data["country_name"]],
+            y=countries,
             x=data[kind],
             orientation="h",
             marker_color=CHANGE_COLOURS[kind],
             hovertemplate=f"%{{y}}: %{{x}} {CHANGE_LABELS[kind]}<extra></extra>",
         )
-    figure.update_layout(
-        template=TEMPLATE_NAME,
+        for kind in ("upgrade", "downgrade", "new", "changed")
+    ]
+    return _figure(
+        traces,
         title=plain(title),
         barmode="stack",
         xaxis={"title": "Elements"},
         height=max(300, 80 + 34 * len(data)),
     )
-    return figure
 
 
 def completion_bars(table: pd.DataFrame, *, title: str) -> go.Figure:
@@ -353,7 +347,7 @@ def completion_bars(table: pd.DataFrame, *, title: str) -> go.Figure:
     if table.empty:
         return _empty(title, "No members yet")
     data = table.sort_values(["Answered", "Country"], ascending=[True, False])
-    figure = go.Figure(
+    return _figure(
         go.Bar(
             x=data["Answered"],
             y=[plain(f"{c} ({s})") for c, s in zip(data["Country"], data["State"], strict=True)],
@@ -363,13 +357,9 @@ def completion_bars(table: pd.DataFrame, *, title: str) -> go.Figure:
             textposition="outside",
             cliponaxis=False,
             hovertemplate="%{y}: %{text} answered<extra></extra>",
-        )
-    )
-    figure.update_layout(
-        template=TEMPLATE_NAME,
+        ),
         title=plain(title),
         xaxis={"range": [0, 1.15], "tickformat": ".0%", "title": "Elements answered"},
         height=max(260, 60 + 30 * len(data)),
         showlegend=False,
     )
-    return figure

@@ -10,7 +10,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 import pandas as pd
-from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy import Select, and_, case, event, func, literal, or_, select
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -185,30 +186,43 @@ def load_answer_frame(
         set_codes=set_codes,
         country_codes=country_codes,
     ).order_by(col(SurveyRound.opens_on), col(CountrySurvey.country_code), col(ChecklistElement.position))
-    # Core rows straight into pandas as plain tuples: no ORM objects, no dict per row, and pandas does not probe
-    # every Row object for attributes (an exception per row).
+    # Core rows as plain tuples (no ORM objects, no dict per row), turned into columns; the derived columns are worked
+    # out over those plain lists, which for the few hundred rows a page usually reads costs far less than pandas.
     rows = [tuple(row) for row in session.connection().execute(query)]
-    frame = pd.DataFrame.from_records(rows, columns=fetched)
-    _add_derived(session, frame, scopes, wanted)
-    for name in [name for name in frame.columns if name not in wanted]:
-        del frame[name]  # in place: no copy of the rows
-    return frame[wanted] if list(frame.columns) != wanted else frame
+    stored: dict[str, Sequence[Any]] = (
+        dict(zip(fetched, zip(*rows, strict=True), strict=True)) if rows else {name: () for name in fetched}
+    )
+    derived = _derived_columns(session, stored, scopes, wanted)
+    return pd.DataFrame({name: derived[name] if name in derived else stored[name] for name in wanted}, columns=wanted)
 
 
-def _add_derived(session: Session, frame: pd.DataFrame, scopes: dict[str, str], wanted: Sequence[str]) -> None:
-    """Scope, score weight and 'answered', in place: the weight from the answer scale of the checklist version each
+def _derived_columns(
+    session: Session, stored: dict[str, Sequence[Any]], scopes: dict[str, str], wanted: Sequence[str]
+) -> dict[str, Any]:
+    """Scope, score weight and 'answered' per row: the weight from the answer scale of the checklist version each
     round used, none for the watch list or an element the newest checklist no longer has (RETIRED)."""
+    derived: dict[str, Any] = {}
     if "scope" in wanted or "weight" in wanted:
-        scope = frame["element_id"].map(scopes).fillna(RETIRED).astype(str)
+        scope = [scopes.get(element, RETIRED) for element in stored["element_id"]]
         if "scope" in wanted:
-            frame["scope"] = scope
+            derived["scope"] = scope
     if "weight" not in wanted and "answered" not in wanted:
-        return
+        return derived
+    versions = stored["checklist_version_id"]
+    weights, answered = _scale_maps(session, {v for v in versions if v is not None})
+    keys = list(zip(versions, stored["status"], strict=True))
     if "weight" in wanted:
-        weight = _by_version_and_status(session, frame, 0).astype("float64")
-        frame["weight"] = weight.where(~scope.isin([WATCH, RETIRED]), math.nan)
+        unscored = (WATCH, RETIRED)
+        derived["weight"] = pd.Series(
+            [
+                math.nan if row_scope in unscored else weights.get(key, math.nan)
+                for key, row_scope in zip(keys, scope, strict=True)
+            ],
+            dtype="float64",
+        )
     if "answered" in wanted:
-        frame["answered"] = _by_version_and_status(session, frame, 1).eq(True)
+        derived["answered"] = pd.Series([answered.get(key, False) for key in keys], dtype="bool")
+    return derived
 
 
 def _by_version_and_status(session: Session, frame: pd.DataFrame, which: int) -> pd.Series:
@@ -407,7 +421,7 @@ SCORE_PART_COLUMNS = ["scope", "weight_sum", "scored", "answers", "position"]
 def _weight_expression(session: Session) -> Any:
     """An answer's score weight as SQL, from the answer scale of the checklist version its round used (NULL for a
     status without a weight)."""
-    versions = [int(v) for (v,) in session.connection().execute(select(col(ChecklistVersion.id))) if v is not None]
+    versions = _checklist_state(session).version_ids
     weights: dict[str, dict[int, float]] = {}
     for version_id in versions:
         for status in checklist_for_version(session, int(version_id)).scale.statuses:
@@ -514,36 +528,49 @@ def _current_elements(
 class _ChecklistState(NamedTuple):
     scopes: dict[str, str]  # element ID -> HEADLINE, DRAFT or WATCH, by the newest checklist
     version_id: int | None  # the newest checklist version
-    versions: int  # how many versions are stored
+    version_ids: tuple[int, ...]  # every stored version
+
+    @property
+    def versions(self) -> int:
+        return len(self.version_ids)
 
 
 _SCOPES: dict[tuple[int, str], dict[str, str]] = {}
+_STATE_KEY = "mcwg_checklist_state"
+
+
+@event.listens_for(OrmSession, "after_flush")
+@event.listens_for(OrmSession, "after_commit")
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _forget_checklist_state(session: OrmSession, *_: object) -> None:
+    # Read once per transaction of reads; any write (a new checklist version, perhaps) reads it again.
+    session.info.pop(_STATE_KEY, None)
 
 
 def _checklist_state(session: Session) -> _ChecklistState:
-    """The newest checklist version, how many are stored and the newest one's element scopes, from one query (the
-    scopes are worked out once per version and process)."""
-    stored = select(func.count()).select_from(ChecklistVersion).scalar_subquery()
-    row = (
-        session.connection()
-        .execute(
-            select(col(ChecklistVersion.id), col(ChecklistVersion.content_hash), stored)
-            .order_by(col(ChecklistVersion.id).desc())
-            .limit(1)
-        )
-        .first()
+    """The stored checklist versions and the newest one's element scopes, from one query per transaction of reads
+    (the scopes are worked out once per version and process)."""
+    known = session.info.get(_STATE_KEY)
+    if known is not None:
+        return known
+    rows = session.connection().execute(
+        select(col(ChecklistVersion.id), col(ChecklistVersion.content_hash)).order_by(col(ChecklistVersion.id))
     )
-    if row is None:
-        return _ChecklistState({}, None, 0)
-    version_id, digest, versions = int(row[0]), str(row[1]), int(row[2])
-    if (version_id, digest) not in _SCOPES:
-        checklist = checklist_for_version(session, version_id)
-        _SCOPES[(version_id, digest)] = {
-            element.id: WATCH if element.is_watch else HEADLINE if rec_set.is_final else DRAFT
-            for rec_set in checklist.sets
-            for element in rec_set.elements
-        }
-    return _ChecklistState(_SCOPES[(version_id, digest)], version_id, versions)
+    stored = [(int(version_id or 0), str(digest)) for version_id, digest in rows]
+    if not stored:
+        state = _ChecklistState({}, None, ())
+    else:
+        version_id, digest = stored[-1]
+        if (version_id, digest) not in _SCOPES:
+            checklist = checklist_for_version(session, version_id)
+            _SCOPES[(version_id, digest)] = {
+                element.id: WATCH if element.is_watch else HEADLINE if rec_set.is_final else DRAFT
+                for rec_set in checklist.sets
+                for element in rec_set.elements
+            }
+        state = _ChecklistState(_SCOPES[(version_id, digest)], version_id, tuple(v for v, _ in stored))
+    session.info[_STATE_KEY] = state
+    return state
 
 
 def element_scopes(session: Session) -> dict[str, str]:
