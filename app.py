@@ -6,7 +6,7 @@ import streamlit as st
 
 from mcwg_dashboard.services.actors import Role
 from mcwg_dashboard.ui.auth import current_user, sign_out, sync_cookie
-from mcwg_dashboard.ui.context import get_engine
+from mcwg_dashboard.ui.context import accessible_style, get_engine
 from mcwg_dashboard.ui.text import escape_markdown
 
 st.set_page_config(
@@ -16,6 +16,7 @@ st.set_page_config(
 )
 
 get_engine()
+accessible_style()
 user = current_user()
 
 

@@ -262,6 +262,10 @@ class Floors:
                         x=rounds,
                         y=[per_status[s.code].get(r, 0) for r in rounds],
                         marker_color=s.colour,
+                        text=[f"{s.glyph} {n}" if (n := per_status[s.code].get(r)) else "" for r in rounds],
+                        textposition="inside",
+                        insidetextanchor="middle",
+                        textfont={"color": "#000000"},
                         hovertemplate=f"{s.glyph} {s.label}: %{{y}}<extra>%{{x}}</extra>",
                     )
                     for s in statuses
@@ -315,8 +319,15 @@ class Floors:
         figures.append(
             go.Figure(
                 [
-                    go.Bar(y=[r[0] for r in changes], x=[r[1] for r in changes], orientation="h", name="upgrade"),
-                    go.Bar(y=[r[0] for r in changes], x=[r[2] for r in changes], orientation="h", name="downgrade"),
+                    go.Bar(
+                        y=[r[0] for r in changes],
+                        x=[r[column] for r in changes],
+                        text=[f"{glyph} {r[column]}" if r[column] else "" for r in changes],
+                        textposition="inside",
+                        orientation="h",
+                        name=name,
+                    )
+                    for column, glyph, name in ((1, "▲", "upgrade"), (2, "▼", "downgrade"))
                 ]
             )
         )

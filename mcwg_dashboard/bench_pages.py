@@ -132,12 +132,15 @@ def page_matrix(session: Session) -> list[go.Figure]:
 
 
 def page_country(session: Session) -> list[go.Figure]:
-    round_id = _newest_round(session).id or 0
     members = _countries_frame(session)
     names = dict(zip(members["code"], members["name"], strict=True))
     country = sorted(names)[-1]  # a country that submitted in every round
-    checklist = _checklist_of_round(session, round_id)
     rounds = _rounds_frame(session).set_index("id")
+    opens_on = dict(zip(rounds.index.astype(int), rounds["opens_on"], strict=True))
+    # The round picker's default: the newest round holding the member's answers.
+    answered = sorted(rounds_with_answers(session, country_code=country), key=opens_on.__getitem__, reverse=True)
+    round_id = answered[0]
+    checklist = _checklist_of_round(session, round_id)
     mine = load_answer_frame(
         session, round_ids=[round_id], columns=analytics.MEMBER_ANSWER_COLUMNS, country_codes=[country]
     )
@@ -145,9 +148,7 @@ def page_country(session: Session) -> list[go.Figure]:
     peers = analytics.peer_comparison(counts, country)
     table = mine[["element_id", "element_title", "set_code", "status", "note", "evidence_url", "target_date"]].copy()
     table["status"] = table["status"].map(lambda code: checklist.scale.get(code).display)
-    opens_on = dict(zip(rounds.index.astype(int), rounds["opens_on"], strict=True))
-    answered = rounds_with_answers(session, country_code=country)
-    earlier = [r for r in reversed(answered) if opens_on[r] < opens_on[round_id]]
+    earlier = [r for r in answered if opens_on[r] < opens_on[round_id]]
     if earlier:
         previous = load_answer_frame(
             session, round_ids=[earlier[0]], columns=analytics.ROUND_CHANGE_INPUT, country_codes=[country]

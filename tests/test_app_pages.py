@@ -195,7 +195,7 @@ def test_overview_shows_key_figures_charts_and_map(isolated_settings: Path) -> N
     assert set(_figure(at, 1)["data"][0]["y"]) == {"KIN", "DEP"}
     assert "draft recommendations" in _chart_titles(at)[1]
     assert "title" not in _figure(at, 1)["layout"] or not _figure(at, 1)["layout"]["title"].get("text")
-    assert any("MADO alignment (beyond the MCWG text)" in h.value for h in at.subheader)
+    assert any("MADO alignment (beyond the MCWG text)" in h.value for h in at.header)
     assert any("Not started yet" in w.value for w in at.warning)
     frames = [df.value for df in at.dataframe]
     profiles = next(f for f in frames if "Transaction stacks" in f.columns)
@@ -223,7 +223,7 @@ def test_country_and_element_pages_open_from_a_link(isolated_settings: Path) -> 
     assert "Finland" in _chart_titles(at)[0]
     at = _dashboard("mcwg_dashboard/views/element.py", element="KOS-16")
     assert at.selectbox(key="element").value == "KOS-16"
-    assert any("KOS-16" in h.value for h in at.subheader)
+    assert any("KOS-16" in h.value for h in at.header)
 
 
 def test_trends_can_keep_only_countries_in_every_round(isolated_settings: Path) -> None:

@@ -311,3 +311,14 @@ def test_cli_deck_of_the_open_round_with_the_meeting_and_agenda(
     assert overflowing_text(deck) == []
     ranked = pd.read_csv(agenda, encoding="utf-8-sig")
     assert ranked["rank"].tolist() == list(range(1, len(ranked) + 1))
+
+
+def test_the_map_picture_carries_every_member_score_as_its_alternative_text(session: Session) -> None:
+    data = _open_round_data(session)
+    slide = _slides(_deck(data), "Adoption per member: map")[0]
+    picture = next(s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE)
+    description = picture._element.xpath("./p:nvPicPr/p:cNvPr")[0].get("descr")
+    assert description.startswith("Adoption per member: map: ")
+    scores = data.country_scores()
+    for name in scores["country_name"]:
+        assert name in description, f"{name} is missing from the map's alternative text"

@@ -6,6 +6,7 @@ import json
 import math
 import shutil
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -28,7 +29,7 @@ from mcwg_dashboard.services.setup import load_members
 MEMBERS = {m.code: m.name for m in load_members(PROJECT_ROOT / "surveys" / "members.yaml")}
 
 
-def scores_frame(values: dict[str, float]) -> pd.DataFrame:
+def scores_frame(values: Mapping[str, float | None]) -> pd.DataFrame:
     codes = sorted(values)
     return pd.DataFrame(
         {

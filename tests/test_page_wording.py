@@ -143,19 +143,22 @@ def _page(page: str, actor: str | None) -> AppTest:
 def test_public_landing_shows_the_newest_published_round_with_charts_and_links(isolated_settings: Path) -> None:
     at = _page("mcwg_dashboard/views/home.py", None)
     # The open round has submitted, unpublished surveys: the public lands on the newest published round.
-    assert any("2025 adoption survey (demo)" in h.value for h in at.subheader)
+    assert any("2025 adoption survey (demo)" in h.value for h in at.header)
     assert [chart.key for chart in at.get("plotly_chart")] == ["home-map", "home-sets"]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Members with published answers"].endswith("of 11 members")
     assert " over " in metrics["Adoption score"]  # the count beside the percentage
     links = [link.proto.page for link in at.get("page_link")]
     assert {"matrix", "checklist"} <= {str(p).removesuffix(".py").rsplit("/", 1)[-1] for p in links}
-    assert not at.dataframe, "no table of survey states for the public"
+    # The only tables are the charts' own data (every member's score, every set's score): no survey states.
+    tables = [frame.value for frame in at.dataframe]
+    assert [list(t.columns) for t in tables] == [["Member", "Score"], ["", "Value"]]
+    assert len(tables[0]) == 11, "the map's table lists every member"
 
 
 def test_members_land_on_the_newest_round_with_shared_answers(isolated_settings: Path) -> None:
     at = _page("mcwg_dashboard/views/home.py", "member")
-    assert any("2026 adoption survey" in h.value for h in at.subheader)
+    assert any("2026 adoption survey" in h.value for h in at.header)
     assert len(at.get("plotly_chart")) == 2
 
 

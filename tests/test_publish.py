@@ -233,3 +233,14 @@ def test_report_ranks_no_member_and_explains_every_element(session: Session, tmp
         assert (site / "data" / f"{chart}.csv").is_file()
     member = next(site.glob("member-*.html")).read_text(encoding="utf-8")
     assert "Deployment architectures" in member and "published answers" in member
+
+
+def test_every_published_chart_is_described_in_words(session: Session, tmp_path: Path) -> None:
+    site = _site(session, tmp_path)
+    for page in sorted(site.glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        charts = text.count('<figure class="chart"')
+        assert charts == text.count("<figcaption>"), page.name
+        assert text.count('class="plotly-graph-div"') == charts, f"{page.name}: a chart outside a described figure"
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert 'aria-label="Adoption score by member: ' in index

@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from mcwg_dashboard.charts.palette import NO_DATA_COLOUR, PRIMARY, SERIES_COLOURS, TEMPLATE_NAME, status_colours
+from mcwg_dashboard.charts.palette import (
+    NO_DATA_COLOUR,
+    PRIMARY,
+    SERIES_COLOURS,
+    TEMPLATE_NAME,
+    status_colours,
+    text_colour,
+)
 from mcwg_dashboard.checklist import AnswerScale
 from mcwg_dashboard.text import escape_html as plain
 
@@ -225,6 +232,11 @@ def status_distribution_bars(distribution: pd.DataFrame, scale: AnswerScale, *, 
     )
 
 
+def _segment(glyph: str, count: float) -> str:
+    """A stacked segment's label: its glyph and count (none on an empty segment)."""
+    return f"{glyph} {count:g}" if count else ""
+
+
 def status_by_round_bars(counts: pd.DataFrame, scale: AnswerScale, *, title: str) -> go.Figure:
     """Stacked bars: per round (columns round_name, status, count), how many countries gave each status."""
     if counts.empty:
@@ -244,6 +256,11 @@ def status_by_round_bars(counts: pd.DataFrame, scale: AnswerScale, *, title: str
             x=labels,
             y=[per_status[code].get(r, 0) for r in rounds],
             marker_color=colours[code],
+            # Each segment says its status and count: colour is never the only clue.
+            text=[_segment(scale.get(code).glyph, per_status[code].get(r, 0)) for r in rounds],
+            textposition="inside",
+            insidetextanchor="middle",
+            textfont={"color": text_colour(colours[code])},
             hovertemplate=f"{_template_text(scale.get(code).display)}: %{{y}}<extra>%{{x}}</extra>",
         )
         for code in scale.codes
@@ -329,6 +346,11 @@ def change_bars(summary: pd.DataFrame, *, title: str) -> go.Figure:
             x=data[kind],
             orientation="h",
             marker_color=CHANGE_COLOURS[kind],
+            # Each segment carries its glyph and count: colour is never the only clue.
+            text=[_segment(CHANGE_LABELS[kind].split()[0], n) for n in data[kind]],
+            textposition="inside",
+            insidetextanchor="middle",
+            textfont={"color": text_colour(CHANGE_COLOURS[kind])},
             hovertemplate=f"%{{y}}: %{{x}} {CHANGE_LABELS[kind]}<extra></extra>",
         )
         for kind in ("upgrade", "downgrade", "new", "changed")

@@ -23,6 +23,19 @@ NO_DATA_COLOUR = "#E8E8E8"
 SERIES_COLOURS = ["#08519C", "#E6550D", "#31A354", "#756BB1", "#636363", "#D6616B", "#3182BD", "#FD8D3C"]
 
 
+def text_colour(fill: str) -> str:
+    """Black or white, whichever reads better on the fill (by its relative luminance, WCAG's formula)."""
+
+    def channel(hex_pair: str) -> float:
+        value = int(hex_pair, 16) / 255
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (channel(fill.lstrip("#")[i : i + 2]) for i in (0, 2, 4))
+    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    # Contrast with black is (L + 0.05) / 0.05, with white 1.05 / (L + 0.05): equal at L = 0.179.
+    return "#000000" if luminance > 0.179 else "#FFFFFF"
+
+
 def status_colours(scale: AnswerScale) -> dict[str, str]:
     return {s.code: s.colour for s in scale.statuses}
 

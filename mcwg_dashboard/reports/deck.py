@@ -26,6 +26,7 @@ from pptx.presentation import Presentation as PresentationType
 from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
 
+from mcwg_dashboard.charts.describe import summary
 from mcwg_dashboard.charts.map import adoption_map
 from mcwg_dashboard.checklist import RecommendationSet
 from mcwg_dashboard.exports import png_batch
@@ -246,7 +247,7 @@ class _Deck:
 
     def chart(self, chart: DeckChart, image: bytes) -> None:
         slide = self.slide(chart.title, self.screens.map_subtitle(), notes="\n".join(self.screens.scores_notes()))
-        _picture(slide, image)
+        _picture(slide, image, description=summary(chart.figure, title=chart.title))
 
     def set_scores(self) -> None:
         self.table_slides(self.screens.set_scores(), [5.0, 2.9, 2.6, 2.0])
@@ -428,8 +429,9 @@ def _matrix_table(
             origin._tc.get_or_add_tcPr().set("vert", "vert270")
 
 
-def _picture(slide: Slide, image: bytes) -> None:
-    """The image as large as fits below the title, centred, aspect kept."""
+def _picture(slide: Slide, image: bytes, *, description: str) -> None:
+    """The image as large as fits below the title, centred, aspect kept, with its description as alternative text
+    (read out by screen readers, shown by PowerPoint's Alt Text)."""
     from PIL import Image
 
     with Image.open(io.BytesIO(image)) as opened:
@@ -438,4 +440,5 @@ def _picture(slide: Slide, image: bytes) -> None:
     scale = min(box_width / width_px, box_height / height_px)
     width, height = int(width_px * scale), int(height_px * scale)
     left = box_left + (box_width - width) // 2
-    slide.shapes.add_picture(io.BytesIO(image), Emu(left), Emu(box_top), Emu(width), Emu(height))
+    picture = slide.shapes.add_picture(io.BytesIO(image), Emu(left), Emu(box_top), Emu(width), Emu(height))
+    picture._element.xpath("./p:nvPicPr/p:cNvPr")[0].set("descr", description)

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from mcwg_dashboard import analytics
 from mcwg_dashboard.charts.adoption import score_bars, status_heatmap
+from mcwg_dashboard.charts.describe import summary
 from mcwg_dashboard.charts.map import adoption_map
 from mcwg_dashboard.checklist import Checklist
 from mcwg_dashboard.exports import csv_bytes
@@ -264,7 +265,12 @@ def _chart(figure: go.Figure, div_id: str, data: pd.DataFrame, files: dict[str, 
     """The chart, with a link to its data as CSV just below it (written as data/<div_id>.csv)."""
     files[f"data/{div_id}.csv"] = data
     div = figure.to_html(full_html=False, include_plotlyjs=False, config=CHART_CONFIG, div_id=div_id)
-    return f'<div class="chart">{div}<p><a href="data/{div_id}.csv">This chart\'s data (CSV)</a></p></div>'
+    # The chart in words under it, also its accessible name: no reader depends on seeing its colours.
+    words = html.escape(summary(figure))
+    return (
+        f'<figure class="chart" aria-label="{words}">{div}<figcaption>{words}</figcaption>'
+        f'<p><a href="data/{div_id}.csv">This chart\'s data (CSV)</a></p></figure>'
+    )
 
 
 def _page(data: PublishData, title: str, body: str, sets: list[Any], stamp: str) -> str:

@@ -13,7 +13,8 @@ import streamlit as st
 from sqlmodel import Session, select
 
 from mcwg_dashboard import analytics
-from mcwg_dashboard.charts.map import not_drawn
+from mcwg_dashboard.charts.describe import data_table, is_member_map, summary
+from mcwg_dashboard.charts.map import MAP_PLOTLY_CONFIG, not_drawn
 from mcwg_dashboard.checklist import Checklist
 from mcwg_dashboard.db import session_scope
 from mcwg_dashboard.exports import PNG_UNAVAILABLE, chromium_available, csv_bytes, png_bytes, xlsx_bytes
@@ -345,8 +346,44 @@ def show_chart(figure: go.Figure, *, name: str, data: pd.DataFrame | None = None
     if title:
         st.markdown(f"**{escape_markdown(title)}**")
         shown.update_layout(title=None, margin={"t": 30})
-    st.plotly_chart(shown, theme=None, config=PLOTLY_CONFIG, key=key or f"chart-{slug(name)}")
+    plot(shown, key=key or f"chart-{slug(name)}", title=title)
     downloads(name=name, data=data, figure=figure)
+
+
+# Gives every chart drawn by plot() an accessible name: its summary, the caption under it. Streamlit offers no
+# attribute on a chart's element, so a page script sets role and label (again after each rerun redraws it).
+_CHART_NAMES = """
+<script>
+const doc = window.parent.document;
+const nameCharts = () => doc.querySelectorAll('[class*="st-key-figure-"]').forEach((box) => {
+  const chart = box.querySelector('[data-testid="stPlotlyChart"]');
+  const caption = box.querySelector('[data-testid="stCaptionContainer"]');
+  if (!chart || !caption) return;
+  const label = caption.textContent.trim();
+  if (chart.getAttribute("aria-label") !== label) {
+    chart.setAttribute("role", "figure");
+    chart.setAttribute("aria-label", label);
+  }
+});
+if (!window.parent.mcwgChartNames) {
+  window.parent.mcwgChartNames = new MutationObserver(nameCharts);
+  window.parent.mcwgChartNames.observe(doc.body, {childList: true, subtree: true});
+}
+nameCharts();
+</script>
+"""
+
+
+def plot(figure: go.Figure, *, key: str, title: str | None = None) -> None:
+    """A chart with its words: the chart, a summary under it (what it shows, its extremes; also the chart's
+    accessible name) and its data as a table one click away. A member map lists every member's score."""
+    config = MAP_PLOTLY_CONFIG if is_member_map(figure) else PLOTLY_CONFIG
+    with st.container(key=f"figure-{slug(key)}"):
+        st.plotly_chart(figure, theme=None, config=config, key=key)
+        st.caption(escape_markdown(summary(figure, title=title or None)))
+        with st.expander("Data table"):
+            st.dataframe(data_table(figure), hide_index=True)
+    st.html(_CHART_NAMES, unsafe_allow_javascript=True)
 
 
 def table_height(rows: int) -> int:
@@ -406,7 +443,7 @@ def empty_state(message: str) -> None:
 
 def proposal_list(frame: pd.DataFrame, *, empty_message: str) -> None:
     """A short list of change proposals, each a link to its page (for the element and set pages)."""
-    st.subheader("Change proposals", anchor=False)
+    st.header("Change proposals", anchor=False)
     if frame.empty:
         st.caption(empty_message)
         return

@@ -34,7 +34,7 @@ def topic_list_markdown(topics: pd.DataFrame) -> str:
 
 def future_topics_section(user: Actor, *, editable: bool) -> None:
     """The list; with `editable`, the focus group (admin) also gets the editor (not in plenary mode, which has none)."""
-    st.subheader("Possible future topics", anchor=False)
+    st.header("Possible future topics", anchor=False)
     st.caption(
         "Topics the MCWG may take up next: the list starts with those the MCWG overview deck (May 2024) names, "
         "and the focus group keeps it up to date."

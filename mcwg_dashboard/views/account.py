@@ -15,7 +15,7 @@ role = user.role.value.replace("_", " ")
 countries = f" for {', '.join(sorted(user.countries))}" if user.countries else ""
 st.markdown(f"Signed in as **{escape_markdown(user.label)}** (`{user.username}`), {role}{countries}.")
 
-st.subheader("Change your password")
+st.header("Change your password")
 
 
 def _change() -> None:

@@ -46,7 +46,7 @@ with st.expander("Answer scale", expanded=False):
     )
 
 for rec_set in checklist.sets:
-    st.subheader(f"{rec_set.code} · {escape_markdown(rec_set.title)}")
+    st.header(f"{rec_set.code} · {escape_markdown(rec_set.title)}")
     st.caption(f"Version {rec_set.version} · {rec_set.maturity}. {escape_markdown(rec_set.summary)}")
     if not rec_set.elements:
         continue

@@ -78,12 +78,12 @@ show_chart(
 )
 
 scale = checklist.scale
-st.subheader("Answers")
+st.header("Answers")
 table = answers_table(mine, scale)
 st.dataframe(table, hide_index=True, column_config={"Evidence": st.column_config.LinkColumn("Evidence")})
 downloads(name=f"{country} {round_name} answers", data=table)
 
-st.subheader("What changed since the previous round")
+st.header("What changed since the previous round")
 opens_on = dict(zip(rounds.index.astype(int), rounds["opens_on"], strict=True))
 earlier_ids = [r for r in rounds_with_visible_answers(country) if opens_on[r] < opens_on[round_id]]  # newest first
 previous = None

@@ -50,7 +50,7 @@ rec_set = checklist.set_of(element_id)
 round_name = str(rounds_frame().set_index("id").at[round_id, "name"])
 
 # Checklist text changes through applied change proposals: shown as text.
-st.subheader(escape_markdown(f"{element.id} · {element.title}"))
+st.header(escape_markdown(f"{element.id} · {element.title}"))
 st.markdown(escape_markdown(element.explanation))
 facts = [f"Set: {rec_set.code} · {rec_set.title}"]
 if element.standards:
@@ -89,7 +89,7 @@ else:
         name=f"{element_id} {round_name} distribution",
         data=distribution,
     )
-    st.subheader("Which countries stand where")
+    st.header("Which countries stand where")
     table = here.sort_values(["weight", "country_name"], ascending=[False, True], na_position="last")[
         ["country_name", "status", "note", "evidence_url", "target_date"]
     ].copy()
@@ -109,7 +109,7 @@ else:
     )
     downloads(name=f"{element_id} {round_name} answers", data=table)
 
-st.subheader("Across rounds")
+st.header("Across rounds")
 history = status_counts(["round_id", "round_name", "round_opens_on"], element_ids=[element_id])
 counts = (
     history.groupby(["round_opens_on", "round_name", "status"])["count"]

@@ -6,17 +6,17 @@ import streamlit as st
 
 from mcwg_dashboard import analytics
 from mcwg_dashboard.charts.adoption import score_bars
-from mcwg_dashboard.charts.map import MAP_PLOTLY_CONFIG, adoption_map
+from mcwg_dashboard.charts.map import adoption_map
 from mcwg_dashboard.db import session_scope
 from mcwg_dashboard.services.overview import survey_status_table
 from mcwg_dashboard.ui.context import demo_banner, get_engine
 from mcwg_dashboard.ui.dashboard import (
-    PLOTLY_CONFIG,
     checklist_of_round,
     countries_frame,
     downloads,
     is_public_view,
     map_note,
+    plot,
     rounds_frame,
     rounds_with_visible_answers,
     status_counts,
@@ -52,7 +52,7 @@ else:
     checklist = checklist_of_round(round_id)
     in_production = {s.code for s in checklist.scale.statuses if (s.weight or 0) >= 0.85} if checklist else set()
     basis = "published" if public else "submitted"
-    st.subheader(f"Results of {escape_markdown(round_name)}", anchor=False)
+    st.header(f"Results of {escape_markdown(round_name)}", anchor=False)
     st.caption(
         f"The newest round with {basis} answers. Headline figures count the finalized recommendation sets; "
         "sets in progress are shown apart on the Overview."
@@ -95,7 +95,7 @@ else:
             f"{int(n)} scored answers" if pd.notna(n) else f"no {basis} answers" for n in scores["scored"]
         ]
         map_figure = adoption_map(scores, title="")
-        st.plotly_chart(map_figure, theme=None, config=MAP_PLOTLY_CONFIG, key="home-map")
+        plot(map_figure, key="home-map", title="Adoption score per member (finalized sets)")
         map_note(map_figure)
         downloads(name=f"{round_name} member scores", data=scores, figure=map_figure)
     with right:
@@ -105,14 +105,14 @@ else:
         set_scores["title"] = set_scores["set_code"].map(titles)
         set_figure = score_bars(set_scores, label="set_code", hover="title", title="")
         set_figure.update_layout(margin={"t": 10})
-        st.plotly_chart(set_figure, theme=None, config=PLOTLY_CONFIG, key="home-sets")
+        plot(set_figure, key="home-sets", title="Adoption score per finalized set")
         downloads(name=f"{round_name} set scores", data=set_scores, figure=set_figure)
 
 if public:
     st.caption("Published results only. Sign in to fill in a survey or to see submitted results.")
     st.stop()
 
-st.subheader("Where each survey stands", anchor=False)
+st.header("Where each survey stands", anchor=False)
 st.caption("Country representatives fill in their survey under **Country survey**.")
 with session_scope(get_engine()) as session:
     table = survey_status_table(session)

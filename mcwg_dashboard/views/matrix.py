@@ -98,7 +98,7 @@ show_chart(
     ],
 )
 
-st.subheader("Open a country or an element")
+st.header("Open a country or an element")
 st.caption("Select a row to open the country's profile, or a column to open the element.")
 names = selected.drop_duplicates("country_code").set_index("country_code")["country_name"]
 grid = analytics.status_glyphs(matrix, scale)

@@ -27,7 +27,7 @@ if round_id is None or checklist is None:
 round_name = escape_markdown(str(rounds_frame().set_index("id").at[round_id, "name"]))
 elements = levels.levelled_elements(checklist)
 
-st.subheader("Which metadata finds a study, and who sets it", anchor=False)
+st.header("Which metadata finds a study, and who sets it", anchor=False)
 st.markdown(f"**{levels.LEVEL_LEGEND}**")
 table = levels.levels_table(checklist)
 # A static table wraps its text, so the whole reference reads at once (and on a projector); st.table renders
@@ -39,11 +39,11 @@ st.caption(
 )
 downloads(name=f"metadata levels {checklist.version}", data=table)
 
-st.subheader("How orders, requests, studies and reports link", anchor=False)
+st.header("How orders, requests, studies and reports link", anchor=False)
 st.graphviz_chart(levels.linkage_dot(), width="content", alt=levels.LINKAGE_TEXT)
 st.caption(levels.LINKAGE_TEXT)
 
-st.subheader(f"Each member's answers · {escape_markdown(round_name)}", anchor=False)
+st.header(f"Each member's answers · {escape_markdown(round_name)}", anchor=False)
 answers = levels.member_answers(answer_frame([round_id]), checklist)
 if answers.empty:
     state = "published" if is_public_view() else "submitted"

@@ -5,7 +5,7 @@ import streamlit as st
 
 from mcwg_dashboard import analytics
 from mcwg_dashboard.charts.adoption import completion_bars, percent, score_bars
-from mcwg_dashboard.charts.map import MAP_PLOTLY_CONFIG, adoption_map
+from mcwg_dashboard.charts.map import adoption_map
 from mcwg_dashboard.checklist import DRAFT_LABEL, WATCH_LABEL
 from mcwg_dashboard.services.profiles import profile_display_table
 from mcwg_dashboard.ui.context import demo_banner
@@ -17,6 +17,7 @@ from mcwg_dashboard.ui.dashboard import (
     is_public_view,
     map_note,
     participation_frame,
+    plot,
     profiles_frame,
     reconfirmation_frame,
     round_picker,
@@ -110,13 +111,13 @@ else:
         # The title above the map, in the page: inside the figure it is cut and the toolbar sits over it.
         st.markdown(f"**Adoption score by member · {escape_markdown(round_name)}**")
         map_figure = adoption_map(scores, title="")
-        st.plotly_chart(map_figure, theme=None, config=MAP_PLOTLY_CONFIG, key="overview-map")
+        plot(map_figure, key="overview-map", title=f"Adoption score by member · {round_name}")
         map_note(map_figure)
         downloads(name=f"{round_name} country scores", data=scores, figure=map_figure)
 
     watch = status_counts(["element_id", "element_title"], round_ids=[round_id], scope=analytics.WATCH)
     if not watch.empty and checklist is not None:
-        st.subheader(WATCH_LABEL)
+        st.header(WATCH_LABEL)
         st.caption(
             "Items from IHE MADO and DICOM CP-2595, after the MCWG sets: kept to see where members stand, never scored."
         )
@@ -126,7 +127,7 @@ else:
 if is_public_view():
     st.stop()  # how far drafts have come is not public
 
-st.subheader("Deployment profiles")
+st.header("Deployment profiles")
 st.caption(
     "What each member runs this round (architectures, transaction stacks, manifest repositories, scope), as its "
     "representative set it; not scored. Empty rows: no profile yet."
@@ -135,7 +136,7 @@ profiles_table = profile_display_table(profiles_frame(round_id))
 st.dataframe(profiles_table, hide_index=True, height=table_height(len(profiles_table)))
 downloads(name=f"{round_name} deployment profiles", data=profiles_table)
 
-st.subheader("Participation")
+st.header("Participation")
 participation = participation_frame(round_id)
 st.caption(
     f"Tracking and adoption ({DRAFT_LABEL}): participation, not adoption. Derived from the survey states of "
@@ -145,7 +146,7 @@ st.caption(
 )
 st.dataframe(participation, hide_index=True, height=table_height(len(participation)))
 
-st.subheader("Completion per member")
+st.header("Completion per member")
 stale = stale_counts(round_id)
 table = table.merge(stale.rename(columns={"country_code": "Code", "stale": "Old answers"}), on="Code", how="left")
 table["Old answers"] = table["Old answers"].fillna(0).astype(int)
@@ -173,7 +174,7 @@ with right:
 
 reconfirmation = reconfirmation_frame(round_id)
 if not reconfirmation.empty:
-    st.subheader("Re-confirmation after checklist changes")
+    st.header("Re-confirmation after checklist changes")
     flagged = int(reconfirmation["Carried onto a changed element"].sum())
     done = int(reconfirmation["Re-confirmed"].sum())
     st.caption(

@@ -18,7 +18,6 @@ from mcwg_dashboard.services.snapshots import get_snapshot, list_snapshots, snap
 from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import data_key, demo_banner, get_engine
 from mcwg_dashboard.ui.dashboard import (
-    PLOTLY_CONFIG,
     TREND_GROUPS,
     answer_frame,
     checklist_of_round,
@@ -26,6 +25,7 @@ from mcwg_dashboard.ui.dashboard import (
     downloads,
     empty_state,
     map_note,
+    plot,
     proposal_register,
     round_picker,
     rounds_frame,
@@ -172,7 +172,7 @@ title, build = slides[slide]
 st.caption(f"Screen {slide + 1} of {len(slides)} · {escape_markdown(title)}")
 figure = build()
 figure.update_layout(font={"size": 20}, title={"font": {"size": 30}}, height=max(figure.layout.height or 600, 640))
-st.plotly_chart(figure, theme=None, config=PLOTLY_CONFIG, key=f"plenary-{slide}")
+plot(figure, key=f"plenary-{slide}")
 map_note(figure)
 downloads(name=f"plenary {title} {round_name}", figure=figure)
 
@@ -187,7 +187,7 @@ if since is not None and title == "What changed":
     )
 
 st.divider()
-st.subheader("Agenda: elements to discuss")
+st.header("Agenda: elements to discuss")
 st.caption(
     "Ranked by a discussion score (0-100) from low adoption, partial or variant answers, disagreement between "
     "members, answers carried over or to re-confirm, and open change proposals; the reasons say which."
@@ -209,7 +209,7 @@ downloads(name=f"agenda {round_name}", data=agenda)
 
 future_topics_section(current_user(), editable=False)
 
-st.subheader("Slide deck")
+st.header("Slide deck")
 deck_key = f"{round_id}:{since}"
 if not chromium_available():
     st.info(PNG_UNAVAILABLE, icon=":material/info:")

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from mcwg_dashboard.charts.map import MAP_PLOTLY_CONFIG, adoption_map
+from mcwg_dashboard.charts.map import adoption_map
 from mcwg_dashboard.reports.data import PlenaryData
 from mcwg_dashboard.reports.screens import PlenaryScreens
 from mcwg_dashboard.services.proposals import OPEN_STATES
@@ -18,6 +18,7 @@ from mcwg_dashboard.ui.dashboard import (
     countries_frame,
     empty_state,
     map_note,
+    plot,
     proposal_register,
     round_picker,
     rounds_frame,
@@ -125,7 +126,7 @@ elif screen == "map":
     ]
     figure = adoption_map(scores, title="")
     figure.update_layout(height=700, font={"size": 20})
-    st.plotly_chart(figure, theme=None, config=MAP_PLOTLY_CONFIG, key="present-map")
+    plot(figure, key="present-map", title=screens.map_subtitle())
     map_note(figure)
 elif screen == "sets":
     show_table(screens.set_scores())

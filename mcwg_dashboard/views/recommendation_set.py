@@ -73,7 +73,7 @@ else:
             name=f"{set_code} {round_name} elements",
             data=per_element,
         )
-    st.subheader("Elements")
+    st.header("Elements")
     for element in rec_set.elements:
         st.page_link(
             "mcwg_dashboard/views/element.py",

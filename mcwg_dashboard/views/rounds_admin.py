@@ -74,7 +74,7 @@ st.download_button(
     help="Every answer of every round (drafts included) as a long table, a matrix per round, the checklist",
 )
 
-st.subheader("Rounds")
+st.header("Rounds")
 if all_rounds:
     st.dataframe(
         pd.DataFrame(
@@ -192,7 +192,7 @@ if not frozen.empty:
         },
     )
 
-st.subheader(f"Country surveys · {escape_markdown(chosen.name)}")
+st.header(f"Country surveys · {escape_markdown(chosen.name)}")
 with session_scope(engine) as session:
     surveys = {
         s.country_code: s for s in session.exec(select(CountrySurvey).where(CountrySurvey.round_id == chosen_id))

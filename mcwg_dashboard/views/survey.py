@@ -128,7 +128,7 @@ def editing_area() -> None:
     # The bar: where the survey stands, what is unsaved, and the three actions, above everything else.
     missing = surveys.missing_answers(checklist, answers)
     to_reconfirm = sorted(e for e, a in answers.items() if a.needs_reconfirmation)
-    st.subheader(escape_markdown(f"{names[country_code]} · {survey_round.name}"))
+    st.header(escape_markdown(f"{names[country_code]} · {survey_round.name}"))
     bar = st.columns([1.5, 1, 0.8, 1.4, 1.1, 1.6])
     bar[0].metric("Survey state", (survey.state if survey else "not started").capitalize())
     bar[1].metric("Answered (saved)", f"{len(checklist.elements) - len(missing)} / {len(checklist.elements)}")

@@ -79,7 +79,7 @@ with st.expander("Add an account", icon=":material/person_add:"), st.form("add_u
         st.rerun()
 
 if accounts:
-    st.subheader("Change an account")
+    st.header("Change an account")
     names = [a.username for a in accounts]
     chosen_name = st.selectbox("Account", names, key="manage_user")
     account = next(a for a in accounts if a.username == chosen_name)
