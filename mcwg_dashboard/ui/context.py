@@ -65,8 +65,7 @@ def demo_banner() -> None:
 _ACCESSIBLE_STYLE = """
 <style>
 button kbd { color: inherit !important; opacity: 1 !important; }
-a:focus-visible, button:focus-visible, [role="tab"]:focus-visible { outline: 2px solid #08519C !important;
-  outline-offset: 2px; }
+:focus-visible { outline: 2px solid #08519C !important; outline-offset: 1px; }
 </style>
 """
 

@@ -18,9 +18,9 @@ from playwright.sync_api import Browser, Page
 from tests.e2e.browser import settle, sign_in
 from tests.e2e.conftest import ARTIFACTS
 
-# Who looks at the app: not signed in, and one account per role of the demo data.
 pytestmark = pytest.mark.e2e
 
+# Who looks at the app: not signed in, and one account per role of the demo data.
 ACCOUNTS = {"public": None, "member": "member", "representative": "rep-fr", "focus group": "admin"}
 SERIOUS = {"serious", "critical"}
 # Streamlit's own parts of a page. A finding whose node lies inside one of them is the framework's.
@@ -133,3 +133,36 @@ def test_no_serious_finding_of_ours_on_any_page_for_any_role(
     assert len(visited) >= 40, f"too few pages visited: {visited}"
     serious = [f for _, _, f in rows if not f["framework"] and f["impact"] in SERIOUS]
     assert not serious, report
+
+
+# What the keyboard is on, and whether that is visible: an outline or a ring (box shadow).
+FOCUSED = """() => {
+    const element = document.activeElement;
+    if (!element || element === document.body) return null;
+    const style = getComputedStyle(element);
+    const ring = (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== "none";
+    return {tag: element.tagName, text: (element.innerText || element.getAttribute("aria-label") || "").slice(0, 60),
+            visible: ring};
+}"""
+
+
+def test_the_keyboard_reaches_every_control_of_a_dashboard_and_focus_is_always_visible(
+    browser: Browser, app_url: str
+) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    sign_in(page, app_url, "admin")
+    page.goto(f"{app_url}/element")
+    _wait_for_content(page)
+    reached: list[dict[str, Any]] = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        if focused:
+            reached.append(focused)
+    context.close()
+    hidden = [f for f in reached if not f["visible"]]
+    assert not hidden, f"focus not visible on: {hidden}"
+    texts = " | ".join(f["text"] for f in reached)
+    for control in ("Data table", "Data (CSV)", "Sign out"):
+        assert control in texts, f"the keyboard never reached {control!r}: {texts}"
