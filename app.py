@@ -31,6 +31,7 @@ results = [
     page("matrix", "Matrix", "grid_on"),
     page("country", "Country profile", "flag"),
     page("metadata_levels", "Metadata levels", "account_tree"),
+    page("guide", "Clinician guide", "menu_book"),
 ]
 if user.role is Role.PUBLIC:
     pages = {

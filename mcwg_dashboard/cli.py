@@ -174,6 +174,17 @@ def _add_report_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPa
     )
     deck.add_argument("--out", required=True, help="the .pptx file to write")
     deck.add_argument("--agenda", help="also write the agenda as .csv or .xlsx to this file")
+    guide = commands.add_parser(
+        "guide",
+        help="write the clinician quick guide to imaging metadata (.pdf or .html), general or for one member",
+        description="Write the clinician quick guide, generated from the newest checklist: what to filter on first "
+        "(level 1), what to pick among the results with (level 2), who sets each value, how orders, requests, "
+        "studies and reports relate, worked searches. With --member, each value says whether it works in that "
+        "country today, from its newest shared answers. A .pdf is printed by the system Chromium (A4, page "
+        "numbers).",
+    )
+    guide.add_argument("--member", help="a member's code, like FR: the guide for that country")
+    guide.add_argument("--out", required=True, help="the .pdf or .html file to write")
     publish = commands.add_parser(
         "publish",
         help="write the published report of a round: a static HTML site plus open data (CSV, JSON)",
@@ -390,6 +401,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _deck(engine, args)
         if args.command == "publish":
             return _publish(engine, args)
+        if args.command == "guide":
+            return _guide(engine, args)
         if args.command == "snapshot":
             return _snapshot(engine, args)
         if args.command == "round":
@@ -602,6 +615,35 @@ def _date_option(name: str, text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{name} {text!r} is not a date like 2026-12-10.") from None
+
+
+def _guide(engine: Engine, args: argparse.Namespace) -> int:
+    from mcwg_dashboard.reports.guide import guide_html, member_basis, print_pdf
+    from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
+    from mcwg_dashboard.services.demo import is_demo_loaded
+
+    out = _checked_out(args.out, (".pdf", ".html"))
+    if not has_schema(engine):
+        raise InvalidState("The database is not set up yet: run `python -m mcwg_dashboard init` first.")
+    with session_scope(engine) as session:
+        version = latest_version(session)
+        if version is None or version.id is None:
+            raise InvalidState("No checklist is stored yet: run `python -m mcwg_dashboard init` first.")
+        checklist = checklist_for_version(session, version.id)
+        basis = None
+        if args.member:
+            basis = member_basis(session, args.member.strip().upper(), checklist)
+            if basis is None:
+                raise InvalidState(f"{args.member}: no submitted, validated or published answers yet.")
+        page = guide_html(checklist, basis, demo=is_demo_loaded(session))
+    if out.suffix.lower() == ".html":
+        out.write_text(page, encoding="utf-8")
+    else:
+        print("Printing the guide with Chromium…", flush=True)
+        print_pdf(page, out)
+    about = f"for {basis.name}, from {basis.round_name}" if basis else "general"
+    print(f"Wrote {out} ({out.stat().st_size // 1024} KB; checklist {checklist.version}; {about}).")
+    return 0
 
 
 def _publish(engine: Engine, args: argparse.Namespace) -> int:

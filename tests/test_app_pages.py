@@ -262,7 +262,7 @@ def test_audit_log_lists_saves_and_answer_history_shows_them(external_database: 
 
 
 ROLE_PAGES = {
-    "public": {"home", "overview", "matrix", "country", "metadata_levels", "checklist", "sign_in"},
+    "public": {"home", "overview", "matrix", "country", "metadata_levels", "guide", "checklist", "sign_in"},
     "admin": {Path(p).stem for p in ADMIN_PAGES},
     "member": {
         "home",
@@ -271,6 +271,7 @@ ROLE_PAGES = {
         "matrix",
         "country",
         "metadata_levels",
+        "guide",
         "element",
         "recommendation_set",
         "trends",
@@ -288,6 +289,7 @@ ROLE_PAGES = {
         "matrix",
         "country",
         "metadata_levels",
+        "guide",
         "element",
         "recommendation_set",
         "trends",

@@ -60,10 +60,15 @@ def _site(session: Session, tmp_path: Path) -> Path:
 
 def test_published_pages_load_nothing_from_another_host(session: Session, tmp_path: Path) -> None:
     site = _site(session, tmp_path)
-    pages = sorted(site.glob("*.html"))
+    guides = sorted(site.glob("guide*.html"))
+    pages = sorted(set(site.glob("*.html")) - set(guides))
     members = len(list(site.glob("member-*.html")))
     assert members >= 2
     assert len(pages) == 6 + members  # index, one page per recommendation set asked, one per published member
+    assert len(guides) == 1 + members  # the clinician guide, general and per member: self-contained, no script
+    for guide in guides:
+        text = guide.read_text(encoding="utf-8")
+        assert "<script" not in text and "<link" not in text and 'src="' not in text, guide.name
     loaded = 0
     for page in pages:
         parser = _References()
@@ -124,9 +129,10 @@ def test_cli_publish(isolated_settings: Path, capsys: pytest.CaptureFixture[str]
     printed = capsys.readouterr().out
     # Without --round: the newest round with published answers, named (the open round has none published).
     assert f"Round: {ROUND}, the newest with published answers" in printed
-    # 14 site and data files, a page per published member, a CSV per chart (map, sets, five set matrices).
+    # 14 site and data files, a page and a guide per published member, the general guide, a CSV per chart (map,
+    # sets, five set matrices).
     members = len(list(out.glob("member-*.html")))
-    assert f"Wrote {14 + members + 7} files" in printed
+    assert f"Wrote {14 + 2 * members + 1 + 7} files" in printed
     assert (out / "index.html").is_file()
     assert main(["publish", "--round", "2026 adoption survey", "--out", str(isolated_settings / "x")]) == 1
     assert capsys.readouterr().err.startswith("error: No published answers in 2026 adoption survey")
@@ -237,10 +243,21 @@ def test_report_ranks_no_member_and_explains_every_element(session: Session, tmp
 
 def test_every_published_chart_is_described_in_words(session: Session, tmp_path: Path) -> None:
     site = _site(session, tmp_path)
-    for page in sorted(site.glob("*.html")):
+    for page in sorted(set(site.glob("*.html")) - set(site.glob("guide*.html"))):  # the guides have no chart
         text = page.read_text(encoding="utf-8")
         charts = text.count('<figure class="chart"')
         assert charts == text.count("<figcaption>"), page.name
         assert text.count('class="plotly-graph-div"') == charts, f"{page.name}: a chart outside a described figure"
     index = (site / "index.html").read_text(encoding="utf-8")
     assert 'aria-label="Adoption score by member: ' in index
+
+
+def test_the_report_holds_the_clinician_guide_general_and_per_member(session: Session, tmp_path: Path) -> None:
+    site = _site(session, tmp_path)
+    general = (site / "guide.html").read_text(encoding="utf-8")
+    assert "<h1>Finding imaging studies: a quick guide for clinicians</h1>" in general
+    members = sorted(p.name.removeprefix("member-") for p in site.glob("member-*.html"))
+    assert sorted(p.name.removeprefix("guide-") for p in site.glob("guide-*.html")) == members
+    one = (site / f"guide-{members[0]}").read_text(encoding="utf-8")
+    assert "published answers of " in one and "INTERNAL-NOTE-xyz" not in one
+    assert '<a href="guide.html">Clinician guide</a>' in (site / "index.html").read_text(encoding="utf-8")

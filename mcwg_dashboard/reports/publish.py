@@ -30,6 +30,7 @@ from mcwg_dashboard.checklist import Checklist
 from mcwg_dashboard.exports import csv_bytes
 from mcwg_dashboard.models import SurveyRound
 from mcwg_dashboard.reports.data import members_frame
+from mcwg_dashboard.reports.guide import basis_from_answers, guide_html
 from mcwg_dashboard.services.answer_data import PUBLISHED_STATES, load_answer_frame
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.demo import is_demo_loaded
@@ -203,6 +204,11 @@ def write_site(data: PublishData, out: Path, *, now: dt.datetime | None = None) 
         write(f"set-{rec_set.code.lower()}.html", _set_page(data, rec_set.code, sets, stamp, chart_data))
     for code in sorted(set(data.answers["country_code"])):
         write(_member_page_name(str(code)), _member_page(data, str(code), sets, stamp))
+    # The clinician quick guide: general, and per member from its published answers of this round.
+    write("guide.html", guide_html(data.checklist, demo=data.is_demo))
+    for code, rows in data.answers.groupby("country_code", sort=True):
+        basis = basis_from_answers(str(code), str(rows["country_name"].iloc[0]), data.round_name, "published", rows)
+        write(f"guide-{str(code).lower()}.html", guide_html(data.checklist, basis, demo=data.is_demo))
     for name, frame in chart_data.items():
         write(name, csv_bytes(frame))
     answers = open_answers(data)
@@ -274,9 +280,11 @@ def _chart(figure: go.Figure, div_id: str, data: pd.DataFrame, files: dict[str, 
 
 
 def _page(data: PublishData, title: str, body: str, sets: list[Any], stamp: str) -> str:
-    links = ['<a href="index.html">Overview</a>'] + [
-        f'<a href="set-{s.code.lower()}.html">{html.escape(s.code)}</a>' for s in sets
-    ]
+    links = (
+        ['<a href="index.html">Overview</a>']
+        + [f'<a href="set-{s.code.lower()}.html">{html.escape(s.code)}</a>' for s in sets]
+        + ['<a href="guide.html">Clinician guide</a>']
+    )
     demo = f'<p class="demo">{html.escape(DEMO_NOTICE)}</p>' if data.is_demo else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -439,6 +447,10 @@ included. Open `index.html` in a browser: everything is in this folder, nothing 
 - `index.html`: key figures, the adoption map, adoption per recommendation set, the members by name
 {pages}
 - `member-<code>.html`: one page per member with published answers: its deployment profile and its answers
+- `guide.html`, `guide-<code>.html`: the clinician quick guide to imaging metadata (what to filter on first, what to
+  pick among the results with, who sets each value), generated from the checklist; per member, what works there
+  according to its published answers. Print them from the browser, or get a PDF with
+  `python -m mcwg_dashboard guide --out guide.pdf`
 - `data/chart-*.csv`: the data of each chart, linked just below it
 - `plotly.min.js`, `style.css`: the chart library (Plotly, MIT licence) and the style sheet, used by the pages
 - `data/answers.csv`, `data/answers.json`: one row per member and element: round, checklist version, member code

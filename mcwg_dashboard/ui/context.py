@@ -50,6 +50,10 @@ def _demo_loaded(key: str) -> bool:
         return is_demo_loaded(session)
 
 
+def demo_loaded() -> bool:
+    return _demo_loaded(data_key())
+
+
 def demo_banner() -> None:
     """The demo-data warning, on every page that shows answers (cached with the page data until a write)."""
     if _demo_loaded(data_key()):

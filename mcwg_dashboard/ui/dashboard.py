@@ -19,6 +19,7 @@ from mcwg_dashboard.checklist import Checklist
 from mcwg_dashboard.db import session_scope
 from mcwg_dashboard.exports import PNG_UNAVAILABLE, chromium_available, csv_bytes, png_bytes, xlsx_bytes
 from mcwg_dashboard.models import Country, SurveyRound
+from mcwg_dashboard.reports.guide import MemberBasis, member_basis
 from mcwg_dashboard.services.actors import Role
 from mcwg_dashboard.services.answer_data import (
     PUBLISHED_STATES,
@@ -85,6 +86,12 @@ def _answer_frame(
 
 def is_public_view() -> bool:
     return current_user().role is Role.PUBLIC
+
+
+def guide_basis(code: str, checklist: Checklist) -> MemberBasis | None:
+    """A member's newest answers this user may see (published ones for the public), for the clinician guide."""
+    with session_scope(get_engine()) as session:
+        return member_basis(session, code, checklist, states=_visible_states())
 
 
 def _visible_states() -> tuple[str, ...]:
