@@ -18,6 +18,11 @@ class Settings(BaseSettings):
     # Behind a reverse proxy every browser has the proxy's address: count failed sign-ins against the first
     # X-Forwarded-For address instead. Only set this when a proxy you run sets that header (MCWG_BEHIND_PROXY=1).
     behind_proxy: bool = False
+    # Reminders go out through this mail server when set (smtp://user:password@host:587, or smtps://host:465);
+    # without it the focus group sends them from its own mail client (a ready mailto: link).
+    smtp_url: str | None = None
+    # The reminders' sender address (default: the SMTP user name when it is an address).
+    mail_from: str = ""
 
     @property
     def is_embedded_default(self) -> bool:

@@ -25,7 +25,7 @@ def _freeze(round_name: str, meeting: str) -> None:
     next(b for b in at.button if b.label == "Freeze snapshot").click().run()
     assert not at.exception
     assert any(f"Snapshot {meeting!r} frozen." in s.value for s in at.success)
-    table = at.dataframe[-1].value
+    table = next(d.value for d in at.dataframe if "name" in d.value.columns)
     assert table["name"].tolist() == [meeting]
 
 

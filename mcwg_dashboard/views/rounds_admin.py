@@ -1,10 +1,11 @@
 """Rounds and review (focus group): open and close rounds, validate, send back, publish and reopen surveys."""
 
 import datetime as dt
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from mcwg_dashboard.db import session_scope
 from mcwg_dashboard.excel.full_export import full_export_bytes
@@ -13,6 +14,7 @@ from mcwg_dashboard.services import lifecycle, rounds, snapshots
 from mcwg_dashboard.services.errors import ServiceError
 from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import demo_banner, get_engine
+from mcwg_dashboard.ui.reminders import reminders_section
 from mcwg_dashboard.ui.text import escape_markdown
 
 user = current_user()
@@ -21,9 +23,8 @@ st.title("Rounds and review")
 demo_banner()
 
 
-def _run(action: str, call: object) -> None:
+def _run(action: str, call: Callable[[Session], object]) -> None:
     """Run a service call from a button; report the outcome on the next run."""
-    assert callable(call)
     with session_scope(engine) as session:
         try:
             call(session)
@@ -110,10 +111,16 @@ with st.expander("Open a new round", icon=":material/add:"):
             help="The newest first; a version created by applying a change proposal appears here.",
         )
         if st.form_submit_button("Open the round", type="primary") and version_id is not None:
+            chosen_version: int = version_id
             _run(
                 f"Round {name!r} opened.",
                 lambda s: rounds.open_round(
-                    s, actor=user, name=name, opens_on=opens_on, closes_on=closes_on, checklist_version_id=version_id
+                    s,
+                    actor=user,
+                    name=name,
+                    opens_on=opens_on,
+                    closes_on=closes_on,
+                    checklist_version_id=chosen_version,
                 ),
             )
             st.rerun()
@@ -191,6 +198,9 @@ if not frozen.empty:
             "link": st.column_config.LinkColumn("Compare on the Plenary page", display_text="What changed since"),
         },
     )
+
+if chosen.state == "open":
+    reminders_section(user, chosen_id, chosen.name, _run)
 
 st.header(f"Country surveys · {escape_markdown(chosen.name)}")
 with session_scope(engine) as session:
