@@ -9,7 +9,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event, inspect
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, event, inspect, text
 from sqlmodel import Session, create_engine
 
 from mcwg_dashboard.config import PROJECT_ROOT
@@ -43,9 +44,26 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+class NewerSchema(ValueError):
+    """The database was set up by a newer version of the app: this one leaves it untouched."""
+
+
 def migrate(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest migration."""
-    command.upgrade(alembic_config(engine), "head")
+    """Create or upgrade the schema to the newest migration; refuse a database a newer version of the app set up
+    (after a rollback to older code), rather than fail inside Alembic."""
+    config = alembic_config(engine)
+    scripts = ScriptDirectory.from_config(config)
+    if has_schema(engine):
+        with engine.connect() as connection:
+            stored = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        known = {script.revision for script in scripts.walk_revisions()}
+        if stored is not None and stored not in known:
+            raise NewerSchema(
+                f"The database was set up by a newer version of the app (schema revision {stored}; this version "
+                f"knows up to {scripts.get_current_head()}): run that version, or restore a backup taken before "
+                "the upgrade into a new database."
+            )
+    command.upgrade(config, "head")
 
 
 def has_schema(engine: Engine) -> bool:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
-from mcwg_dashboard.db import has_schema, migrate
+from mcwg_dashboard.db import NewerSchema, has_schema, migrate
 from mcwg_dashboard.models import Answer  # noqa: F401  (registers the tables)
 
 
@@ -123,3 +124,13 @@ def test_spp_01_to_03_answers_become_deployment_profiles(empty_engine: Engine) -
     assert "recorded architectures" in profiles[2].note
     assert kept == len(answers), "nothing is lost: the answers stay"
     assert [tuple(a) for a in audited] == [("r1/FR", "migration 0005"), ("r1/NO", "migration 0005")]
+
+
+def test_a_database_set_up_by_a_newer_version_is_refused_untouched(empty_engine: Engine) -> None:
+    migrate(empty_engine)
+    with empty_engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    with pytest.raises(NewerSchema, match=r"newer version of the app \(schema revision 0099; this version knows up"):
+        migrate(empty_engine)
+    with empty_engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0099"
