@@ -241,6 +241,7 @@ def _add_demo_accounts(session: Session, *, actor: Actor, report: DemoReport) ->
             countries=list(account.countries),
             display_name=account.display_name,
             password=DEMO_PASSWORD,
+            email=account.email,
         )
         taken.add(username)
         report.accounts.append(username)

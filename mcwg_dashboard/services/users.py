@@ -523,13 +523,21 @@ def create_first_admin(session: Session, *, actor: Actor = SYSTEM_ACTOR) -> str 
 
 
 def add_demo_account(
-    session: Session, *, actor: Actor, username: str, role: Role, countries: list[str], display_name: str, password: str
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    role: Role,
+    countries: list[str],
+    display_name: str,
+    password: str,
+    email: str = "",
 ) -> User:
     """A demo account (is_demo), inside the caller's transaction: the demo loader writes everything at once."""
     actor = require_admin(session, actor)
     profile = _validated(
         UserProfile,
-        {"username": username, "role": role, "countries": countries, "display_name": display_name},
+        {"username": username, "role": role, "countries": countries, "display_name": display_name, "email": email},
         "The demo account was not created.",
     )
     return _insert(session, actor=actor, profile=profile, password_hash=_QUICK_HASHER.hash(password), is_demo=True)
@@ -729,13 +737,16 @@ class DemoAccount:
     role: Role
     countries: tuple[str, ...] = ()
     display_name: str = ""
+    # Representatives get an address on example.org (reserved for examples: no mail ever reaches anyone), so the
+    # demo shows reminders; a real deployment sets real addresses on the Users page.
+    email: str = ""
 
 
 # What `load_demo` creates (a taken username gets a "demo-" prefix, e.g. "demo-admin" next to the real "admin").
 DEMO_ACCOUNTS = (
     DemoAccount("admin", Role.ADMIN, (), "Demo focus group admin"),
-    DemoAccount("rep-fr", Role.COUNTRY_REP, ("FR",), "Demo representative of France"),
-    DemoAccount("rep-no", Role.COUNTRY_REP, ("NO",), "Demo representative of Norway"),
+    DemoAccount("rep-fr", Role.COUNTRY_REP, ("FR",), "Demo representative of France", "rep-fr@example.org"),
+    DemoAccount("rep-no", Role.COUNTRY_REP, ("NO",), "Demo representative of Norway", "rep-no@example.org"),
     DemoAccount("member", Role.MEMBER, (), "Demo member"),
 )
 

@@ -164,7 +164,9 @@ def test_the_keyboard_reaches_every_control_of_a_dashboard_and_focus_is_always_v
         if all(any(control in f["text"] for f in reached) for control in wanted):
             break
     context.close()
-    hidden = [f for f in reached if not f["visible"]]
+    # Streamlit itself puts the focus on the page's empty scroll container after a rerun (a script's focus, which
+    # browsers do not outline); it is no control, so it is not counted.
+    hidden = [f for f in reached if not f["visible"] and not (f["tag"] == "MAIN" and not f["text"].strip())]
     assert not hidden, f"focus not visible on: {hidden}"
     texts = " | ".join(f["text"] for f in reached)
     for control in wanted:
