@@ -137,6 +137,16 @@ def test_nothing_is_sent_to_a_member_that_submitted_or_has_no_address(
     assert inbox.messages == [] and _reminder_entries(session) == []
 
 
+def _remind_france(session: Session, port: int) -> None:
+    reminders.send_reminder(
+        session,
+        actor=ADMIN,
+        round_id=the_open_round(session).id or 0,
+        country_code="FR",
+        smtp_url=f"smtp://127.0.0.1:{port}",
+    )
+
+
 def test_a_refusing_server_means_not_sent_and_nothing_recorded(session: Session) -> None:
     inbox = _Inbox(refuse=True)
     port = _free_port()
@@ -145,13 +155,7 @@ def test_a_refusing_server_means_not_sent_and_nothing_recorded(session: Session)
     try:
         _representatives(session)
         with pytest.raises(reminders.ReminderNotSent, match="not sent"):
-            reminders.send_reminder(
-                session,
-                actor=ADMIN,
-                round_id=the_open_round(session).id or 0,
-                country_code="FR",
-                smtp_url=f"smtp://127.0.0.1:{port}",
-            )
+            _remind_france(session, port)
     finally:
         controller.stop()
     assert inbox.messages == [] and _reminder_entries(session) == []
@@ -167,13 +171,7 @@ def test_a_silent_server_times_out_as_not_sent(session: Session, monkeypatch: py
     _representatives(session)
     try:
         with pytest.raises(reminders.ReminderNotSent, match="timed out"):
-            reminders.send_reminder(
-                session,
-                actor=ADMIN,
-                round_id=the_open_round(session).id or 0,
-                country_code="FR",
-                smtp_url=f"smtp://127.0.0.1:{listener.getsockname()[1]}",
-            )
+            _remind_france(session, listener.getsockname()[1])
     finally:
         for connection in accepted:
             connection.close()
