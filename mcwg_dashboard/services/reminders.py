@@ -116,13 +116,18 @@ def pending_members(session: Session, *, actor: Actor, round_id: int) -> list[Pe
 def reminder_for(session: Session, *, actor: Actor, round_id: int, country_code: str) -> Reminder:
     """The reminder to one member that has not submitted: refused for a submitted one, or without an address."""
     survey_round = _round(session, round_id)
-    if survey_round.state != RoundState.OPEN.value:
-        raise InvalidState(f"{survey_round.name} is {survey_round.state}: reminders go out for open rounds only.")
     member = next((m for m in pending_members(session, actor=actor, round_id=round_id) if m.code == country_code), None)
     if member is None:
         if session.get(Country, country_code) is None:
             raise NotFound(f"Unknown member {country_code!r}.")
         raise InvalidState(f"{country_code} has submitted its survey of {survey_round.name}: no reminder is sent.")
+    return compose_reminder(survey_round, member)
+
+
+def compose_reminder(survey_round: SurveyRound, member: PendingMember) -> Reminder:
+    """What to send a member listed by pending_members (no database read: a page lists many at once)."""
+    if survey_round.state != RoundState.OPEN.value:
+        raise InvalidState(f"{survey_round.name} is {survey_round.state}: reminders go out for open rounds only.")
     if not member.recipients:
         raise InvalidState(
             f"{member.name} has no active representative with an e-mail address: add one on the Users page first."

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from mcwg_dashboard.config import get_settings
 from mcwg_dashboard.db import session_scope
+from mcwg_dashboard.models import SurveyRound
 from mcwg_dashboard.services import reminders
 from mcwg_dashboard.services.actors import Actor
 from mcwg_dashboard.services.errors import ServiceError
@@ -25,6 +26,8 @@ def reminders_section(
     st.header(f"Reminders · {escape_markdown(round_name)}", anchor=False)
     with session_scope(get_engine()) as session:
         pending = reminders.pending_members(session, actor=actor, round_id=round_id)
+        survey_round = session.get(SurveyRound, round_id)
+    assert survey_round is not None
     if not pending:
         st.success("Every member has submitted its survey: nobody to remind.")
         return
@@ -57,12 +60,11 @@ def reminders_section(
             if not member.recipients:
                 st.warning(f"{escape_markdown(member.name)} has no representative with an e-mail address.")
                 continue
-            with session_scope(get_engine()) as session:
-                try:
-                    reminder = reminders.reminder_for(session, actor=actor, round_id=round_id, country_code=member.code)
-                except ServiceError as exc:
-                    st.info(escape_markdown(str(exc)))
-                    continue
+            try:
+                reminder = reminders.compose_reminder(survey_round, member)
+            except ServiceError as exc:
+                st.info(escape_markdown(str(exc)))
+                continue
             st.text(f"To: {', '.join(r.email for r in reminder.to)}\nSubject: {reminder.subject}")
             st.code(reminder.body, language=None, wrap_lines=True)
             left, right = st.columns(2)
