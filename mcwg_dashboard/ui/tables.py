@@ -73,3 +73,24 @@ def change_counts_text(changes: pd.DataFrame) -> str:
         if count:
             parts.append(f"{count} {one if count == 1 else many}")
     return ", ".join(parts) or "no answer changed"
+
+
+def impact_tables(impact: pd.DataFrame, scale: AnswerScale) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A proposal's impact (analytics.latest_statuses): member x element statuses with the round each comes from,
+    and how many members give each status."""
+
+    def display(code: str) -> str:
+        try:
+            return scale.get(code).display
+        except KeyError:
+            return code
+
+    table = impact.assign(
+        Country=impact["country_name"],
+        status_text=impact["status"].map(display)
+        + impact["needs_reconfirmation"].map({True: " (to re-confirm)", False: ""}),
+    ).pivot(index="Country", columns="element_id", values="status_text")
+    rounds_used = impact.groupby("country_name")["round_name"].first()
+    table.insert(0, "From round", rounds_used.reindex(table.index))
+    totals = impact["status"].map(display).value_counts().rename_axis("Status").reset_index(name="Countries")
+    return table, totals

@@ -35,6 +35,8 @@ from mcwg_dashboard.ui.dashboard import (
     empty_state,
     proposal_register,
 )
+from mcwg_dashboard.ui.proposal_forms import apply_form, edit_form
+from mcwg_dashboard.ui.tables import impact_tables
 from mcwg_dashboard.ui.text import escape_markdown
 from mcwg_dashboard.ui.url_state import url_selectbox
 
@@ -153,27 +155,12 @@ impact = analytics.latest_statuses(
 if impact.empty or checklist is None:
     empty_state("No country has shared an answer on these elements yet.")
 else:
-    scale = checklist.scale
-
-    def display(code: str) -> str:
-        try:
-            return scale.get(code).display
-        except KeyError:
-            return code
-
-    table = impact.assign(
-        Country=impact["country_name"],
-        status_text=impact["status"].map(display)
-        + impact["needs_reconfirmation"].map({True: " (to re-confirm)", False: ""}),
-    ).pivot(index="Country", columns="element_id", values="status_text")
-    rounds_used = impact.groupby("country_name")["round_name"].first()
-    table.insert(0, "From round", rounds_used.reindex(table.index))
+    table, totals = impact_tables(impact, checklist.scale)
     st.caption(
         "Each country's latest shared answer (submitted, validated or published) on the targeted elements, "
         "and the round it comes from."
     )
     st.dataframe(table, width="stretch")
-    totals = impact["status"].map(display).value_counts().rename_axis("Status").reset_index(name="Countries")
     st.dataframe(totals, hide_index=True)
     downloads(name=f"{proposal.number} impact", data=table.reset_index())
 
@@ -283,91 +270,29 @@ if user.role is Role.ADMIN and proposal.external_body:
             )
 
 if "apply" in actions and checklist is not None and newest is not None:
-    st.subheader("Apply to the checklist", anchor=False)
-    st.write(
-        f"Applying creates a new checklist version from {newest.label}. Answers are kept: when the next round "
-        "opens on the new version, answers to changed elements are carried over and flagged for re-confirmation, "
-        "answers to retired elements are not carried, and new elements start unanswered."
-    )
-    with st.form("apply"):
-        label = st.text_input("New checklist version", value=f"{newest.label}+{proposal.number}", max_chars=40)
-        edits = []
-        retire = []
-        for element_id in element_ids:
-            if element_id not in checklist.elements:
-                continue
-            element = checklist.elements[element_id]
-            st.markdown(f"**{element_id}**")
-            new_title = st.text_input("Title", value=element.title, key=f"title_{element_id}", max_chars=200)
-            new_explanation = st.text_area(
-                "Explanation", value=element.explanation, key=f"expl_{element_id}", max_chars=4000
-            )
-            new_standards = st.text_area(
-                "Standards (one per line)", value="\n".join(element.standards), key=f"std_{element_id}", max_chars=4000
-            )
-            if st.checkbox(f"Retire {element_id}", key=f"retire_{element_id}"):
-                retire.append(element_id)
-            edit: dict[str, Any] = {"element_id": element_id}
-            if new_title.strip() != element.title:
-                edit["title"] = new_title
-            if new_explanation.strip() != element.explanation.strip():
-                edit["explanation"] = new_explanation
-            if [s.strip() for s in new_standards.splitlines() if s.strip()] != list(element.standards):
-                edit["standards"] = new_standards.splitlines()
-            if len(edit) > 1 and element_id not in retire:
-                edits.append(edit)
-        st.markdown("**Add a new element** (optional)")
-        add = st.columns([1, 3])
-        new_id = (
-            add[0].text_input("ID", placeholder=f"{proposal.set_code}-99", key="new_id", max_chars=12).strip().upper()
+    submitted_changes = apply_form(proposal, checklist, newest.label, element_ids)
+    if submitted_changes is not None:
+        version_changes: dict[str, Any] = submitted_changes
+        _run(
+            f"{proposal.number} applied: checklist version {version_changes['version_label']} created. Open the next "
+            "round on it from Rounds and review.",
+            lambda s: proposals.apply_proposal(
+                s, actor=user, proposal_id=proposal.id or 0, expected_version=proposal.version, changes=version_changes
+            ),
         )
-        new_element_title = add[1].text_input("Title", key="new_element_title", max_chars=200)
-        new_element_explanation = st.text_area("Explanation", key="new_element_explanation", max_chars=4000)
-        if st.form_submit_button("Create the new checklist version", type="primary"):
-            additions = (
-                [{"element_id": new_id, "title": new_element_title, "explanation": new_element_explanation}]
-                if new_id
-                else []
-            )
-            changes = {"version_label": label, "edits": edits, "additions": additions, "retirements": retire}
-            _run(
-                f"{proposal.number} applied: checklist version {label} created. Open the next round on it from "
-                "Rounds and review.",
-                lambda s: proposals.apply_proposal(
-                    s, actor=user, proposal_id=proposal.id or 0, expected_version=proposal.version, changes=changes
-                ),
-            )
 
 may_edit = state not in TERMINAL_STATES and (
     user.role is Role.ADMIN or (proposal.submitted_by == user.username and state == ProposalState.SUBMITTED)
 )
 if may_edit and checklist is not None:
-    with st.expander("Edit the proposal"):
-        in_set = [e for e in checklist.elements if e.startswith(f"{proposal.set_code}-")]
-        with st.form("edit"):
-            edit_title = st.text_input("Title", value=proposal.title, max_chars=200)
-            edit_elements = st.multiselect(
-                "Elements", in_set, default=[e for e in element_ids if e in in_set], key="edit_elements"
-            )
-            edit_problem = st.text_area("Problem", value=proposal.problem, max_chars=8000)
-            edit_change = st.text_area("Proposed change", value=proposal.proposed_change, max_chars=8000)
-            edit_rationale = st.text_area("Rationale", value=proposal.rationale, max_chars=8000)
-            if st.form_submit_button("Save changes"):
-                data = {
-                    "title": edit_title,
-                    "submitter_name": proposal.submitter_name,
-                    "country_code": proposal.country_code,
-                    "set_code": proposal.set_code,
-                    "element_ids": edit_elements,
-                    "problem": edit_problem,
-                    "proposed_change": edit_change,
-                    "rationale": edit_rationale,
-                }
-                _run(
-                    f"{proposal.number} saved.",
-                    lambda s: proposals.update_proposal(
-                        s, actor=user, proposal_id=proposal.id or 0, expected_version=proposal.version, data=data
-                    ),
-                )
+    edited = edit_form(proposal, checklist, element_ids)
+    if edited is not None:
+        data: dict[str, Any] = edited
+        _run(
+            f"{proposal.number} saved.",
+            lambda s: proposals.update_proposal(
+                s, actor=user, proposal_id=proposal.id or 0, expected_version=proposal.version, data=data
+            ),
+        )
 
 st.page_link("mcwg_dashboard/views/proposals.py", label="Back to the register", icon=":material/arrow_back:")
