@@ -59,6 +59,7 @@ else:
         pages["Administration"] = [
             page("rounds_admin", "Rounds and review", "fact_check"),
             page("users_admin", "Users", "group"),
+            page("members_admin", "Members", "public"),
             page("audit_log", "Audit log", "history"),
         ]
     pages["Account"] = [page("account", "Account", "person")]

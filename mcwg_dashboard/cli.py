@@ -18,6 +18,7 @@ from sqlmodel import Session
 from mcwg_dashboard.backup import backup as backup_database
 from mcwg_dashboard.backup import restore as restore_database
 from mcwg_dashboard.checklist import ChecklistError
+from mcwg_dashboard.cli_members import add_member_parser, member_command
 from mcwg_dashboard.cli_rounds import add_round_parser, round_command
 from mcwg_dashboard.cli_rounds import round_id as find_round_id
 from mcwg_dashboard.config import get_settings
@@ -137,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     restore.add_argument("file", help="the backup file")
     add_round_parser(commands)
+    add_member_parser(commands)
     _add_report_parsers(commands)
     _add_user_parser(commands)
     _add_bench_parser(commands)
@@ -407,6 +409,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _snapshot(engine, args)
         if args.command == "round":
             return round_command(engine, args)
+        if args.command == "member":
+            return member_command(engine, args)
         if args.command == "backup":
             saved = backup_database(engine, Path(args.out), actor=CLI_ACTOR)
             print(f"Backed up to {args.out}: {saved.describe()}.")

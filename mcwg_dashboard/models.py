@@ -32,6 +32,10 @@ class Country(SQLModel, table=True):
     # Deployment architectures in use (A, B, C; several may coexist), unknown until a country says.
     architectures: str | None = Field(default=None, max_length=10)
     architectures_are_demo: bool = False
+    # A retired member keeps its history but is left out of rounds that open on or after this date.
+    retired_on: dt.date | None = None
+    # Its own outline (a GeoJSON MultiPolygon in WGS84) when the shipped map has none for its code.
+    shape: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class ChecklistVersion(SQLModel, table=True):

@@ -131,13 +131,13 @@ def test_a_member_without_a_shape_is_listed_as_not_drawn() -> None:
         [
             scores_frame({"AT": 0.5}),
             pd.DataFrame(
-                {"country_code": ["IE", "XA-001"], "country_name": ["Ireland", "Synthetic"], "score": [0.75, math.nan]}
+                {"country_code": ["JP", "XA-001"], "country_name": ["Japan", "Synthetic"], "score": [0.75, math.nan]}
             ).assign(detail=""),
         ]
     )
     figure = adoption_map(scores)
-    assert "IE" not in member_traces(figure) and "AT" in member_traces(figure)
-    assert not_drawn(figure) == "Not drawn (no shape on the map): Ireland (IE): 75%; Synthetic (XA-001): no answers"
+    assert "JP" not in member_traces(figure) and "AT" in member_traces(figure)
+    assert not_drawn(figure) == "Not drawn (no shape on the map): Japan (JP): 75%; Synthetic (XA-001): no answers"
     assert not_drawn(adoption_map(scores_frame({"AT": 0.5}))) == ""
 
 

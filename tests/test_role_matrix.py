@@ -36,6 +36,7 @@ from mcwg_dashboard.services import (
     audit,
     future_topics,
     lifecycle,
+    members,
     profiles,
     proposals,
     rounds,
@@ -189,6 +190,21 @@ def _comment_proposal(session: Session, country: str) -> Action:
     return lambda actor: proposals.add_comment(session, actor=actor, proposal_id=proposal_id, text="Seen in Norway.")
 
 
+def _add_member(session: Session, country: str) -> Action:
+    return lambda actor: members.add_member(session, actor=actor, code="IE", name="Ireland")
+
+
+def _retire_member(session: Session, country: str) -> Action:
+    return lambda actor: members.retire_member(session, actor=actor, code=country)
+
+
+def _set_member_shape(session: Session, country: str) -> Action:
+    ring = [[-8.0, 52.0], [-7.0, 52.0], [-7.0, 53.0], [-8.0, 52.0]]
+    return lambda actor: members.set_member_shape(
+        session, actor=actor, code=country, shape={"type": "MultiPolygon", "coordinates": [[ring]]}
+    )
+
+
 # Downloads of data the public may not see: they write nothing, and are refused exactly like a write.
 def _full_export(session: Session, country: str) -> Action:
     survey_in_state(session, SurveyState.DRAFT, country=country)
@@ -258,6 +274,9 @@ ADMIN_ACTIONS: dict[str, Setup] = {
     "create_user": _create_user,
     "create_snapshot": _create_snapshot,
     "triage_proposal": _triage_proposal,
+    "add_member": _add_member,
+    "retire_member": _retire_member,
+    "set_member_shape": _set_member_shape,
     "download_full_export": _full_export,
     "download_audit_log": _audit_export,
 }

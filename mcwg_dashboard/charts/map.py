@@ -12,7 +12,7 @@ import functools
 import html
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,8 @@ BACKGROUND_LINE = "#FFFFFF"
 MEMBER_LINE = "#4D4D4D"
 NO_DATA_PATTERN = "#A3A3A3"
 NO_DATA_LABEL = "no answers"
+NO_SHAPE = "no shape on the map"
+OUTSIDE = "outside the map's area: Europe and the Québec inset"
 MAP_HEIGHT = 640
 
 
@@ -59,6 +61,8 @@ class Shape:
     panel: str
     x: tuple[float | None, ...]
     y: tuple[float | None, ...]
+    # A background area's ISO 3166 code (Ireland: IE), so that a member joining later is drawn from it.
+    iso: str = ""
 
 
 @functools.cache
@@ -97,18 +101,71 @@ def load_shapes() -> tuple[Shape, ...]:
     for feature in load_geojson()["features"]:
         props = feature["properties"]
         panel = str(props.get("panel", EUROPE))
-        xs: list[float | None] = []
-        ys: list[float | None] = []
-        for ring in _rings(feature["geometry"]):
-            for lon, lat in ring:
-                x, y = project(lon, lat, panel)
-                xs.append(x)
-                ys.append(y)
-            xs.append(None)
-            ys.append(None)
+        xs, ys = _projected(feature["geometry"], panel)
         background = bool(props.get("background", False))
-        shapes.append(Shape(str(props.get("code", "")), str(props["name"]), background, panel, tuple(xs), tuple(ys)))
+        code, name, iso = str(props.get("code", "")), str(props["name"]), str(props.get("iso", ""))
+        shapes.append(Shape(code, name, background, panel, xs, ys, iso))
     return tuple(sorted(shapes, key=lambda s: (s.background, s.code, s.panel, s.name)))
+
+
+def _projected(geometry: dict[str, Any], panel: str) -> tuple[tuple[float | None, ...], tuple[float | None, ...]]:
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for ring in _rings(geometry):
+        for lon, lat in ring:
+            x, y = project(lon, lat, panel)
+            xs.append(x)
+            ys.append(y)
+        xs.append(None)
+        ys.append(None)
+    return tuple(xs), tuple(ys)
+
+
+def shipped_shape_codes() -> frozenset[str]:
+    """Every ISO code the shipped map can draw: the members' own features and the coded background areas."""
+    return frozenset(s.code or s.iso for s in load_shapes() if s.code or s.iso)
+
+
+def panel_for(geometry: dict[str, Any]) -> str | None:
+    """Where a member's own outline is drawn: the Québec inset for the Americas, the main panel for Europe and its
+    neighbours, None (listed as not drawn) for anywhere the map does not show."""
+    points = [point for ring in _rings(geometry) for point in ring]
+    lon = sum(p[0] for p in points) / len(points)
+    lat = sum(p[1] for p in points) / len(points)
+    if -170 <= lon < -30 and lat > 25:
+        return NORTH_AMERICA
+    if -30 <= lon <= 70 and 20 <= lat <= 82:
+        return EUROPE
+    return None
+
+
+def _drawn_shapes(
+    codes: Iterable[str], own: Mapping[str, dict[str, Any]]
+) -> tuple[list[Shape], list[Shape], dict[str, str]]:
+    """The members to draw (shipped member features, then coded background areas or their own outlines, for the
+    codes asked), the background left, and why each code asked for cannot be drawn."""
+    shipped = load_shapes()
+    members = {s.code: s for s in shipped if not s.background}
+    by_iso = {s.iso: s for s in shipped if s.background and s.iso}
+    used_background: set[str] = set()
+    missing: dict[str, str] = {}
+    for code in sorted(set(codes) - set(members)):
+        geometry = own.get(code)
+        if geometry:
+            panel = panel_for(geometry)
+            if panel is None:
+                missing[code] = OUTSIDE
+                continue
+            xs, ys = _projected(geometry, panel)
+            members[code] = Shape(code, code, False, panel, xs, ys)
+        elif code in by_iso:
+            area = by_iso[code]
+            members[code] = Shape(code, area.name, False, area.panel, area.x, area.y)
+            used_background.add(code)
+        else:
+            missing[code] = NO_SHAPE
+    background = [s for s in shipped if s.background and s.iso not in used_background]
+    return [members[code] for code in sorted(members)], background, missing
 
 
 def _coordinates(values: Iterable[float | None]) -> np.ndarray:
@@ -175,20 +232,28 @@ def _scores_by_code(scores: pd.DataFrame) -> dict[str, tuple[str, float | None, 
     return result
 
 
-def adoption_map(scores: pd.DataFrame, *, title: str = "Adoption score by member") -> go.Figure:
+def adoption_map(
+    scores: pd.DataFrame,
+    *,
+    title: str = "Adoption score by member",
+    shapes: Mapping[str, dict[str, Any]] | None = None,
+) -> go.Figure:
     """All members coloured by `score` (0..1; NaN or absent = no answers), Québec in an inset on the left.
 
     `scores` has the columns `country_code`, `country_name`, `score` and `detail` (shown on hover). Every member of
-    the GeoJSON is drawn, one trace each, with `meta={"code": ...}`; neighbouring countries are light grey context.
+    the GeoJSON is drawn, one trace each, with `meta={"code": ...}`, and so is every other member of `scores` whose
+    code the shipped map has as a context area (Ireland: IE) or that has its own outline in `shapes` (code ->
+    GeoJSON geometry, `services.members.member_shapes`); neighbouring countries are light grey context. A member
+    that cannot be drawn is listed in the layout's meta (`not_drawn`).
     """
     all_scores = _scores_by_code(scores)
-    known = {s.code for s in member_shapes()}
+    drawn, background_shapes, missing = _drawn_shapes(all_scores, shapes or {})
+    known = {s.code for s in drawn}
     by_code = {code: value for code, value in all_scores.items() if code in known}
     figure = go.Figure()
-    shapes = load_shapes()
 
     for panel in (EUROPE, NORTH_AMERICA):
-        background = [s for s in shapes if s.background and s.panel == panel]
+        background = [s for s in background_shapes if s.panel == panel]
         if not background:
             continue
         xaxis, yaxis = _axis_names(panel)
@@ -210,7 +275,7 @@ def adoption_map(scores: pd.DataFrame, *, title: str = "Adoption score by member
 
     any_missing = False
     inset_names: list[str] = []
-    for shape in member_shapes():
+    for shape in drawn:
         name, score, detail = by_code.get(shape.code, (shape.name, None, ""))
         name = name or shape.name
         no_data = score is None
@@ -283,8 +348,8 @@ def adoption_map(scores: pd.DataFrame, *, title: str = "Adoption score by member
             )
         )
 
-    europe_x, europe_y = _bounds((s for s in member_shapes() if s.panel == EUROPE), pad=0.03)
-    inset_x, inset_y = _bounds((s for s in member_shapes() if s.panel == NORTH_AMERICA), pad=0.06)
+    europe_x, europe_y = _bounds((s for s in drawn if s.panel == EUROPE), pad=0.03)
+    inset_x, inset_y = _bounds((s for s in drawn if s.panel == NORTH_AMERICA), pad=0.06)
     hidden = {"showgrid": False, "zeroline": False, "showticklabels": False, "ticks": "", "title": None}
     framed = {**hidden, "showline": True, "mirror": True, "linecolor": "#BDBDBD", "linewidth": 1}
     figure.update_layout(
@@ -333,7 +398,7 @@ def adoption_map(scores: pd.DataFrame, *, title: str = "Adoption score by member
         # Members with no shape on the map are listed beside it (not_drawn), never silently missing.
         meta={
             "not_drawn": [
-                {"code": code, "name": name, "score": score}
+                {"code": code, "name": name, "score": score, "reason": missing.get(code, NO_SHAPE)}
                 for code, (name, score, _) in sorted(all_scores.items(), key=lambda item: item[1][0])
                 if code not in known
             ]
@@ -348,11 +413,11 @@ def not_drawn(figure: go.Figure) -> str:
     missing = meta.get("not_drawn", []) if isinstance(meta, dict) else []
     if not missing:
         return ""
-    shown = [
-        f"{m['name'] or m['code']} ({m['code']}): " + ("no answers" if m["score"] is None else f"{m['score']:.0%}")
-        for m in missing
-    ]
-    return "Not drawn (no shape on the map): " + "; ".join(shown)
+    by_reason: dict[str, list[str]] = {}
+    for m in missing:
+        score = "no answers" if m["score"] is None else f"{m['score']:.0%}"
+        by_reason.setdefault(m.get("reason", NO_SHAPE), []).append(f"{m['name'] or m['code']} ({m['code']}): {score}")
+    return " ".join(f"Not drawn ({reason}): " + "; ".join(shown) + "." for reason, shown in by_reason.items())[:-1]
 
 
 def _no_data_pattern() -> dict[str, Any]:
@@ -364,4 +429,12 @@ def member_codes() -> list[str]:
     return sorted(s.code for s in member_shapes())
 
 
-__all__ = ["GEOJSON_PATH", "MAP_PLOTLY_CONFIG", "adoption_map", "load_geojson", "member_codes", "score_colour"]
+__all__ = [
+    "GEOJSON_PATH",
+    "MAP_PLOTLY_CONFIG",
+    "adoption_map",
+    "load_geojson",
+    "member_codes",
+    "score_colour",
+    "shipped_shape_codes",
+]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from sqlmodel import Session, select
@@ -17,6 +19,7 @@ from mcwg_dashboard.services.answer_data import SHARED_STATES, load_answer_frame
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.demo import is_demo_loaded
 from mcwg_dashboard.services.errors import NotFound
+from mcwg_dashboard.services.members import member_shapes, round_member_codes
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,7 @@ class PlenaryData:
     round_name: str
     answers: pd.DataFrame
     checklist: Checklist
-    members: pd.DataFrame  # country_code, country_name, architectures: every member, answered or not
+    members: pd.DataFrame  # country_code, country_name, architectures: every member of the round, answered or not
     is_demo: bool = False
     earlier: pd.DataFrame | None = None  # an earlier round's or a meeting snapshot's answers
     earlier_label: str | None = None
@@ -34,6 +37,8 @@ class PlenaryData:
     since_date: dt.date | None = None
     proposals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=proposals.PROPOSAL_COLUMNS))
     open_states: frozenset[str] = frozenset()
+    # Outlines members brought themselves, by code (services.members.member_shapes), for the map.
+    shapes: Mapping[str, dict[str, Any]] = field(default_factory=dict)
 
     def country_scores(self) -> pd.DataFrame:
         scores = self.members[["country_code", "country_name"]].merge(
@@ -55,8 +60,12 @@ def load_proposals(session: Session) -> tuple[pd.DataFrame, frozenset[str]]:
     return proposals.proposal_frame(session), frozenset(str(state) for state in proposals.OPEN_STATES)
 
 
-def members_frame(session: Session) -> pd.DataFrame:
+def members_frame(session: Session, survey_round: SurveyRound | None = None) -> pd.DataFrame:
+    """Every member, or with `survey_round` the round's members (a member retired before it opened is left out)."""
     countries = session.exec(select(Country).order_by(Country.name)).all()
+    if survey_round is not None:
+        codes = round_member_codes(session, survey_round)
+        countries = [c for c in countries if c.code in codes]
     return pd.DataFrame(
         {
             "country_code": [c.code for c in countries],
@@ -83,7 +92,8 @@ def load_plenary_data(
         round_name=survey_round.name,
         answers=load_answer_frame(session, round_ids=[round_id], states=states),
         checklist=checklist_for_version(session, survey_round.checklist_version_id),
-        members=members_frame(session),
+        members=members_frame(session, survey_round),
+        shapes=member_shapes(session),
         is_demo=survey_round.is_demo or is_demo_loaded(session),
         earlier=earlier,
         earlier_label=earlier_label,

@@ -73,7 +73,7 @@ class DeckChart:
 
 def deck_charts(data: PlenaryData) -> list[DeckChart]:
     """The deck's chart images (the map), sized for a 16:9 slide."""
-    figure = adoption_map(data.country_scores(), title="")
+    figure = adoption_map(data.country_scores(), title="", shapes=data.shapes)
     figure.update_layout(font={"size": 18}, margin={"t": 10, "b": 10, "l": 10, "r": 10})
     return [DeckChart("map", "Adoption per member: map", figure, 1600, 760)]
 

@@ -13,7 +13,8 @@ import html
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from mcwg_dashboard.services.answer_data import PUBLISHED_STATES, load_answer_fr
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.demo import is_demo_loaded
 from mcwg_dashboard.services.errors import InvalidState, NotFound
+from mcwg_dashboard.services.members import member_shapes
 from mcwg_dashboard.text import escape_markdown
 from mcwg_dashboard.wording import counted, score_text
 
@@ -82,6 +84,7 @@ class PublishData:
     checklist: Checklist
     members: pd.DataFrame
     is_demo: bool
+    shapes: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # members' own outlines, for the map
 
 
 def newest_published_round(session: Session) -> SurveyRound:
@@ -106,7 +109,8 @@ def load_publish_data(session: Session, *, round_id: int) -> PublishData:
         # Notes and evidence links stay internal, as on the public pages.
         answers=answers.assign(note="", evidence_url=""),
         checklist=checklist_for_version(session, survey_round.checklist_version_id),
-        members=members_frame(session),
+        members=members_frame(session, survey_round),
+        shapes=member_shapes(session),
         is_demo=survey_round.is_demo or is_demo_loaded(session),
     )
 
@@ -347,7 +351,12 @@ def _index_page(data: PublishData, sets: list[Any], stamp: str, files: dict[str,
     )
     body = (
         f'<div class="figures">{cards}</div>'
-        + _chart(adoption_map(scores.assign(detail=""), title="Adoption score by member"), "chart-map", scores, files)
+        + _chart(
+            adoption_map(scores.assign(detail=""), title="Adoption score by member", shapes=data.shapes),
+            "chart-map",
+            scores,
+            files,
+        )
         + _chart(
             score_bars(set_scores, label="set_code", title="Adoption per recommendation set"),
             "chart-sets",

@@ -6,8 +6,9 @@ import pandas as pd
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from mcwg_dashboard.models import Answer, ChangeProposal, Country, CountrySurvey, SurveyState
+from mcwg_dashboard.models import Answer, ChangeProposal, Country, CountrySurvey, SurveyRound, SurveyState
 from mcwg_dashboard.services.checklist_store import checklist_for_version
+from mcwg_dashboard.services.members import in_round, round_member_codes
 from mcwg_dashboard.services.rounds import list_rounds
 
 COLUMNS = ["Round", "Country", "Code", "State", "Answered", "Unknown", "Last change"]
@@ -47,6 +48,8 @@ def survey_status_table(session: Session, *, round_id: int | None = None) -> pd.
         total = totals[version_id]
         for country in countries:
             survey = surveys.get((survey_round.id, country.code))
+            if survey is None and not in_round(country, survey_round):
+                continue
             answered, last = counts.get(survey.id, (0, None)) if survey else (0, None)
             rows.append(
                 {
@@ -102,6 +105,8 @@ def participation_table(session: Session, round_id: int) -> pd.DataFrame:
             select(CountrySurvey.country_code, CountrySurvey.state).where(CountrySurvey.round_id == round_id)
         )
     }
+    survey_round = session.get(SurveyRound, round_id)
+    members = round_member_codes(session, survey_round) if survey_round is not None else set()
     raised = dict(
         session.exec(
             select(col(ChangeProposal.country_code), func.count(col(ChangeProposal.id))).group_by(
@@ -118,5 +123,6 @@ def participation_table(session: Session, round_id: int) -> pd.DataFrame:
             int(raised.get(country.code, 0)),
         )
         for country in session.exec(select(Country).order_by(Country.name))
+        if country.code in members
     ]
     return pd.DataFrame(rows, columns=PARTICIPATION_COLUMNS)

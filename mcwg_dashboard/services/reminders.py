@@ -19,6 +19,7 @@ from mcwg_dashboard.models import AuditEntry, Country, CountrySurvey, RoundState
 from mcwg_dashboard.services import audit
 from mcwg_dashboard.services.actors import Actor, Role, require_admin
 from mcwg_dashboard.services.errors import InvalidState, NotFound, ServiceError
+from mcwg_dashboard.services.members import round_member_codes
 from mcwg_dashboard.services.transaction import transaction
 
 SEND_ACTION = "send_reminder"
@@ -100,6 +101,7 @@ def pending_members(session: Session, *, actor: Actor, round_id: int) -> list[Pe
     handed_in = {SurveyState.SUBMITTED.value, SurveyState.VALIDATED.value, SurveyState.PUBLISHED.value}
     representatives = _representatives(session)
     reminded = _last_reminders(session, survey_round.name)
+    in_round = round_member_codes(session, survey_round)
     return [
         PendingMember(
             code=member.code,
@@ -109,7 +111,7 @@ def pending_members(session: Session, *, actor: Actor, round_id: int) -> list[Pe
             last_reminded=reminded.get(member.code, ""),
         )
         for member in session.exec(select(Country).order_by(col(Country.name)))
-        if states.get(member.code) not in handed_in
+        if states.get(member.code) not in handed_in and member.code in in_round
     ]
 
 
@@ -118,8 +120,11 @@ def reminder_for(session: Session, *, actor: Actor, round_id: int, country_code:
     survey_round = _round(session, round_id)
     member = next((m for m in pending_members(session, actor=actor, round_id=round_id) if m.code == country_code), None)
     if member is None:
-        if session.get(Country, country_code) is None:
+        known = session.get(Country, country_code)
+        if known is None:
             raise NotFound(f"Unknown member {country_code!r}.")
+        if known.code not in round_member_codes(session, survey_round):
+            raise InvalidState(f"{country_code} retired before {survey_round.name} opened: no reminder is sent.")
         raise InvalidState(f"{country_code} has submitted its survey of {survey_round.name}: no reminder is sent.")
     return compose_reminder(survey_round, member)
 

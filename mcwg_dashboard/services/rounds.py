@@ -25,6 +25,7 @@ from mcwg_dashboard.services import audit, dates
 from mcwg_dashboard.services.actors import Actor, require_admin
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.errors import ConflictError, InvalidState, NotFound, ValidationFailed
+from mcwg_dashboard.services.members import in_round
 from mcwg_dashboard.services.profiles import carry_profile, get_profile
 from mcwg_dashboard.services.transaction import transaction
 from mcwg_dashboard.text import clean_text
@@ -201,7 +202,7 @@ def open_round(
         )
         if source is not None:
             reconfirm = _carry_rules(session, source.checklist_version_id, checklist_version_id)
-            members = {c.code for c in session.exec(select(Country))}
+            members = {c.code for c in session.exec(select(Country)) if in_round(c, survey_round)}
             source_surveys = session.exec(
                 select(CountrySurvey).where(CountrySurvey.round_id == source.id).order_by(CountrySurvey.country_code)
             )

@@ -26,6 +26,7 @@ from mcwg_dashboard.services import audit, dates
 from mcwg_dashboard.services.actors import Actor, require_country_editor
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.errors import Conflict, ConflictError, InvalidState, NotFound, ValidationFailed
+from mcwg_dashboard.services.members import in_round
 from mcwg_dashboard.services.transaction import transaction
 from mcwg_dashboard.text import clean_any
 
@@ -113,8 +114,14 @@ def open_survey(session: Session, *, actor: Actor, round_id: int, country_code: 
     survey_round = get_round(session, round_id)
     if survey_round.state != RoundState.OPEN:
         raise InvalidState(f"The round {survey_round.name!r} is closed: its surveys can no longer be started.")
-    if session.get(Country, country_code) is None:
+    member = session.get(Country, country_code)
+    if member is None:
         raise NotFound(f"There is no member with code {country_code!r}.")
+    if not in_round(member, survey_round):
+        raise InvalidState(
+            f"{member.name} retired on {member.retired_on}, before {survey_round.name!r} opened: "
+            "it has no survey in that round."
+        )
     earlier_profile = latest_profile(session, country_code=country_code, survey_round=survey_round)
     try:
         with transaction(session):

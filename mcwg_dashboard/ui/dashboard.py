@@ -32,6 +32,7 @@ from mcwg_dashboard.services.answer_data import (
 )
 from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
 from mcwg_dashboard.services.future_topics import topic_frame
+from mcwg_dashboard.services.members import member_shapes, round_member_codes
 from mcwg_dashboard.services.overview import participation_table, reconfirmation_table, survey_status_table
 from mcwg_dashboard.services.profiles import profile_frame
 from mcwg_dashboard.services.proposals import all_transition_events, illustrative, proposal_frame
@@ -222,9 +223,16 @@ def _rounds_table(session: Session) -> pd.DataFrame:
     return pd.DataFrame([r.model_dump() for r in list_rounds(session)], columns=list(SurveyRound.model_fields))
 
 
-def _countries_table(session: Session) -> pd.DataFrame:
-    countries = session.exec(select(Country).order_by(Country.name))
-    return pd.DataFrame([c.model_dump() for c in countries], columns=list(Country.model_fields))
+_COUNTRY_COLUMNS = [name for name in Country.model_fields if name != "shape"]
+
+
+def _countries_table(session: Session, round_id: int | None = None) -> pd.DataFrame:
+    countries = list(session.exec(select(Country).order_by(Country.name)))
+    if round_id is not None:
+        survey_round = session.get(SurveyRound, round_id)
+        codes = round_member_codes(session, survey_round) if survey_round is not None else set()
+        countries = [c for c in countries if c.code in codes]
+    return pd.DataFrame([c.model_dump(exclude={"shape"}) for c in countries], columns=_COUNTRY_COLUMNS)
 
 
 # Read-only frames the pages share, by name; cached per database and data version (ui.context.data_key).
@@ -256,8 +264,20 @@ def rounds_frame() -> pd.DataFrame:
     return _frame(_url(), "rounds")
 
 
-def countries_frame() -> pd.DataFrame:
-    return _frame(_url(), "countries")
+def countries_frame(round_id: int | None = None) -> pd.DataFrame:
+    """Every member (retired ones too: their history stays), or with `round_id` that round's members."""
+    return _frame(_url(), "countries", round_id)
+
+
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=16)
+def _member_shapes(key: str) -> dict[str, dict[str, Any]]:
+    with session_scope(get_engine()) as session:
+        return member_shapes(session)
+
+
+def map_shapes() -> dict[str, dict[str, Any]]:
+    """The outlines members brought themselves (`adoption_map(shapes=...)`); the shipped map has the others."""
+    return _member_shapes(_url())
 
 
 def status_table(round_id: int | None = None) -> pd.DataFrame:

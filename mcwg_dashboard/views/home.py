@@ -16,6 +16,7 @@ from mcwg_dashboard.ui.dashboard import (
     downloads,
     is_public_view,
     map_note,
+    map_shapes,
     plot,
     rounds_frame,
     rounds_with_visible_answers,
@@ -48,7 +49,7 @@ else:
     counts = status_counts(["country_code", "country_name", "set_code"], round_ids=[round_id])
     headline = analytics.headline(counts)
     headline_answers = analytics.answer_counts(headline)
-    members = countries_frame()
+    members = countries_frame(round_id)
     checklist = checklist_of_round(round_id)
     in_production = {s.code for s in checklist.scale.statuses if (s.weight or 0) >= 0.85} if checklist else set()
     basis = "published" if public else "submitted"
@@ -94,7 +95,7 @@ else:
         scores["detail"] = [
             f"{int(n)} scored answers" if pd.notna(n) else f"no {basis} answers" for n in scores["scored"]
         ]
-        map_figure = adoption_map(scores, title="")
+        map_figure = adoption_map(scores, title="", shapes=map_shapes())
         plot(map_figure, key="home-map", title="Adoption score per member (finalized sets)")
         map_note(map_figure)
         downloads(name=f"{round_name} member scores", data=scores, figure=map_figure)

@@ -16,6 +16,7 @@ from mcwg_dashboard.ui.dashboard import (
     empty_state,
     is_public_view,
     map_note,
+    map_shapes,
     participation_frame,
     plot,
     profiles_frame,
@@ -43,7 +44,7 @@ round_name = str(rounds.at[round_id, "name"])
 checklist = checklist_of_round(round_id)
 # Score parts per member and set, summed by the database: no answer row is loaded for the figures.
 counts = score_parts(["country_code", "country_name", "set_code"], round_ids=[round_id])
-members = countries_frame()
+members = countries_frame(round_id)
 table = status_table(round_id)
 table = table[table["Round"] == round_name].drop(columns=["Round"])
 
@@ -110,7 +111,7 @@ else:
         ]
         # The title above the map, in the page: inside the figure it is cut and the toolbar sits over it.
         st.markdown(f"**Adoption score by member · {escape_markdown(round_name)}**")
-        map_figure = adoption_map(scores, title="")
+        map_figure = adoption_map(scores, title="", shapes=map_shapes())
         plot(map_figure, key="overview-map", title=f"Adoption score by member · {round_name}")
         map_note(map_figure)
         downloads(name=f"{round_name} country scores", data=scores, figure=map_figure)

@@ -25,6 +25,7 @@ from mcwg_dashboard.ui.dashboard import (
     downloads,
     empty_state,
     map_note,
+    map_shapes,
     plot,
     proposal_register,
     round_picker,
@@ -100,7 +101,7 @@ scale = checklist.scale
 completion = status_table(round_id)
 completion = completion[completion["Round"] == round_name]
 
-members = countries_frame()
+members = countries_frame(round_id)
 scores = members[["code", "name"]].rename(columns={"code": "country_code", "name": "country_name"})
 headline = analytics.headline(answers)
 scores = scores.merge(analytics.adoption_scores(headline, ["country_code", "country_name"]), how="left")
@@ -111,7 +112,9 @@ set_scores["set_code"] = [code if code in final_sets else f"{code} (draft)" for 
 slides = [
     (
         "Adoption per member",
-        lambda: adoption_map(scores, title=f"Adoption score by member (finalized sets) · {round_name}"),
+        lambda: adoption_map(
+            scores, title=f"Adoption score by member (finalized sets) · {round_name}", shapes=map_shapes()
+        ),
     ),
     ("Adoption per set", lambda: score_bars(set_scores, label="set_code", title=f"Adoption per set · {round_name}")),
     (

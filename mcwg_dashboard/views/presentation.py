@@ -18,6 +18,7 @@ from mcwg_dashboard.ui.dashboard import (
     countries_frame,
     empty_state,
     map_note,
+    map_shapes,
     plot,
     proposal_register,
     round_picker,
@@ -70,7 +71,7 @@ if since:
         value: object = by_id.at[since, column] if column in by_id.columns else None
         if since_date is None and isinstance(value, dt.date | str) and value:
             since_date = pd.Timestamp(value).date()
-members = countries_frame().rename(columns={"code": "country_code", "name": "country_name"})
+members = countries_frame(round_id).rename(columns={"code": "country_code", "name": "country_name"})
 proposals = proposal_register()
 data = PlenaryData(
     round_name=round_name,
@@ -83,6 +84,7 @@ data = PlenaryData(
     since_date=since_date,
     proposals=proposals,
     open_states=frozenset(str(s) for s in OPEN_STATES),
+    shapes=map_shapes(),
 )
 screens = PlenaryScreens(data)
 
@@ -124,7 +126,7 @@ elif screen == "map":
     scores["detail"] = [
         f"{int(n)} scored answers" if pd.notna(n) else "not submitted" for n in scores.get("scored", [])
     ]
-    figure = adoption_map(scores, title="")
+    figure = adoption_map(scores, title="", shapes=map_shapes())
     figure.update_layout(height=700, font={"size": 20})
     plot(figure, key="present-map", title=screens.map_subtitle())
     map_note(figure)
