@@ -149,6 +149,8 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=300)
     is_active: bool = True
     is_demo: bool = False
+    # The vendor a vendor account answers for (its products only); None for every other role.
+    vendor_id: int | None = Field(default=None, foreign_key="vendor.id")
     # Bumped on password reset or disable, so signed sign-in cookies issued before stop working.
     session_version: int = 1
     created_at: dt.datetime = Field(default_factory=utcnow)
@@ -274,6 +276,94 @@ class FutureTopic(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_by: str = Field(max_length=80)
     updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Vendor(SQLModel, table=True):
+    """A company whose products are assessed for market readiness (a second kind of respondent, next to members)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True)
+    contact_name: str = Field(default="", max_length=120)
+    contact_email: str = Field(default="", max_length=200)
+    is_demo: bool = False
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Product(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("vendor_id", "name", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id", index=True)
+    name: str = Field(max_length=120)
+    version: str = Field(max_length=40)
+    # One of the product types of surveys/products.yaml (RIS, PACS, VNA, EHR, GATEWAY, VIEWER, REGISTRY).
+    product_type: str = Field(max_length=12)
+    # The vendor's IHE Integration Statement: where it is published and its date.
+    statement_url: str = Field(default="", max_length=500)
+    statement_date: dt.date | None = None
+    is_demo: bool = False
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class IntegrationStatementLine(SQLModel, table=True):
+    """One actor of one IHE integration profile the product implements, with one option ('' for none)."""
+
+    __table_args__ = (UniqueConstraint("product_id", "profile", "actor", "option"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    profile: str = Field(max_length=40)
+    actor: str = Field(max_length=80)
+    option: str = Field(default="", max_length=80)
+
+
+class ConnectathonResult(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("product_id", "year", "profile", "actor"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    year: int
+    profile: str = Field(max_length=40)
+    actor: str = Field(max_length=80)
+
+
+class ProductSurvey(SQLModel, table=True):
+    """A product's answers on the elements that apply to its type, with the members' lifecycle: draft, submitted,
+    validated, published. Nothing of it is public before it is published, and it never enters member figures."""
+
+    __table_args__ = (UniqueConstraint("product_id", "checklist_version_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    checklist_version_id: int = Field(foreign_key="checklistversion.id")
+    state: str = Field(default=SurveyState.DRAFT.value, max_length=10)
+    # Bumped on every save and state change: a save or submit from a stale page is refused.
+    version: int = 1
+    is_demo: bool = False
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    submitted_at: dt.datetime | None = None
+    submitted_by: str | None = Field(default=None, max_length=80)
+    validated_at: dt.datetime | None = None
+    validated_by: str | None = Field(default=None, max_length=80)
+    published_at: dt.datetime | None = None
+    published_by: str | None = Field(default=None, max_length=80)
+    state_comment: str = Field(default="", max_length=2000)
+
+
+class ProductAnswer(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("survey_id", "element_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="productsurvey.id", index=True)
+    element_id: str = Field(max_length=12)
+    status: str = Field(max_length=8)
+    # The release that brings it, for a planned answer ("10.2", "2027 R1").
+    release: str = Field(default="", max_length=40)
+    # What backs the claim: a document, a section of the integration statement, a Connectathon result.
+    evidence: str = Field(default="", max_length=500)
+    note: str = Field(default="", max_length=2000)
+    answered_by: str = Field(max_length=80)
+    answered_at: dt.datetime = Field(default_factory=utcnow)
 
 
 class ReadOnlyRecord(RuntimeError):

@@ -21,6 +21,8 @@ class Role(StrEnum):
     ADMIN = "admin"
     COUNTRY_REP = "country_rep"
     MEMBER = "member"
+    # A vendor's account: its own products' surveys and integration statements, nothing of the members'.
+    VENDOR = "vendor"
     PUBLIC = "public"
 
 
@@ -30,6 +32,8 @@ class Actor:
     role: Role
     countries: frozenset[str] = field(default_factory=frozenset)
     display_name: str = ""
+    # The vendor a vendor account acts for.
+    vendor_id: int | None = None
     # The account's session version when this actor was read from an account (None: not read from one): a
     # password reset or "sign out everywhere" after that ends what the actor may do.
     session_version: int | None = None
@@ -58,6 +62,7 @@ def actor_for(user: User) -> Actor:
         role=Role(user.role),
         countries=frozenset(code for code in user.countries.split(",") if code),
         display_name=user.display_name,
+        vendor_id=user.vendor_id,
         session_version=user.session_version,
     )
 
@@ -97,7 +102,9 @@ def refused(before: Actor, now: Actor, fallback: str) -> PermissionDenied:
 def _role_name(actor: Actor) -> str:
     if actor.role is Role.COUNTRY_REP:
         return f"representative of {', '.join(sorted(actor.countries))}"
-    return {Role.ADMIN: "an admin", Role.MEMBER: "a member"}.get(actor.role, "a public visitor")
+    return {Role.ADMIN: "an admin", Role.MEMBER: "a member", Role.VENDOR: "a vendor"}.get(
+        actor.role, "a public visitor"
+    )
 
 
 def require_country_editor(session: Session, actor: Actor, country_code: str) -> Actor:
@@ -119,8 +126,10 @@ def require_admin(session: Session, actor: Actor) -> Actor:
 
 
 def require_member(session: Session, actor: Actor, message: str = "Sign in first.") -> Actor:
-    """The actor as of now, if it is a signed-in account (any role)."""
+    """The actor as of now, if it is a signed-in member account (any role but vendor)."""
     now = as_of_now(session, actor)
     if now.role is Role.PUBLIC:
         raise PermissionDenied(message)
+    if now.role is Role.VENDOR:
+        raise PermissionDenied(f"{actor.label} is a vendor account: it answers for its products only.")
     return now

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from mcwg_dashboard.config import Settings
 from mcwg_dashboard.db import make_engine
-from mcwg_dashboard.models import AppSetting, Country, User, utcnow
+from mcwg_dashboard.models import AppSetting, Country, User, Vendor, utcnow
 from mcwg_dashboard.services import audit
 from mcwg_dashboard.services import sign_in_throttle as throttle
 from mcwg_dashboard.services.actors import SYSTEM_ACTOR, Actor, Role, actor_for, require_admin
@@ -40,7 +40,7 @@ FIRST_ADMIN = "admin"
 SECRET_ENV = "MCWG_SECRET_KEY"
 SECRET_SETTING = "session_secret"
 MIN_SECRET_LENGTH = 16
-ACCOUNT_ROLES = (Role.ADMIN, Role.COUNTRY_REP, Role.MEMBER)
+ACCOUNT_ROLES = (Role.ADMIN, Role.COUNTRY_REP, Role.MEMBER, Role.VENDOR)
 
 WRONG_CREDENTIALS = "Wrong username or password, or the account is disabled."
 
@@ -78,6 +78,8 @@ class UserProfile(BaseModel):
     email: str = ""
     role: Role
     countries: list[str] = []
+    # The vendor a vendor account answers for (vendor accounts only).
+    vendor_id: int | None = None
 
     @field_validator("username", mode="before")
     @classmethod
@@ -140,6 +142,16 @@ class UserProfile(BaseModel):
             raise ValueError(f"only country representatives have countries, not the role {role.value}")
         return codes
 
+    @field_validator("vendor_id")
+    @classmethod
+    def _vendor_only_for_vendor_accounts(cls, vendor_id: int | None, info: ValidationInfo) -> int | None:
+        role = info.data.get("role")
+        if role is Role.VENDOR and vendor_id is None:
+            raise ValueError("a vendor account needs its vendor")
+        if role is not None and role is not Role.VENDOR and vendor_id is not None:
+            raise ValueError(f"only vendor accounts have a vendor, not the role {role.value}")
+        return vendor_id
+
 
 def _check_password(value: str) -> str:
     if len(value) < MIN_PASSWORD_LENGTH:
@@ -184,6 +196,11 @@ def _validated(model: type[ModelT], data: Any, summary: str) -> ModelT:
             message = str(error["msg"]).removeprefix("Value error, ")
             problems.setdefault(key, []).append(message)
         raise ValidationFailed(problems, summary=summary) from None
+
+
+def _check_vendor(session: Session, vendor_id: int | None, summary: str) -> None:
+    if vendor_id is not None and session.get(Vendor, vendor_id) is None:
+        raise ValidationFailed({"vendor_id": [f"there is no vendor with ID {vendor_id}"]}, summary=summary)
 
 
 def _check_countries(session: Session, codes: list[str], summary: str) -> None:
@@ -263,6 +280,7 @@ def _public(user: User) -> dict[str, Any]:
         "email": user.email,
         "role": user.role,
         "countries": user.countries,
+        "vendor_id": user.vendor_id,
         "is_active": user.is_active,
         "is_demo": user.is_demo,
     }
@@ -292,6 +310,7 @@ def _insert(session: Session, *, actor: Actor, profile: UserProfile, password_ha
         email=profile.email,
         role=profile.role.value,
         countries=",".join(profile.countries),
+        vendor_id=profile.vendor_id,
         password_hash=password_hash,
         is_demo=is_demo,
     )
@@ -315,6 +334,7 @@ def create_user(session: Session, *, actor: Actor, data: UserCreate | Mapping[st
     summary = "The account was not created."
     new = _validated(UserCreate, data, summary)
     _check_countries(session, new.countries, summary)
+    _check_vendor(session, new.vendor_id, summary)
     taken = {"username": [f"the username {new.username!r} is taken: choose another"]}
     if _find(session, new.username) is not None:
         raise ValidationFailed(taken, summary=summary)
@@ -336,8 +356,9 @@ def update_user(
     countries: list[str] | str | None = None,
     display_name: str | None = None,
     email: str | None = None,
+    vendor_id: int | None = None,
 ) -> User:
-    """Change an account's role, countries, name or email (focus group only); None leaves a field as it is.
+    """Change an account's role, countries, vendor, name or email (focus group only); None leaves a field as it is.
 
     The change applies at once, also to signed-in sessions: the actor is read from the account on every request.
     """
@@ -350,15 +371,20 @@ def update_user(
         # A representative keeps their countries; the other roles have none.
         is_rep = str(getattr(new_role, "value", new_role)).strip().lower() == Role.COUNTRY_REP.value
         countries = [c for c in user.countries.split(",") if c] if is_rep else []
+    is_vendor = str(getattr(new_role, "value", new_role)).strip().lower() == Role.VENDOR.value
+    if vendor_id is None and is_vendor:
+        vendor_id = user.vendor_id  # a vendor account keeps its vendor
     wanted = {
         "username": user.username,
         "role": new_role,
+        "vendor_id": vendor_id if is_vendor else None,
         "display_name": user.display_name if display_name is None else display_name,
         "email": user.email if email is None else email,
         "countries": countries,
     }
     profile = _validated(UserProfile, wanted, summary)
     _check_countries(session, profile.countries, summary)
+    _check_vendor(session, profile.vendor_id, summary)
     if user.role == Role.ADMIN.value and profile.role is not Role.ADMIN:
         _keep_an_admin(session, user, summary)
     before = _public(user)
@@ -366,6 +392,7 @@ def update_user(
         **before,
         "role": profile.role.value,
         "countries": ",".join(profile.countries),
+        "vendor_id": profile.vendor_id,
         "display_name": profile.display_name,
         "email": profile.email,
     }
@@ -374,6 +401,7 @@ def update_user(
     with transaction(session):
         user.role = profile.role.value
         user.countries = ",".join(profile.countries)
+        user.vendor_id = profile.vendor_id
         user.display_name = profile.display_name
         user.email = profile.email
         session.add(user)

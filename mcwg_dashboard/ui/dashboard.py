@@ -86,7 +86,8 @@ def _answer_frame(
 
 
 def is_public_view() -> bool:
-    return current_user().role is Role.PUBLIC
+    """Published answers only: the public, and vendor accounts (they are not members)."""
+    return current_user().role in (Role.PUBLIC, Role.VENDOR)
 
 
 def guide_basis(code: str, checklist: Checklist) -> MemberBasis | None:

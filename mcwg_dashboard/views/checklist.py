@@ -73,6 +73,6 @@ for rec_set in checklist.sets:
 
 # The backlog is the working group's own list: members see it, the focus group edits it (also shown in plenary mode).
 user = current_user()
-if user.role is not Role.PUBLIC:
+if user.role not in (Role.PUBLIC, Role.VENDOR):
     st.divider()
     future_topics_section(user, editable=True)
