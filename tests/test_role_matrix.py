@@ -6,6 +6,7 @@ A refused action raises PermissionDenied and leaves every row of the database as
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -22,21 +23,28 @@ from mcwg_dashboard.models import (
     AuditEntry,
     ChangeProposal,
     ChecklistVersion,
+    ConnectathonResult,
     Country,
     CountrySurvey,
     DeploymentProfile,
     FutureTopic,
+    IntegrationStatementLine,
     MeetingSnapshot,
+    Product,
+    ProductAnswer,
+    ProductSurvey,
     ProposalEvent,
     SurveyRound,
     SurveyState,
     User,
+    Vendor,
 )
 from mcwg_dashboard.services import (
     audit,
     future_topics,
     lifecycle,
     members,
+    products,
     profiles,
     proposals,
     rounds,
@@ -54,7 +62,17 @@ from tests.helpers import ADMIN, MEMBER, REP_FR, REP_NO, the_open_round
 from tests.test_lifecycle import carried_over_survey, changed_checklist, complete_answers, survey_in_state
 
 PUBLIC = Actor(username="anonymous", role=Role.PUBLIC)
-ROLES: dict[str, Actor] = {"admin": ADMIN, "rep-fr": REP_FR, "rep-no": REP_NO, "member": MEMBER, "public": PUBLIC}
+# A vendor account of "Example Imaging": its vendor ID is looked up once the set-up created the vendors.
+VENDOR = Actor(username="vendor-example", role=Role.VENDOR, vendor_id=None)
+ROLES: dict[str, Actor] = {
+    "admin": ADMIN,
+    "rep-fr": REP_FR,
+    "rep-no": REP_NO,
+    "member": MEMBER,
+    "vendor": VENDOR,
+    "public": PUBLIC,
+}
+OWN_VENDOR, OTHER_VENDOR = "Example Imaging", "Other Imaging"
 
 # An action's set-up brings the database to where the action makes sense (done as admin), and returns the
 # action itself, to be run as the actor under test.
@@ -205,6 +223,83 @@ def _set_member_shape(session: Session, country: str) -> Action:
     )
 
 
+# Product actions run on a product of the vendor account's own vendor ("FR" below) or of another vendor ("NO").
+def _product(session: Session, country: str) -> Product:
+    vendors = {v.name: v for v in products.list_vendors(session)}
+    for name in (OWN_VENDOR, OTHER_VENDOR):
+        if name not in vendors:
+            vendors[name] = products.add_vendor(session, actor=ADMIN, data={"name": name})
+    vendor = vendors[OWN_VENDOR if country == "FR" else OTHER_VENDOR]
+    return products.add_product(
+        session,
+        actor=ADMIN,
+        data={"vendor_id": vendor.id, "name": f"{vendor.name} Gateway", "version": "3", "product_type": "GATEWAY"},
+    )
+
+
+def _product_survey(session: Session, country: str, state: SurveyState = SurveyState.DRAFT) -> ProductSurvey:
+    product = _product(session, country)
+    survey = products.open_product_survey(session, actor=ADMIN, product_id=product.id or 0)
+    answers = [{"element_id": "KOS-16", "status": "SUP"}]
+    products.save_product_answers(
+        session, actor=ADMIN, survey_id=survey.id or 0, answers=answers, expected_version=survey.version
+    )
+    steps = [products.submit_product_survey, products.validate_product_survey, products.publish_product_survey]
+    order = [SurveyState.DRAFT, SurveyState.SUBMITTED, SurveyState.VALIDATED, SurveyState.PUBLISHED]
+    for step in steps[: order.index(state)]:
+        step(session, actor=ADMIN, survey_id=survey.id or 0, expected_version=survey.version)
+    return survey
+
+
+def _open_product_survey(session: Session, country: str) -> Action:
+    product_id = _product(session, country).id or 0
+    return lambda actor: products.open_product_survey(session, actor=actor, product_id=product_id)
+
+
+def _save_product_answers(session: Session, country: str) -> Action:
+    survey = _product_survey(session, country)
+    answers = [{"element_id": "SPP-09", "status": "PLAN", "release": "4.0"}]
+    return lambda actor: products.save_product_answers(
+        session, actor=actor, survey_id=survey.id or 0, answers=answers, expected_version=survey.version
+    )
+
+
+def _submit_product_survey(session: Session, country: str) -> Action:
+    survey = _product_survey(session, country)
+    return lambda actor: products.submit_product_survey(
+        session, actor=actor, survey_id=survey.id or 0, expected_version=survey.version
+    )
+
+
+def _import_statement(session: Session, country: str) -> Action:
+    product_id = _product(session, country).id or 0
+    lines = [{"profile": "XCA-I", "actor": "Responding Imaging Gateway"}]
+    return lambda actor: products.replace_statement(session, actor=actor, product_id=product_id, lines=lines)
+
+
+def _add_vendor(session: Session, country: str) -> Action:
+    return lambda actor: products.add_vendor(session, actor=actor, data={"name": "New Imaging"})
+
+
+def _add_product(session: Session, country: str) -> Action:
+    vendor_id = _product(session, country).vendor_id
+    data = {"vendor_id": vendor_id, "name": "Example Viewer", "version": "1", "product_type": "VIEWER"}
+    return lambda actor: products.add_product(session, actor=actor, data=data)
+
+
+def _review_product(state: SurveyState, step: str) -> Setup:
+    def setup(session: Session, country: str) -> Action:
+        survey = _product_survey(session, country, state)
+        if step == "send_back":
+            return lambda actor: products.send_back_product_survey(
+                session, actor=actor, survey_id=survey.id or 0, expected_version=survey.version, comment="Evidence?"
+            )
+        transition = getattr(products, f"{step}_product_survey")
+        return lambda actor: transition(session, actor=actor, survey_id=survey.id or 0, expected_version=survey.version)
+
+    return setup
+
+
 # Downloads of data the public may not see: they write nothing, and are refused exactly like a write.
 def _full_export(session: Session, country: str) -> Action:
     survey_in_state(session, SurveyState.DRAFT, country=country)
@@ -277,15 +372,28 @@ ADMIN_ACTIONS: dict[str, Setup] = {
     "add_member": _add_member,
     "retire_member": _retire_member,
     "set_member_shape": _set_member_shape,
+    "add_vendor": _add_vendor,
+    "add_product": _add_product,
+    "validate_product_survey": _review_product(SurveyState.SUBMITTED, "validate"),
+    "publish_product_survey": _review_product(SurveyState.VALIDATED, "publish"),
+    "send_back_product_survey": _review_product(SurveyState.SUBMITTED, "send_back"),
     "download_full_export": _full_export,
     "download_audit_log": _audit_export,
+}
+
+# Actions a vendor account may take on its own vendor's products ("FR": its own; "NO": another vendor's).
+PRODUCT_ACTIONS: dict[str, Setup] = {
+    "open_product_survey": _open_product_survey,
+    "save_product_answers": _save_product_answers,
+    "submit_product_survey": _submit_product_survey,
+    "import_integration_statement": _import_statement,
 }
 
 CASES = [
     (role, action, country)
     for role in ROLES
-    for action in [*COUNTRY_ACTIONS, *MEMBER_ACTIONS, *ADMIN_ACTIONS]
-    for country in (["FR", "NO"] if action in COUNTRY_ACTIONS else ["FR"])
+    for action in [*COUNTRY_ACTIONS, *MEMBER_ACTIONS, *ADMIN_ACTIONS, *PRODUCT_ACTIONS]
+    for country in (["FR", "NO"] if action in COUNTRY_ACTIONS or action in PRODUCT_ACTIONS else ["FR"])
 ]
 
 
@@ -293,7 +401,9 @@ def is_allowed(actor: Actor, action: str, country: str) -> bool:
     if actor.role is Role.ADMIN:
         return True
     if action in MEMBER_ACTIONS:
-        return actor.role is not Role.PUBLIC
+        return actor.role not in (Role.PUBLIC, Role.VENDOR)
+    if action in PRODUCT_ACTIONS:
+        return actor.role is Role.VENDOR and country == "FR"
     return action in COUNTRY_ACTIONS and actor.role is Role.COUNTRY_REP and country in actor.countries
 
 
@@ -314,6 +424,12 @@ def snapshot(session: Session) -> dict[str, list[dict[str, Any]]]:
         (ProposalEvent, ProposalEvent.id),
         (MeetingSnapshot, MeetingSnapshot.id),
         (User, User.id),
+        (Vendor, Vendor.id),
+        (Product, Product.id),
+        (IntegrationStatementLine, IntegrationStatementLine.id),
+        (ConnectathonResult, ConnectathonResult.id),
+        (ProductSurvey, ProductSurvey.id),
+        (ProductAnswer, ProductAnswer.id),
     ]
     return {
         model.__name__: [row.model_dump() for row in session.exec(select(model).order_by(col(key)))]
@@ -323,21 +439,24 @@ def snapshot(session: Session) -> dict[str, list[dict[str, Any]]]:
 
 def test_matrix_expectations() -> None:
     allowed = {(role, action, country) for role, action, country in CASES if is_allowed(ROLES[role], action, country)}
-    rep_cases = {(r, a, c) for r, a, c in allowed if r != "admin" and a not in MEMBER_ACTIONS}
+    rep_cases = {(r, a, c) for r, a, c in allowed if r not in ("admin", "vendor") and a not in MEMBER_ACTIONS}
     assert rep_cases == {("rep-fr", action, "FR") for action in COUNTRY_ACTIONS} | {
         ("rep-no", action, "NO") for action in COUNTRY_ACTIONS
     }
     assert {(r, a) for r, a, _ in allowed if a in MEMBER_ACTIONS} == {
-        (role, action) for role in ROLES if role != "public" for action in MEMBER_ACTIONS
+        (role, action) for role in ROLES if role not in ("public", "vendor") for action in MEMBER_ACTIONS
     }
-    assert len(CASES) == len(ROLES) * (2 * len(COUNTRY_ACTIONS) + len(MEMBER_ACTIONS) + len(ADMIN_ACTIONS))
+    assert {(a, c) for r, a, c in allowed if r == "vendor"} == {(action, "FR") for action in PRODUCT_ACTIONS}
+    assert len(CASES) == len(ROLES) * (
+        2 * len(COUNTRY_ACTIONS) + len(MEMBER_ACTIONS) + len(ADMIN_ACTIONS) + 2 * len(PRODUCT_ACTIONS)
+    )
     assert PUBLIC.may_edit_country("FR") is False
 
 
 @pytest.mark.parametrize(("role", "action", "country"), CASES, ids=["-".join(case) for case in CASES])
 def test_role_matrix(session: Session, role: str, action: str, country: str) -> None:
-    actor = ROLES[role]
     run = SETUPS[action](session, country)
+    actor = _with_vendor(session, ROLES[role])
     before = snapshot(session)
     if is_allowed(actor, action, country):
         _allowed(session, run, actor, action, before)
@@ -347,7 +466,17 @@ def test_role_matrix(session: Session, role: str, action: str, country: str) -> 
         assert snapshot(session) == before, "a refused action changes nothing"
 
 
-SETUPS: dict[str, Setup] = {**COUNTRY_ACTIONS, **MEMBER_ACTIONS, **ADMIN_ACTIONS}
+SETUPS: dict[str, Setup] = {**COUNTRY_ACTIONS, **MEMBER_ACTIONS, **ADMIN_ACTIONS, **PRODUCT_ACTIONS}
+
+
+def _with_vendor(session: Session, actor: Actor) -> Actor:
+    """The vendor account acts for Example Imaging (or, where no set-up made it, for a vendor made now)."""
+    if actor.role is not Role.VENDOR:
+        return actor
+    vendor = next((v for v in products.list_vendors(session) if v.name == OWN_VENDOR), None)
+    if vendor is None:
+        vendor = products.add_vendor(session, actor=ADMIN, data={"name": OWN_VENDOR})
+    return dataclasses.replace(actor, vendor_id=vendor.id)
 
 
 def _allowed(session: Session, run: Action, actor: Actor, action: str, before: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator, model_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -142,15 +142,21 @@ class UserProfile(BaseModel):
             raise ValueError(f"only country representatives have countries, not the role {role.value}")
         return codes
 
-    @field_validator("vendor_id")
+    @field_validator("vendor_id", mode="before")
     @classmethod
-    def _vendor_only_for_vendor_accounts(cls, vendor_id: int | None, info: ValidationInfo) -> int | None:
+    def _vendor_only_for_vendor_accounts(cls, vendor_id: Any, info: ValidationInfo) -> Any:
         role = info.data.get("role")
-        if role is Role.VENDOR and vendor_id is None:
+        if role is Role.VENDOR and vendor_id in (None, ""):
             raise ValueError("a vendor account needs its vendor")
-        if role is not None and role is not Role.VENDOR and vendor_id is not None:
+        if role is not None and role is not Role.VENDOR and vendor_id not in (None, ""):
             raise ValueError(f"only vendor accounts have a vendor, not the role {role.value}")
-        return vendor_id
+        return vendor_id or None
+
+    @model_validator(mode="after")
+    def _vendor_account_has_its_vendor(self) -> UserProfile:
+        if self.role is Role.VENDOR and self.vendor_id is None:
+            raise ValueError("a vendor account needs its vendor")
+        return self
 
 
 def _check_password(value: str) -> str:
