@@ -33,10 +33,20 @@ results = [
     page("metadata_levels", "Metadata levels", "account_tree"),
     page("guide", "Clinician guide", "menu_book"),
 ]
+products = page("products", "Products", "inventory_2")
 if user.role is Role.PUBLIC:
     pages = {
-        "Published results": [home, *results, page("checklist", "Checklist", "checklist")],
+        "Published results": [home, *results, products, page("checklist", "Checklist", "checklist")],
         "Account": [page("sign_in", "Sign in", "login")],
+    }
+elif user.role is Role.VENDOR:
+    # A vendor answers for its products; the members' answers are not theirs to see.
+    pages = {
+        "Products": [
+            page("products", "Products", "inventory_2", default=True),
+            page("checklist", "Checklist", "checklist"),
+        ],
+        "Account": [page("account", "Account", "person")],
     }
 else:
     survey = [page("survey", "Country survey", "edit_note")] if user.role in (Role.ADMIN, Role.COUNTRY_REP) else []
@@ -54,6 +64,7 @@ else:
             page("proposals", "Register", "rule"),
             page("proposal", "Proposal", "description"),
         ],
+        "Market readiness": [products],
     }
     if user.role is Role.ADMIN:
         pages["Administration"] = [

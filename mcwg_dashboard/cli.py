@@ -19,6 +19,7 @@ from mcwg_dashboard.backup import backup as backup_database
 from mcwg_dashboard.backup import restore as restore_database
 from mcwg_dashboard.checklist import ChecklistError
 from mcwg_dashboard.cli_members import add_member_parser, member_command
+from mcwg_dashboard.cli_products import PRODUCT_COMMANDS, add_product_parser, product_command
 from mcwg_dashboard.cli_rounds import add_round_parser, round_command
 from mcwg_dashboard.cli_rounds import round_id as find_round_id
 from mcwg_dashboard.config import get_settings
@@ -139,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("file", help="the backup file")
     add_round_parser(commands)
     add_member_parser(commands)
+    add_product_parser(commands)
     _add_report_parsers(commands)
     _add_user_parser(commands)
     _add_bench_parser(commands)
@@ -370,8 +372,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     demo = load_demo(session, actor=CLI_ACTOR)
                     print(
                         f"Demo data loaded: {demo.answers} synthetic answers in {demo.surveys} surveys "
-                        f"(rounds: {', '.join(demo.rounds)} and the open round), and {demo.proposals} change "
-                        "proposals. It is labelled as demo in the app."
+                        f"(rounds: {', '.join(demo.rounds)} and the open round), {demo.proposals} change "
+                        f"proposals and {demo.products} made-up products of made-up vendors. It is labelled as demo "
+                        "in the app."
                     )
                     if demo.accounts:
                         print(
@@ -411,6 +414,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return round_command(engine, args)
         if args.command == "member":
             return member_command(engine, args)
+        if args.command in PRODUCT_COMMANDS:
+            return product_command(engine, args)
         if args.command == "backup":
             saved = backup_database(engine, Path(args.out), actor=CLI_ACTOR)
             print(f"Backed up to {args.out}: {saved.describe()}.")

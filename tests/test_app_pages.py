@@ -263,7 +263,8 @@ def test_audit_log_lists_saves_and_answer_history_shows_them(external_database: 
 
 
 ROLE_PAGES = {
-    "public": {"home", "overview", "matrix", "country", "metadata_levels", "guide", "checklist", "sign_in"},
+    "public": {"home", "overview", "matrix", "country", "metadata_levels", "guide", "products", "checklist", "sign_in"},
+    "vendor": {"products", "checklist", "account"},
     "admin": {Path(p).stem for p in ADMIN_PAGES},
     "member": {
         "home",
@@ -280,6 +281,7 @@ ROLE_PAGES = {
         "presentation",
         "proposals",
         "proposal",
+        "products",
         "account",
     },
     "country_rep": {
@@ -298,13 +300,15 @@ ROLE_PAGES = {
         "presentation",
         "proposals",
         "proposal",
+        "products",
         "account",
     },
 }
 
 
 @pytest.mark.parametrize(
-    ("role", "actor"), [("public", None), ("member", "member"), ("country_rep", "rep-fr"), ("admin", "admin")]
+    ("role", "actor"),
+    [("public", None), ("member", "member"), ("country_rep", "rep-fr"), ("vendor", "vendor"), ("admin", "admin")],
 )
 def test_each_role_reaches_only_its_pages(isolated_settings: Path, role: str, actor: str | None) -> None:
     for page in PAGES:

@@ -94,7 +94,8 @@ def test_cli_init_demo_and_clear(isolated_settings: Path, capsys: pytest.Capture
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "synthetic answers" in out
-    assert "Demo accounts (password 'demo', removed with `demo --clear`): demo-admin, rep-fr, rep-no, member." in out
+    accounts = "demo-admin, rep-fr, rep-no, member, vendor"
+    assert f"Demo accounts (password 'demo', removed with `demo --clear`): {accounts}." in out
     engine = make_engine(f"sqlite:///{isolated_settings / 'mcwg.sqlite3'}")
     with Session(engine) as session:
         assert is_demo_loaded(session)
@@ -222,7 +223,7 @@ def test_full_export_is_for_the_focus_group_only(session: Session) -> None:
 def test_demo_accounts_sign_in_with_demo_and_go_with_clear(session: Session) -> None:
     report = load_demo(session, actor=ADMIN)
     # init created the real "admin", so the demo admin is "demo-admin".
-    assert report.accounts == ["demo-admin", "rep-fr", "rep-no", "member"]
+    assert report.accounts == ["demo-admin", "rep-fr", "rep-no", "member", "vendor"]
     assert report.notes == ["An account admin exists, so the demo one is demo-admin."]
     listed = demo_accounts(session)
     assert [username for username, _ in listed] == report.accounts
@@ -251,7 +252,7 @@ def test_demo_admin_is_called_admin_when_no_real_admin_exists(session: Session) 
     session.delete(session.exec(select(User).where(User.username == "admin")).one())
     session.commit()
     report = load_demo(session, actor=ADMIN)
-    assert report.accounts == ["admin", "rep-fr", "rep-no", "member"]
+    assert report.accounts == ["admin", "rep-fr", "rep-no", "member", "vendor"]
     assert report.notes == []
     assert [username for username, _ in demo_accounts()] == report.accounts
     assert users.authenticate(session, username="admin", password="demo").role is Role.ADMIN

@@ -11,6 +11,7 @@ from mcwg_dashboard.analytics import DRAFT, HEADLINE, RETIRED, WATCH
 from mcwg_dashboard.checklist import WATCH_LABEL
 from mcwg_dashboard.exports import csv_bytes, workbook_bytes
 from mcwg_dashboard.models import SurveyState
+from mcwg_dashboard.services import products
 from mcwg_dashboard.services.actors import Actor, require_admin
 from mcwg_dashboard.services.answer_data import load_answer_frame
 from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
@@ -163,7 +164,30 @@ def full_export_sheets(session: Session, *, actor: Actor) -> dict[str, pd.DataFr
                 for s in checklist.scale.statuses
             ]
         )
+    sheets.update(product_sheets(session, actor=actor))
     return sheets
+
+
+def product_sheets(session: Session, *, actor: Actor) -> dict[str, pd.DataFrame]:
+    """Vendors' products, their integration statements and their claims in every survey state (the full export
+    is the focus group's): sheets apart from the members' answers, each row labelled a vendor claim."""
+    register = products.products_frame(session, actor=actor)
+    if register.empty:
+        return {}
+    statements = [
+        products.statement_frame(session, int(product_id)).assign(Product=label, Vendor=vendor)
+        for product_id, label, vendor in zip(
+            register["product_id"], register["Product"], register["Vendor"], strict=True
+        )
+    ]
+    claims = products.claims_frame(session, states=products.ALL_STATES)
+    return {
+        "Products": register.drop(columns=["type_code", "visible", "own"]).rename(columns={"product_id": "Product ID"}),
+        "Integration statements": pd.concat(statements, ignore_index=True)[
+            ["Vendor", "Product", "Profile", "Actor", "Option"]
+        ],
+        "Vendor claims": claims.drop(columns=["product_id"]).assign(Kind=products.VENDOR_CLAIM),
+    }
 
 
 def full_export_bytes(session: Session, *, actor: Actor) -> bytes:

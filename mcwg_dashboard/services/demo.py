@@ -22,10 +22,12 @@ from mcwg_dashboard.models import (
     SurveyRound,
     SurveyState,
     User,
+    Vendor,
 )
 from mcwg_dashboard.services import audit
 from mcwg_dashboard.services.actors import Actor, require_admin
 from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
+from mcwg_dashboard.services.demo_products import add_demo_products, clear_demo_products
 from mcwg_dashboard.services.demo_proposals import add_demo_proposals, clear_demo_proposals
 from mcwg_dashboard.services.errors import InvalidState
 from mcwg_dashboard.services.rounds import open_rounds
@@ -96,6 +98,7 @@ class DemoReport:
     accounts: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     proposals: int = 0
+    products: int = 0
 
 
 def _demo_profile(survey: CountrySurvey, at: dt.datetime) -> DeploymentProfile:
@@ -196,6 +199,7 @@ def load_demo(session: Session, *, actor: Actor, today: dt.date | None = None, s
                     answered_at = _at(survey_round.opens_on, rng.randint(1, 25), today)
                     session.add(_demo_answer(rng, checklist, survey, element_id, status, answered_at))
                     report.answers += 1
+        report.products = add_demo_products(session, today=today, seed=seed)
         _add_demo_accounts(session, actor=actor, report=report)
         report.proposals = add_demo_proposals(session, today=today)
         session.add(AppSetting(key=DEMO_FLAG, value=today.isoformat()))
@@ -212,6 +216,7 @@ def load_demo(session: Session, *, actor: Actor, today: dt.date | None = None, s
                 "answers": report.answers,
                 "accounts": report.accounts,
                 "proposals": report.proposals,
+                "products": report.products,
             },
         )
     return report
@@ -226,6 +231,12 @@ def _add_demo_accounts(session: Session, *, actor: Actor, report: DemoReport) ->
         if missing:
             report.notes.append(f"No demo account {account.username}: {', '.join(missing)} is not a member.")
             continue
+        vendor_id = None
+        if account.vendor:
+            vendor_id = session.exec(select(Vendor.id).where(Vendor.name == account.vendor)).first()
+            if vendor_id is None:
+                report.notes.append(f"No demo account {account.username}: no vendor {account.vendor}.")
+                continue
         username = account.username
         if username in taken:
             username = f"demo-{account.username}"
@@ -242,6 +253,7 @@ def _add_demo_accounts(session: Session, *, actor: Actor, report: DemoReport) ->
             display_name=account.display_name,
             password=DEMO_PASSWORD,
             email=account.email,
+            vendor_id=vendor_id,
         )
         taken.add(username)
         report.accounts.append(username)
@@ -295,10 +307,13 @@ def clear_demo(session: Session, *, actor: Actor) -> int:
             session.execute(delete(DeploymentProfile).where(col(DeploymentProfile.survey_id).in_(demo_surveys)))
             session.execute(delete(CountrySurvey).where(col(CountrySurvey.id).in_(demo_surveys)))
         proposals = clear_demo_proposals(session)
+        removed_products = clear_demo_products(session)
         # Demo data only: a meeting snapshot is otherwise never deleted (a bulk delete, past the model's guard).
         session.execute(delete(MeetingSnapshot).where(col(MeetingSnapshot.is_demo) == True))  # noqa: E712
         session.execute(delete(SurveyRound).where(col(SurveyRound.is_demo) == True))  # noqa: E712
         session.execute(delete(User).where(col(User.is_demo) == True))  # noqa: E712
+        # Vendors after the accounts that answer for them.
+        session.execute(delete(Vendor).where(col(Vendor.is_demo) == True))  # noqa: E712
         for country in session.exec(select(Country).where(Country.architectures_are_demo == True)):  # noqa: E712
             country.architectures = None
             country.architectures_are_demo = False
@@ -312,7 +327,12 @@ def clear_demo(session: Session, *, actor: Actor) -> int:
             action="clear_demo",
             entity="demo",
             entity_key="demo",
-            before={"surveys": len(demo_surveys), "accounts": demo_users, "proposals": proposals},
+            before={
+                "surveys": len(demo_surveys),
+                "accounts": demo_users,
+                "proposals": proposals,
+                "products": removed_products,
+            },
             after=None,
         )
     return len(demo_surveys)

@@ -502,6 +502,15 @@ def product_survey(session: Session, survey_id: int) -> tuple[ProductSurvey, Pro
     return survey, get_product(session, survey.product_id)
 
 
+def latest_product_survey(session: Session, product_id: int) -> ProductSurvey | None:
+    """The product's survey on the newest checklist it was answered against (None before it is started)."""
+    return session.exec(
+        select(ProductSurvey)
+        .where(col(ProductSurvey.product_id) == product_id)
+        .order_by(col(ProductSurvey.checklist_version_id).desc())
+    ).first()
+
+
 def survey_answers(session: Session, survey_id: int) -> dict[str, ProductAnswer]:
     return {
         a.element_id: a for a in session.exec(select(ProductAnswer).where(col(ProductAnswer.survey_id) == survey_id))

@@ -566,12 +566,20 @@ def add_demo_account(
     display_name: str,
     password: str,
     email: str = "",
+    vendor_id: int | None = None,
 ) -> User:
     """A demo account (is_demo), inside the caller's transaction: the demo loader writes everything at once."""
     actor = require_admin(session, actor)
     profile = _validated(
         UserProfile,
-        {"username": username, "role": role, "countries": countries, "display_name": display_name, "email": email},
+        {
+            "username": username,
+            "role": role,
+            "countries": countries,
+            "display_name": display_name,
+            "email": email,
+            "vendor_id": vendor_id,
+        },
         "The demo account was not created.",
     )
     return _insert(session, actor=actor, profile=profile, password_hash=_QUICK_HASHER.hash(password), is_demo=True)
@@ -774,6 +782,8 @@ class DemoAccount:
     # Representatives get an address on example.org (reserved for examples: no mail ever reaches anyone), so the
     # demo shows reminders; a real deployment sets real addresses on the Users page.
     email: str = ""
+    # The made-up vendor a demo vendor account answers for.
+    vendor: str = ""
 
 
 # What `load_demo` creates (a taken username gets a "demo-" prefix, e.g. "demo-admin" next to the real "admin").
@@ -782,6 +792,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("rep-fr", Role.COUNTRY_REP, ("FR",), "Demo representative of France", "rep-fr@example.org"),
     DemoAccount("rep-no", Role.COUNTRY_REP, ("NO",), "Demo representative of Norway", "rep-no@example.org"),
     DemoAccount("member", Role.MEMBER, (), "Demo member"),
+    DemoAccount("vendor", Role.VENDOR, (), "Demo vendor account of Example Imaging", vendor="Example Imaging"),
 )
 
 
@@ -792,6 +803,8 @@ def describe_account(role: Role | str, countries: Iterable[str] | str) -> str:
         return "focus group (admin): every page, rounds, validation and accounts"
     if role is Role.COUNTRY_REP:
         return f"country representative of {', '.join(codes)}: fills in that country's survey"
+    if role is Role.VENDOR:
+        return "vendor: answers the product survey of its own products (made-up Example Imaging in the demo)"
     return "member: reads every submitted answer"
 
 

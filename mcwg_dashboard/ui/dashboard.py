@@ -20,6 +20,7 @@ from mcwg_dashboard.db import session_scope
 from mcwg_dashboard.exports import PNG_UNAVAILABLE, chromium_available, csv_bytes, png_bytes, xlsx_bytes
 from mcwg_dashboard.models import Country, SurveyRound
 from mcwg_dashboard.reports.guide import MemberBasis, member_basis
+from mcwg_dashboard.services import products
 from mcwg_dashboard.services.actors import Role
 from mcwg_dashboard.services.answer_data import (
     PUBLISHED_STATES,
@@ -240,6 +241,7 @@ def _countries_table(session: Session, round_id: int | None = None) -> pd.DataFr
 _FRAMES: dict[str, Callable[..., pd.DataFrame]] = {
     "rounds": _rounds_table,
     "countries": _countries_table,
+    "claims": lambda session, states: products.claims_frame(session, states=states),
     "status": lambda session, round_id=None: survey_status_table(session, round_id=round_id),
     "proposals": proposal_frame,
     "proposal_transitions": all_transition_events,
@@ -263,6 +265,12 @@ def _frame(key: str, name: str, *args: Any) -> pd.DataFrame:
 def rounds_frame() -> pd.DataFrame:
     """All rounds, newest first."""
     return _frame(_url(), "rounds")
+
+
+def product_claims() -> pd.DataFrame:
+    """The vendor claims this reader may see (services.products.visible_states): validated for members, published
+    for the public; cached like every page frame."""
+    return _frame(_url(), "claims", products.visible_states(current_user()))
 
 
 def countries_frame(round_id: int | None = None) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from mcwg_dashboard.ui.dashboard import (
     downloads,
     empty_state,
     is_public_view,
+    product_claims,
     profiles_frame,
     round_picker,
     rounds_frame,
@@ -22,6 +23,7 @@ from mcwg_dashboard.ui.dashboard import (
     score_parts,
     show_chart,
 )
+from mcwg_dashboard.ui.products import product_gaps_section
 from mcwg_dashboard.ui.tables import answers_table, change_counts_text, changes_table
 from mcwg_dashboard.ui.text import escape_markdown
 from mcwg_dashboard.ui.url_state import url_selectbox
@@ -82,6 +84,8 @@ st.header("Answers")
 table = answers_table(mine, scale)
 st.dataframe(table, hide_index=True, column_config={"Evidence": st.column_config.LinkColumn("Evidence")})
 downloads(name=f"{country} {round_name} answers", data=table)
+
+product_gaps_section(mine, product_claims(), scale, member=names[country], name=f"{country} {round_name}")
 
 st.header("What changed since the previous round")
 opens_on = dict(zip(rounds.index.astype(int), rounds["opens_on"], strict=True))

@@ -9,6 +9,7 @@ from mcwg_dashboard.models import Country
 from mcwg_dashboard.services import users
 from mcwg_dashboard.services.actors import Role
 from mcwg_dashboard.services.errors import ServiceError
+from mcwg_dashboard.services.products import list_vendors
 from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import get_engine
 
@@ -20,6 +21,7 @@ with session_scope(engine) as session:
     accounts = users.list_users(session, actor=user)
     waiting = users.usernames_waiting(session, actor=user)
     countries = {c.code: c.name for c in session.exec(select(Country).order_by(Country.name))}
+    vendors = {v.id: v.name for v in list_vendors(session)}
 
 flash = st.session_state.pop("users_flash", None)
 if flash:
@@ -33,6 +35,7 @@ st.dataframe(
                 "Name": a.display_name,
                 "Role": a.role.replace("_", " "),
                 "Countries": a.countries,
+                "Vendor": vendors.get(a.vendor_id, "") if a.vendor_id else "",
                 "Active": a.is_active,
                 # A client must wait after failed sign-ins; the account itself is never locked.
                 "Sign-in wait": a.username in waiting,
@@ -65,6 +68,12 @@ with st.expander("Add an account", icon=":material/person_add:"), st.form("add_u
     chosen = st.multiselect(
         "Countries (representatives only)", list(countries), format_func=lambda c: f"{countries[c]} ({c})"
     )
+    vendor_choice = st.selectbox(
+        "Vendor (vendor accounts only)",
+        [None, *vendors],
+        format_func=lambda v: "none" if v is None else vendors[v],
+        help="Add vendors on the Products page first",
+    )
     password = st.text_input("First password (at least 8 characters)", type="password", max_chars=1024)
     if st.form_submit_button("Add the account", type="primary"):
         data = {
@@ -73,6 +82,7 @@ with st.expander("Add an account", icon=":material/person_add:"), st.form("add_u
             "email": email,
             "role": role,
             "countries": chosen,
+            "vendor_id": vendor_choice if role == Role.VENDOR.value else None,
             "password": password,
         }
         _act(f"Account {username} added.", lambda s: users.create_user(s, actor=user, data=data))
@@ -96,6 +106,13 @@ if accounts:
             format_func=lambda c: f"{countries[c]} ({c})",
             key=f"countries:{account.username}",
         )
+        new_vendor = st.selectbox(
+            "Vendor (vendor accounts only)",
+            [None, *vendors],
+            index=[None, *vendors].index(account.vendor_id) if account.vendor_id in vendors else 0,
+            format_func=lambda v: "none" if v is None else vendors[v],
+            key=f"vendor:{account.username}",
+        )
         if st.button("Save role and countries", key=f"save_role:{account.username}"):
             _act(
                 f"{account.username} updated.",
@@ -105,6 +122,7 @@ if accounts:
                     username=account.username,
                     role=new_role,
                     countries=new_countries if new_role == Role.COUNTRY_REP.value else [],
+                    vendor_id=new_vendor if new_role == Role.VENDOR.value else None,
                 ),
             )
             st.rerun()
