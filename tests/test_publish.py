@@ -64,7 +64,8 @@ def test_published_pages_load_nothing_from_another_host(session: Session, tmp_pa
     pages = sorted(set(site.glob("*.html")) - set(guides))
     members = len(list(site.glob("member-*.html")))
     assert members >= 2
-    assert len(pages) == 6 + members  # index, one page per recommendation set asked, one per published member
+    # index, market readiness, one page per recommendation set asked, one per published member
+    assert len(pages) == 7 + members
     assert len(guides) == 1 + members  # the clinician guide, general and per member: self-contained, no script
     for guide in guides:
         text = guide.read_text(encoding="utf-8")
@@ -132,7 +133,8 @@ def test_cli_publish(isolated_settings: Path, capsys: pytest.CaptureFixture[str]
     # 14 site and data files, a page and a guide per published member, the general guide, a CSV per chart (map,
     # sets, five set matrices).
     members = len(list(out.glob("member-*.html")))
-    assert f"Wrote {14 + 2 * members + 1 + 7} files" in printed
+    # ... and the market-readiness page with its members' and claims' CSVs and a gaps CSV per member
+    assert f"Wrote {14 + 2 * members + 1 + 7 + 1 + 2 + members} files" in printed
     assert (out / "index.html").is_file()
     assert main(["publish", "--round", "2026 adoption survey", "--out", str(isolated_settings / "x")]) == 1
     assert capsys.readouterr().err.startswith("error: No published answers in 2026 adoption survey")

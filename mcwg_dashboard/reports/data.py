@@ -14,12 +14,14 @@ from mcwg_dashboard import analytics
 from mcwg_dashboard.checklist import Checklist
 from mcwg_dashboard.models import Country, SurveyRound
 from mcwg_dashboard.reports.agenda import discussion_agenda
+from mcwg_dashboard.reports.readiness import ReadinessData, load_readiness
 from mcwg_dashboard.services import proposals
 from mcwg_dashboard.services.answer_data import SHARED_STATES, load_answer_frame
 from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.demo import is_demo_loaded
 from mcwg_dashboard.services.errors import NotFound
 from mcwg_dashboard.services.members import member_shapes, round_member_codes
+from mcwg_dashboard.services.products import VALIDATED_STATES
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,9 @@ class PlenaryData:
     open_states: frozenset[str] = frozenset()
     # Outlines members brought themselves, by code (services.members.member_shapes), for the map.
     shapes: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    # Members' gaps and the products whose validated vendor claims cover them; None where it was not read (the deck
+    # then has no market readiness slide).
+    readiness: ReadinessData | None = None
 
     def country_scores(self) -> pd.DataFrame:
         scores = self.members[["country_code", "country_name"]].merge(
@@ -100,6 +105,8 @@ def load_plenary_data(
         since_date=since_date,
         proposals=proposal_rows,
         open_states=open_states,
+        # Validated claims: the plenary's members may see them before the focus group publishes them.
+        readiness=load_readiness(session, round_id=round_id, claim_states=VALIDATED_STATES, answer_states=states),
     )
 
 

@@ -3,7 +3,9 @@
 Slides: title (meeting, date, IHE-Europe MCWG); key figures; members and their surveys; map; adoption per set;
 a matrix per recommendation set (elements as rows with their titles, every member as a column, "not submitted"
 where a member has not handed in); most and least adopted elements per set, with counts; what changed since the
-last plenary, by element; change proposals open and decided since then; the agenda (at most 8 by default).
+last plenary, by element; market readiness (members' gaps and the products whose validated vendor claims cover
+them, once the focus group validated any); change proposals open and decided since then; the agenda (at most 8 by
+default).
 
 Tables are native PowerPoint tables whose text is measured (reports.slide_fit) so that it wraps inside its cell and
 never runs off the slide; long lists go on to a second slide. The map is the one chart image (kaleido). Every slide
@@ -30,6 +32,7 @@ from mcwg_dashboard.charts.describe import summary
 from mcwg_dashboard.charts.map import adoption_map
 from mcwg_dashboard.checklist import RecommendationSet
 from mcwg_dashboard.exports import png_batch
+from mcwg_dashboard.reports import readiness as market
 from mcwg_dashboard.reports import slide_fit
 from mcwg_dashboard.reports.data import PlenaryData
 from mcwg_dashboard.reports.screens import AGENDA_SIZE, NOT_SUBMITTED, MemberOrder, PlenaryScreens, ScreenTable
@@ -50,6 +53,7 @@ WARNING = RGBColor(0xB3, 0x00, 0x00)
 CELL_MARGIN_X = 0.06  # inches, left and right inside a table cell
 CELL_MARGIN_Y = 0.03  # inches, top and bottom
 TABLE_SIZES = (20.0, 18.0, 16.0, 15.0, 14.0, 13.0, 12.0, 11.0, 10.0)
+READINESS_TITLE = "Market readiness: products covering members' gaps (vendor claims, validated by the focus group)"
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,7 @@ def build_deck(
     for rec_set in data.checklist.asked_sets:
         builder.extremes(rec_set)
     builder.changes()
+    builder.readiness()
     builder.proposals()
     builder.agenda()
     buffer = io.BytesIO()
@@ -277,8 +282,60 @@ class _Deck:
     def proposals(self) -> None:
         self.table_slides(self.screens.proposals(), [1.3, 2.3, 4.9, 1.9, 2.13], size=14)
 
+    def readiness(self) -> None:
+        # No slide until the focus group has validated some vendor claims: a slide saying "none yet" would spend a
+        # minute of a one-hour call telling the plenary nothing it can act on, and the product pages say where the
+        # product surveys stand.
+        readiness = self.data.readiness
+        if readiness is None or not readiness.has_claims:
+            return
+        self.table_slides(_readiness_table(readiness), [1.9, 1.75, 1.75, 7.13], size=14, max_slides=2)
+
     def agenda(self) -> None:
         self.table_slides(self.screens.agenda(self.options.agenda_size), [0.5, 5.0, 2.4, 4.63], size=14, max_slides=1)
+
+
+def _readiness_table(readiness: market.ReadinessData) -> ScreenTable:
+    """Per member (by name): its gaps, how many some product's validated claims cover and the products closing the
+    most; the notes list every gap with every covering product."""
+    table = market.gap_table(readiness, separator="\n")  # a product per line: no label broken across two
+    rows = [
+        [str(member), str(gaps), f"{covered} of {gaps}" if gaps else "0", str(top)]
+        for member, gaps, covered, top in table.itertuples(index=False)
+    ]
+    products = readiness.products
+    unpublished = readiness.not_published
+    subtitle = f"Vendor claims, never part of a member's adoption figure · {market.plural(len(products), 'product')}"
+    if unpublished:
+        subtitle += f", {len(unpublished)} not yet published: for the plenary only"
+    gap_labels = market.either(market.gap_status_labels(readiness))
+    notes = [
+        "Market readiness: what vendors claim for their products, validated by the focus group. These are vendor "
+        "claims, not member answers, and they count in no adoption figure.",
+        f"A gap is a member's answer {gap_labels} on an element products are asked about; a product covers it when "
+        f"its vendor claims {market.either(market.covering_status_labels())} there.",
+    ]
+    if unpublished:
+        notes.append(
+            "Validated but not yet published (for the plenary only, not to be shared outside it): "
+            + "; ".join(p.label for p in unpublished)
+            + "."
+        )
+    notes.append("Products: " + "; ".join(f"{p.label}, {p.type_label}, {p.survey_state}" for p in products) + ".")
+    for member in readiness.members:
+        gaps = market.plural(len(member.gaps), "gap")
+        notes.append(f"{member.country_name}: {gaps}, {len(member.covered)} covered by a vendor claim.")
+        for gap in member.gaps:
+            covering = "; ".join(p.label for p in gap.products) or "no product claims to cover it"
+            notes.append(f"  {gap.element_id} {gap.element_title} ({gap.member_status_label}): {covering}.")
+    return ScreenTable(
+        READINESS_TITLE,
+        subtitle,
+        list(market.GAP_TABLE_COLUMNS),
+        rows,
+        notes,
+        empty="No member has shared answers on the elements products are asked about.",
+    )
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------

@@ -1,12 +1,14 @@
 """The published report: a self-contained static site of one round's published answers, plus open data files.
 
-Only published surveys go in, and without notes or evidence links (as on the public pages). Nothing refers to
-another host: the charts are Plotly divs drawn by a local copy of plotly.min.js, the style sheet is local, and the
-map is drawn from shapes in the repository (charts/map.py), so the folder works opened from disk with no network.
+Only published surveys go in (members' and, on the market readiness page, products'), and without notes or evidence
+links (as on the public pages). Nothing refers to another host: the charts are Plotly divs drawn by a local copy of
+plotly.min.js, the style sheet is local, and the map is drawn from shapes in the repository (charts/map.py), so the
+folder works opened from disk with no network.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import html
@@ -30,6 +32,8 @@ from mcwg_dashboard.charts.map import adoption_map
 from mcwg_dashboard.checklist import Checklist
 from mcwg_dashboard.exports import csv_bytes
 from mcwg_dashboard.models import SurveyRound
+from mcwg_dashboard.product_catalogue import load_product_survey
+from mcwg_dashboard.reports import readiness as market
 from mcwg_dashboard.reports.data import members_frame
 from mcwg_dashboard.reports.guide import basis_from_answers, guide_html
 from mcwg_dashboard.services.answer_data import PUBLISHED_STATES, load_answer_frame
@@ -37,6 +41,7 @@ from mcwg_dashboard.services.checklist_store import checklist_for_version
 from mcwg_dashboard.services.demo import is_demo_loaded
 from mcwg_dashboard.services.errors import InvalidState, NotFound
 from mcwg_dashboard.services.members import member_shapes
+from mcwg_dashboard.services.products import PUBLIC_STATES
 from mcwg_dashboard.text import escape_markdown
 from mcwg_dashboard.wording import counted, score_text
 
@@ -73,6 +78,14 @@ table { border-collapse: collapse; margin: 1rem 0; }
 th, td { border: 1px solid #D0D7E1; padding: .3rem .6rem; text-align: left; vertical-align: top; }
 th { background: #EEF3F9; }
 .chart { margin: 1.5rem 0; }
+.claims { background: #EEF3F9; border-left: 4px solid #08519C; padding: .6rem 1rem; }
+.wide { overflow-x: auto; }
+table.claims-matrix td { text-align: center; min-width: 2.2rem; }
+table.claims-matrix th.group { text-align: center; }
+table.claims-matrix .not-asked { background: #F7F7F7; color: #8C8C8C; }
+td.id { white-space: nowrap; }
+table.readiness-summary td:last-child { white-space: nowrap; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 footer { margin-top: 3rem; color: #595959; font-size: .9rem; }
 """
 
@@ -85,6 +98,8 @@ class PublishData:
     members: pd.DataFrame
     is_demo: bool
     shapes: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # members' own outlines, for the map
+    # Published vendor claims and the members' gaps they cover (readiness.html); None where it was not read.
+    readiness: market.ReadinessData | None = None
 
 
 def newest_published_round(session: Session) -> SurveyRound:
@@ -104,6 +119,9 @@ def load_publish_data(session: Session, *, round_id: int) -> PublishData:
     answers = load_answer_frame(session, round_ids=[round_id], states=PUBLISHED_STATES)
     if answers.empty:
         raise InvalidState(f"No published answers in {survey_round.name}: publish surveys on the Review page first.")
+    readiness = market.load_readiness(
+        session, round_id=round_id, claim_states=PUBLIC_STATES, answer_states=PUBLISHED_STATES
+    )
     return PublishData(
         round_name=survey_round.name,
         # Notes and evidence links stay internal, as on the public pages.
@@ -112,6 +130,8 @@ def load_publish_data(session: Session, *, round_id: int) -> PublishData:
         members=members_frame(session, survey_round),
         shapes=member_shapes(session),
         is_demo=survey_round.is_demo or is_demo_loaded(session),
+        # The vendors' notes and evidence stay internal too.
+        readiness=dataclasses.replace(readiness, claims=readiness.claims.assign(note="", evidence="")),
     )
 
 
@@ -208,6 +228,8 @@ def write_site(data: PublishData, out: Path, *, now: dt.datetime | None = None) 
         write(f"set-{rec_set.code.lower()}.html", _set_page(data, rec_set.code, sets, stamp, chart_data))
     for code in sorted(set(data.answers["country_code"])):
         write(_member_page_name(str(code)), _member_page(data, str(code), sets, stamp))
+    if data.readiness is not None:
+        write("readiness.html", _readiness_page(data, data.readiness, sets, stamp, chart_data))
     # The clinician quick guide: general, and per member from its published answers of this round.
     write("guide.html", guide_html(data.checklist, demo=data.is_demo))
     for code, rows in data.answers.groupby("country_code", sort=True):
@@ -288,6 +310,7 @@ def _page(data: PublishData, title: str, body: str, sets: list[Any], stamp: str)
         ['<a href="index.html">Overview</a>']
         + [f'<a href="set-{s.code.lower()}.html">{html.escape(s.code)}</a>' for s in sets]
         + ['<a href="guide.html">Clinician guide</a>']
+        + (['<a href="readiness.html">Market readiness</a>'] if data.readiness is not None else [])
     )
     demo = f'<p class="demo">{html.escape(DEMO_NOTICE)}</p>' if data.is_demo else ""
     return f"""<!DOCTYPE html>
@@ -438,6 +461,171 @@ def _member_page(data: PublishData, code: str, sets: list[Any], stamp: str) -> s
     return _page(data, name, body, sets, stamp)
 
 
+def _table_data_link(name: str, frame: pd.DataFrame, files: dict[str, pd.DataFrame]) -> str:
+    """A link to the table's data as CSV, written as data/<name>.csv, for just below the table."""
+    files[f"data/{name}.csv"] = frame
+    return f'<p><a href="data/{name}.csv">This table\'s data (CSV)</a></p>'
+
+
+def _readiness_page(
+    data: PublishData, readiness: market.ReadinessData, sets: list[Any], stamp: str, files: dict[str, pd.DataFrame]
+) -> str:
+    """Published vendor claims: which product claims what (products grouped by type), and per member its gaps with
+    the products whose claims cover them. Labelled as vendor claims throughout, kept apart from members' figures."""
+    title = "Market readiness: products and members' gaps"
+    gaps = market.either(market.gap_status_labels(readiness))
+    covers = market.either(market.covering_status_labels())
+    statement = (
+        '<p class="claims"><b>Vendor claims, validated and published by the focus group; not part of any '
+        "member's adoption figure.</b> Vendors answer a product survey on the checklist elements that apply to "
+        f"their product's type. A member has a gap where its published answer is {html.escape(gaps)} on an element "
+        f"products are asked about; a product covers it where its vendor claims {html.escape(covers)}.</p>"
+    )
+    if not readiness.has_claims:
+        body = statement + (
+            "<p><b>No product survey has been published yet.</b> The products' claims, and the members' gaps they "
+            "would close, appear here once the focus group has validated and published them.</p>"
+        )
+        return _page(data, title, body, sets, stamp)
+    summary_table = market.gap_table(readiness)
+    # On screen a product per line, so that no product's name runs on from the one before.
+    summary_rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(value))}</td>" for value in row).replace("\n", "<br>") + "</tr>"
+        for row in market.gap_table(readiness, separator="\n").itertuples(index=False)
+    )
+    summary_data = summary_table.copy()
+    summary_data.insert(0, "Member code", [m.country_code for m in readiness.members])
+    body = (
+        statement
+        + f"<p>{html.escape(market.plural(len(readiness.products), 'product'))} with a published product survey. "
+        "Members are listed by name: the page does not rank them.</p>"
+        + '<h2>Members\' gaps and the products that cover them</h2><table class="readiness-summary"><tr>'
+        + "".join(f"<th>{html.escape(column)}</th>" for column in summary_table.columns)
+        + "</tr>"
+        + summary_rows
+        + "</table>"
+        + _table_data_link("readiness-members", summary_data, files)
+        + _claims_matrix(readiness, files)
+        + "<h2>Gaps per member, with the products whose vendor claims cover them</h2>"
+        + "".join(_member_gaps_table(member, files) for member in readiness.members if member.gaps)
+    )
+    return _page(data, title, body, sets, stamp)
+
+
+def _claims_matrix(readiness: market.ReadinessData, files: dict[str, pd.DataFrame]) -> str:
+    """Elements as rows (by set, in checklist order), products as columns grouped by type: each cell the claimed
+    status's glyph on its colour, "not asked" where the element does not apply to the product's type."""
+    definition = load_product_survey()
+    products = readiness.products
+    shown_types = {p.product_type for p in products}
+    elements = [e for e, applies in definition.applicability.items() if shown_types & set(applies)]
+    claimed = {
+        (int(product_id), str(element_id)): str(status)
+        for product_id, element_id, status in zip(
+            readiness.claims["product_id"], readiness.claims["element_id"], readiness.claims["status"], strict=True
+        )
+    }
+    known = readiness.checklist.elements
+    set_titles = {s.code: s.title for s in readiness.checklist.sets}
+    groups: list[tuple[str, int]] = []
+    for product in products:
+        if groups and groups[-1][0] == product.type_label:
+            groups[-1] = (product.type_label, groups[-1][1] + 1)
+        else:
+            groups.append((product.type_label, 1))
+    header = (
+        '<tr><th rowspan="2" scope="col">Element</th>'
+        + "".join(f'<th colspan="{n}" class="group" scope="colgroup">{html.escape(t)}</th>' for t, n in groups)
+        + "</tr><tr>"
+        + "".join(f'<th scope="col">{html.escape(p.label)}</th>' for p in products)
+        + "</tr>"
+    )
+    rows: list[str] = []
+    current_set = ""
+    for element_id in elements:
+        set_code = element_id.split("-")[0]
+        if set_code != current_set:
+            current_set = set_code
+            heading = f"{set_code} · {set_titles[set_code]}" if set_code in set_titles else set_code
+            rows.append(f'<tr><th colspan="{len(products) + 1}">{html.escape(heading)}</th></tr>')
+        element = known.get(element_id)
+        name = f"{element_id} {element.title}" if element is not None else element_id
+        cells = []
+        for product in products:
+            if product.product_type not in definition.applicability[element_id]:
+                cells.append(
+                    f'<td class="not-asked" title="not asked of a {html.escape(product.type_label)}">–'
+                    '<span class="visually-hidden"> not asked</span></td>'
+                )
+                continue
+            status = definition.status(claimed.get((product.product_id, element_id), definition.default.code))
+            colour = "#FFFFFF" if _is_dark(status.colour) else "#000000"
+            cells.append(
+                f'<td style="background:{status.colour};color:{colour}" title="{html.escape(status.label)}">'
+                f'{html.escape(status.glyph)}<span class="visually-hidden"> {html.escape(status.label)}</span></td>'
+            )
+        rows.append(f'<tr><th scope="row">{html.escape(name)}</th>{"".join(cells)}</tr>')
+    legend = "".join(
+        f"<li>{html.escape(s.display)}: {html.escape(s.meaning.rstrip('.'))}</li>" for s in definition.statuses
+    )
+    claims = readiness.claims
+    titles = {e: known[e].title if e in known else "" for e in claims["element_id"].astype(str)}
+    labels = {p.product_id: p for p in products}
+    claims_data = pd.DataFrame(
+        {
+            "product": [labels[int(i)].name for i in claims["product_id"]],
+            "vendor": claims["vendor"],
+            "product_type": [labels[int(i)].type_label for i in claims["product_id"]],
+            "demo_data": claims["is_demo"].astype(bool),
+            "element_id": claims["element_id"],
+            "element_title": [titles[str(e)] for e in claims["element_id"]],
+            "status": claims["status"],
+            "status_label": [definition.status(str(c)).label for c in claims["status"]],
+            "release": claims["release"],
+        }
+    )
+    return (
+        f"<h2>What each product claims ({market.VENDOR_CLAIMS})</h2>"
+        "<p>Products grouped by type; an element a type is not asked about is marked –. The statuses:</p>"
+        f"<ul>{legend}</ul>"
+        f'<div class="wide"><table class="claims-matrix">{header}{"".join(rows)}</table></div>'
+        + _table_data_link("readiness-claims", claims_data, files)
+    )
+
+
+def _member_gaps_table(member: market.MemberReadiness, files: dict[str, pd.DataFrame]) -> str:
+    rows = "".join(
+        f'<tr><td class="id">{html.escape(gap.element_id)}</td><td>{html.escape(gap.element_title)}</td>'
+        f"<td>{html.escape(gap.member_status_label)}</td>"
+        f"<td>{'<br>'.join(html.escape(p.label) for p in gap.products) or 'no product claims to cover it'}</td></tr>"
+        for gap in member.gaps
+    )
+    gap_data = pd.DataFrame(
+        {
+            "member_code": member.country_code,
+            "element_id": [g.element_id for g in member.gaps],
+            "element_title": [g.element_title for g in member.gaps],
+            "set_code": [g.set_code for g in member.gaps],
+            "member_status": [g.member_status for g in member.gaps],
+            "member_status_label": [g.member_status_label for g in member.gaps],
+            "covering_products_vendor_claims": ["; ".join(p.label for p in g.products) for g in member.gaps],
+            "covering_product_count": [len(g.products) for g in member.gaps],
+        }
+    )
+    covered = len(member.covered)
+    return (
+        f"<h3>{html.escape(member.country_name)}</h3><p>{html.escape(market.plural(len(member.gaps), 'gap'))}, "
+        f"{covered} covered by some product's vendor claim.</p><table><tr><th>Element</th><th>Title</th>"
+        f"<th>Member's published answer</th><th>Products whose vendor claims cover it</th></tr>{rows}</table>"
+        + _table_data_link(f"readiness-gaps-{member.country_code.lower()}", gap_data, files)
+    )
+
+
+def _is_dark(colour: str) -> bool:
+    red, green, blue = (int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue < 0.5
+
+
 def _readme(data: PublishData, sets: list[Any], stamp: str) -> str:
     pages = "\n".join(
         f"- `set-{s.code.lower()}.html`: {escape_markdown(f'{s.code} {s.title}')}: maturity, status matrix, and "
@@ -456,6 +644,9 @@ included. Open `index.html` in a browser: everything is in this folder, nothing 
 - `index.html`: key figures, the adoption map, adoption per recommendation set, the members by name
 {pages}
 - `member-<code>.html`: one page per member with published answers: its deployment profile and its answers
+- `readiness.html`: market readiness: what vendors claim for their products (published product surveys only,
+  labelled as vendor claims, never part of a member's figure), and per member its gaps with the products whose
+  claims cover them; `data/readiness-*.csv` hold each of its tables
 - `guide.html`, `guide-<code>.html`: the clinician quick guide to imaging metadata (what to filter on first, what to
   pick among the results with, who sets each value), generated from the checklist; per member, what works there
   according to its published answers. Print them from the browser, or get a PDF with

@@ -120,7 +120,7 @@ def element_section(claims: pd.DataFrame, checklist: Checklist, definition: Prod
 
 
 def register_section(register: pd.DataFrame) -> None:
-    st.header("Products")
+    st.header("Registered products")
     if register.empty:
         st.info("No product is registered yet." + (" Add a vendor and a product below." if _is_admin() else ""))
         return
@@ -316,8 +316,11 @@ def product_gaps_section(
     if claims.empty:
         st.markdown("No vendor claim is visible to you yet.")
     else:
+        counts = pd.Series([p for text in gaps["products"] if text for p in text.split("; ")]).value_counts()
+        best = "; ".join(f"{escape_markdown(str(p))}: {n}" for p, n in counts.head(3).items())
         st.markdown(
             f"{covered} of {len(gaps)} gaps of {escape_markdown(member)} are covered by at least one product's claim."
+            + (f" Closing the most gaps: {best}." if best else "")
         )
     labels = {s.code: s.display for s in scale.statuses}
     table = pd.DataFrame(

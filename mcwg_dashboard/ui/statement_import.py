@@ -63,8 +63,15 @@ def statement_section(product: Product, statement: pd.DataFrame, results: pd.Dat
             + "\n".join(f"- {escape_markdown(e)}" for e in plan.errors)
         )
         return
-    st.info(escape_markdown(plan.describe()))
-    if st.button("Replace the statement with this file", type="primary", key=f"statement_apply:{product_id}"):
+    st.markdown("**Preview** (nothing is saved yet)")
+    st.code(plan.describe(), language=None, wrap_lines=True)
+    if st.button(
+        "Replace the statement with this file",
+        type="primary",
+        disabled=not plan.has_changes,
+        help=None if plan.has_changes else "The file holds what is stored already",
+        key=f"statement_apply:{product_id}",
+    ):
         with session_scope(get_engine()) as session:
             try:
                 lines, results_count = apply_statement_import(session, actor=user, plan=plan)

@@ -54,13 +54,20 @@ def test_published_site_draws_every_chart_offline(site: Path, offline_page: tupl
     guides = [p.name for p in pages if p.name.startswith("guide")]
     assert members, "a page per published member"
     assert guides == sorted(["guide.html", *(m.replace("member-", "guide-") for m in members)]), "a guide per member"
-    assert [p.name for p in pages] == [*guides, "index.html", *members, *(f"set-{c}.html" for c in sorted(SETS))]
+    assert [p.name for p in pages] == [
+        *guides,
+        "index.html",
+        *members,
+        "readiness.html",
+        *(f"set-{c}.html" for c in sorted(SETS)),
+    ]
     for html_file in pages:
         page.goto(html_file.as_uri())
         charts = page.locator("div.js-plotly-plot")
         # The index: map and sets (no ranking of members); a set page: its matrix; a member page: its answers; a
         # clinician guide: tables and a drawn diagram, no chart.
-        expected = {"index.html": 2}.get(html_file.name, 0 if html_file.name.startswith(("member-", "guide")) else 1)
+        without_charts = html_file.name.startswith(("member-", "guide", "readiness"))
+        expected = {"index.html": 2}.get(html_file.name, 0 if without_charts else 1)
         expect(charts).to_have_count(expected)
         for i in range(expected):
             expect(charts.nth(i).locator("svg.main-svg").first).to_be_visible()
