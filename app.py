@@ -40,12 +40,9 @@ if user.role is Role.PUBLIC:
         "Account": [page("sign_in", "Sign in", "login")],
     }
 elif user.role is Role.VENDOR:
-    # A vendor answers for its products; the members' answers are not theirs to see.
+    # A vendor answers for its products; of the members' answers it sees what the public sees (published ones).
     pages = {
-        "Products": [
-            page("products", "Products", "inventory_2", default=True),
-            page("checklist", "Checklist", "checklist"),
-        ],
+        "Published results": [home, *results, products, page("checklist", "Checklist", "checklist")],
         "Account": [page("account", "Account", "person")],
     }
 else:

@@ -264,7 +264,7 @@ def test_audit_log_lists_saves_and_answer_history_shows_them(external_database: 
 
 ROLE_PAGES = {
     "public": {"home", "overview", "matrix", "country", "metadata_levels", "guide", "products", "checklist", "sign_in"},
-    "vendor": {"products", "checklist", "account"},
+    "vendor": {"home", "overview", "matrix", "country", "metadata_levels", "guide", "products", "checklist", "account"},
     "admin": {Path(p).stem for p in ADMIN_PAGES},
     "member": {
         "home",
