@@ -169,16 +169,16 @@ def test_the_map_draws_new_members_from_the_shipped_map_or_their_own_outline() -
     )
     figure = adoption_map(scores, shapes={"PT": _square(-9, 38, 2), "JP": _square(139, 35, 2)})
     traces = _traces(figure)
-    assert {"AT", "IE", "PT"} <= set(traces), "Ireland from the shipped map, Portugal from its own outline"
+    assert {"AT", "IE", "PT", "JP"} <= set(traces), "Ireland from the shipped map, Portugal and Japan from their own"
+    assert traces["JP"].xaxis == "x3", "a member beyond Europe and North America gets a panel of its own"
+    assert figure.layout.xaxis3.domain == (0.0, 0.22)
     assert traces["IE"].name == "Ireland" and traces["IE"].xaxis == "x" and traces["IE"].meta["score"] == 0.75
     background = next(t for t in figure.data if t.name == "background (europe)")
     drawn_once = len([v for v in background.x if v == v]) + len([v for v in traces["IE"].x if v == v])
     plain = next(t for t in adoption_map(scores.iloc[:1]).data if t.name == "background (europe)")
     assert drawn_once == len([v for v in plain.x if v == v]), "Ireland leaves the grey background when it joins"
-    assert not_drawn(figure) == (
-        "Not drawn (outside the map's area: Europe and the Québec inset): Japan (JP): 50%. "
-        "Not drawn (no shape on the map): Synthetic (XA): no answers"
-    )
+    assert not_drawn(figure) == "Not drawn (no shape on the map): Synthetic (XA): no answers"
+    assert "x3" not in {t.xaxis for t in adoption_map(scores.iloc[:2]).data}, "no third panel without such a member"
 
 
 def test_cli_adds_lists_retires_and_refuses_bad_input(

@@ -7,10 +7,12 @@ import pandas as pd
 import pytest
 from sqlmodel import Session, col, select
 
+from mcwg_dashboard.excel.full_export import full_export_sheets
 from mcwg_dashboard.models import AuditEntry, IntegrationStatementLine, ProductAnswer, SurveyState, User
 from mcwg_dashboard.product_catalogue import load_product_survey
 from mcwg_dashboard.services import products, users
 from mcwg_dashboard.services.actors import Actor, Role, actor_for
+from mcwg_dashboard.services.demo import clear_demo, load_demo
 from mcwg_dashboard.services.errors import ConflictError, InvalidState, PermissionDenied, ValidationFailed
 from tests.helpers import ADMIN, MEMBER
 
@@ -238,4 +240,21 @@ def test_only_validated_claims_are_shown_outside_the_focus_group(session: Sessio
     assert products.claims_frame(session, states=products.VALIDATED_STATES).empty
     assert products.claims_frame(session, states=products.visible_states(ADMIN)).iloc[0]["survey_state"] == (
         SurveyState.SUBMITTED.value
+    )
+
+
+def test_demo_products_are_labelled_exported_apart_and_cleared(session: Session) -> None:
+    load_demo(session, actor=ADMIN)
+    sheets = full_export_sheets(session, actor=ADMIN)
+    assert set(sheets["Products"]["Demo"]) == {True}
+    assert len(sheets["Products"]) == 6 and len(sheets["Integration statements"]) > 6
+    claims = sheets["Vendor claims"]
+    assert set(claims["Kind"]) == {products.VENDOR_CLAIM} and set(claims["is_demo"]) == {True}
+    assert not set(sheets["Answers"].astype(str).stack()) & set(claims["product"]), "claims never in member answers"
+    vendors = {v.name for v in products.list_vendors(session)}
+    assert vendors == {"Example Imaging", "Sample Archive Systems", "Demo Health Software"}
+    clear_demo(session, actor=ADMIN)
+    assert products.list_vendors(session) == []
+    assert (
+        session.exec(select(ProductAnswer)).all() == [] and session.exec(select(IntegrationStatementLine)).all() == []
     )

@@ -37,6 +37,8 @@ MAP_PLOTLY_CONFIG: dict[str, Any] = {
 
 EUROPE = "europe"
 NORTH_AMERICA = "north_america"
+# A member beyond Europe and North America (its own outline) gets a third panel, centred on it.
+ELSEWHERE = "elsewhere"
 # Projection centres (longitude, latitude): the ETRS89-LAEA centre for Europe, Québec's middle for the inset.
 _CENTRES = {EUROPE: (10.0, 52.0), NORTH_AMERICA: (-72.0, 52.0)}
 _EARTH_RADIUS_KM = 6371.0
@@ -47,7 +49,6 @@ MEMBER_LINE = "#4D4D4D"
 NO_DATA_PATTERN = "#A3A3A3"
 NO_DATA_LABEL = "no answers"
 NO_SHAPE = "no shape on the map"
-OUTSIDE = "outside the map's area: Europe and the Québec inset"
 MAP_HEIGHT = 640
 
 
@@ -73,9 +74,9 @@ def load_geojson() -> dict[str, Any]:
     return data
 
 
-def project(lon: float, lat: float, panel: str) -> tuple[float, float]:
-    """Spherical Lambert azimuthal equal-area projection around the panel's centre, in km."""
-    lon0, lat0 = (math.radians(v) for v in _CENTRES[panel])
+def project(lon: float, lat: float, panel: str, centre: tuple[float, float] | None = None) -> tuple[float, float]:
+    """Spherical Lambert azimuthal equal-area projection around the panel's centre (or `centre`), in km."""
+    lon0, lat0 = (math.radians(v) for v in (centre or _CENTRES[panel]))
     lam, phi = math.radians(lon), math.radians(lat)
     cos_c = math.sin(lat0) * math.sin(phi) + math.cos(lat0) * math.cos(phi) * math.cos(lam - lon0)
     k = math.sqrt(2.0 / (1.0 + cos_c))
@@ -108,12 +109,14 @@ def load_shapes() -> tuple[Shape, ...]:
     return tuple(sorted(shapes, key=lambda s: (s.background, s.code, s.panel, s.name)))
 
 
-def _projected(geometry: dict[str, Any], panel: str) -> tuple[tuple[float | None, ...], tuple[float | None, ...]]:
+def _projected(
+    geometry: dict[str, Any], panel: str, centre: tuple[float, float] | None = None
+) -> tuple[tuple[float | None, ...], tuple[float | None, ...]]:
     xs: list[float | None] = []
     ys: list[float | None] = []
     for ring in _rings(geometry):
         for lon, lat in ring:
-            x, y = project(lon, lat, panel)
+            x, y = project(lon, lat, panel, centre)
             xs.append(x)
             ys.append(y)
         xs.append(None)
@@ -126,17 +129,20 @@ def shipped_shape_codes() -> frozenset[str]:
     return frozenset(s.code or s.iso for s in load_shapes() if s.code or s.iso)
 
 
-def panel_for(geometry: dict[str, Any]) -> str | None:
-    """Where a member's own outline is drawn: the Québec inset for the Americas, the main panel for Europe and its
-    neighbours, None (listed as not drawn) for anywhere the map does not show."""
+def _centroid(geometry: dict[str, Any]) -> tuple[float, float]:
     points = [point for ring in _rings(geometry) for point in ring]
-    lon = sum(p[0] for p in points) / len(points)
-    lat = sum(p[1] for p in points) / len(points)
+    return sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)
+
+
+def panel_for(geometry: dict[str, Any]) -> str:
+    """Where a member's own outline is drawn: the Québec inset for North America, the main panel for Europe and its
+    neighbours, a panel of its own for anywhere else."""
+    lon, lat = _centroid(geometry)
     if -170 <= lon < -30 and lat > 25:
         return NORTH_AMERICA
     if -30 <= lon <= 70 and 20 <= lat <= 82:
         return EUROPE
-    return None
+    return ELSEWHERE
 
 
 def _drawn_shapes(
@@ -149,14 +155,15 @@ def _drawn_shapes(
     by_iso = {s.iso: s for s in shipped if s.background and s.iso}
     used_background: set[str] = set()
     missing: dict[str, str] = {}
-    for code in sorted(set(codes) - set(members)):
+    wanted = sorted(set(codes) - set(members))
+    far = [_centroid(own[c]) for c in wanted if own.get(c) and panel_for(own[c]) == ELSEWHERE]
+    # One projection centre for the third panel: the middle of the members drawn there.
+    far_centre = (sum(p[0] for p in far) / len(far), sum(p[1] for p in far) / len(far)) if far else None
+    for code in wanted:
         geometry = own.get(code)
         if geometry:
             panel = panel_for(geometry)
-            if panel is None:
-                missing[code] = OUTSIDE
-                continue
-            xs, ys = _projected(geometry, panel)
+            xs, ys = _projected(geometry, panel, far_centre if panel == ELSEWHERE else None)
             members[code] = Shape(code, code, False, panel, xs, ys)
         elif code in by_iso:
             area = by_iso[code]
@@ -210,7 +217,7 @@ def _hover_text(name: str, score: float | None, detail: str) -> str:
 
 
 def _axis_names(panel: str) -> tuple[str, str]:
-    return ("x", "y") if panel == EUROPE else ("x2", "y2")
+    return {EUROPE: ("x", "y"), NORTH_AMERICA: ("x2", "y2")}.get(panel, ("x3", "y3"))
 
 
 def _scores_by_code(scores: pd.DataFrame) -> dict[str, tuple[str, float | None, str]]:
@@ -275,6 +282,7 @@ def adoption_map(
 
     any_missing = False
     inset_names: list[str] = []
+    elsewhere_names: list[str] = []
     for shape in drawn:
         name, score, detail = by_code.get(shape.code, (shape.name, None, ""))
         name = name or shape.name
@@ -282,6 +290,8 @@ def adoption_map(
         any_missing = any_missing or no_data
         if shape.panel == NORTH_AMERICA:
             inset_names.append(name)
+        elif shape.panel == ELSEWHERE:
+            elsewhere_names.append(name)
         xaxis, yaxis = _axis_names(shape.panel)
         figure.add_trace(
             go.Scatter(
@@ -404,7 +414,45 @@ def adoption_map(
             ]
         },
     )
+    if elsewhere_names:
+        _add_elsewhere_panel(figure, [s for s in drawn if s.panel == ELSEWHERE], elsewhere_names, framed)
     return figure
+
+
+def _add_elsewhere_panel(figure: go.Figure, shapes: list[Shape], names: list[str], framed: dict[str, Any]) -> None:
+    """A third framed panel below the Québec inset for members beyond Europe and North America."""
+    far_x, far_y = _bounds(shapes, pad=0.06)
+    figure.update_layout(
+        xaxis3={
+            **framed,
+            "domain": [0.0, 0.22],
+            "range": far_x,
+            "anchor": "y3",
+            "constrain": "domain",
+            "constraintoward": "left",
+        },
+        yaxis3={
+            **framed,
+            "domain": [0.1, 0.38],
+            "range": far_y,
+            "anchor": "x3",
+            "scaleanchor": "x3",
+            "scaleratio": 1,
+            "constrain": "domain",
+            "constraintoward": "top",
+        },
+    )
+    figure.add_annotation(
+        text=html.escape(", ".join(names), quote=False),
+        xref="x3 domain",
+        yref="y3 domain",
+        x=0.0,
+        y=1.0,
+        xanchor="left",
+        yanchor="bottom",
+        showarrow=False,
+        font={"size": 13, "color": "#636363"},
+    )
 
 
 def not_drawn(figure: go.Figure) -> str:
