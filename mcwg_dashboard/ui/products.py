@@ -128,7 +128,10 @@ def register_section(register: pd.DataFrame) -> None:
     st.dataframe(shown, hide_index=True, column_config={"Statement": st.column_config.LinkColumn("Statement")})
     hidden = int((~register["visible"]).sum())
     if hidden:
-        st.caption(f"{hidden} more product(s) whose survey is not validated yet are not shown to you.")
+        st.caption(
+            f"{hidden} more product(s) not shown: the focus group has not yet validated (for members) or published "
+            "(for everyone) their survey."
+        )
 
 
 def _is_admin() -> bool:

@@ -10,6 +10,7 @@ from mcwg_dashboard.models import Country, SurveyState
 from mcwg_dashboard.services import surveys
 from mcwg_dashboard.services.audit import survey_history
 from mcwg_dashboard.services.checklist_store import checklist_for_version
+from mcwg_dashboard.services.members import in_round
 from mcwg_dashboard.services.rounds import open_rounds, previous_round
 from mcwg_dashboard.ui.auth import current_user
 from mcwg_dashboard.ui.context import demo_banner, get_engine
@@ -43,7 +44,11 @@ demo_banner()
 with session_scope(engine) as session:
     rounds = open_rounds(session)
     countries = list(session.exec(select(Country)))
-editable = sorted((c for c in countries if user.may_edit_country(c.code)), key=lambda c: c.name)
+# A member retired before every open round opened has nothing to fill in.
+editable = sorted(
+    (c for c in countries if user.may_edit_country(c.code) and any(in_round(c, r) for r in rounds)),
+    key=lambda c: c.name,
+)
 if not rounds:
     st.info(
         "No survey round is open at the moment. The focus group opens rounds; until then there is nothing to fill in."

@@ -21,7 +21,7 @@ from tests.e2e.conftest import ARTIFACTS
 pytestmark = pytest.mark.e2e
 
 # Who looks at the app: not signed in, and one account per role of the demo data.
-ACCOUNTS = {"public": None, "member": "member", "representative": "rep-fr", "focus group": "admin"}
+ACCOUNTS = {"public": None, "member": "member", "representative": "rep-fr", "vendor": "vendor", "focus group": "admin"}
 SERIOUS = {"serious", "critical"}
 # Streamlit's own parts of a page. A finding whose node lies inside one of them is the framework's.
 FRAMEWORK_PARTS = ", ".join(
