@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
 from mcwg_dashboard.product_catalogue import load_product_survey
@@ -101,8 +102,17 @@ def test_a_gateway_registered_answered_and_validated_reaches_austrias_page(
     expect(page.get_by_role("combobox", name="Product", exact=True)).to_have_value(LABEL)
     page.get_by_role("button", name="Start the product survey").click()
     expect(page.get_by_text("Product survey started.")).to_be_visible()
+    settle(page)
     grid = page.get_by_test_id("stDataFrame").last
-    grid.scroll_into_view_if_needed()
+    expect(grid).to_be_visible()
+    for attempt in range(3):  # a rerun may redraw the grid under the scroll: find it again
+        try:
+            grid.scroll_into_view_if_needed()
+            break
+        except PlaywrightError:
+            if attempt == 2:
+                raise
+            settle(page)
     settle(page)
     box = grid.bounding_box()
     assert box is not None
