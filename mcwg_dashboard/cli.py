@@ -41,10 +41,10 @@ from mcwg_dashboard.excel.proposal_register import (
 )
 from mcwg_dashboard.exports import ChartExportUnavailable, csv_bytes, xlsx_bytes
 from mcwg_dashboard.models import User
-from mcwg_dashboard.services import users
+from mcwg_dashboard.services import products, users
 from mcwg_dashboard.services.actors import CLI_ACTOR
 from mcwg_dashboard.services.demo import clear_demo, is_demo_loaded, load_demo
-from mcwg_dashboard.services.errors import InvalidState, ServiceError, ValidationFailed
+from mcwg_dashboard.services.errors import InvalidState, NotFound, ServiceError, ValidationFailed
 from mcwg_dashboard.services.setup import initialise
 from mcwg_dashboard.services.users import ACCOUNT_ROLES, DEMO_PASSWORD, FIRST_ADMIN
 
@@ -231,6 +231,7 @@ def _add_user_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         metavar="CODE",
         help="member code a country_rep answers for (repeat for several, e.g. --country BE --country NL)",
     )
+    add.add_argument("--vendor", metavar="VENDOR", help="the vendor a vendor account answers for (name or ID)")
     add.add_argument("--name", default="", help="display name, e.g. 'Marie Dupont'")
     add.add_argument("--email", default="", help="email address (optional)")
     add.add_argument("--password", help="the password (for scripts; without it you are prompted, which is safer)")
@@ -441,6 +442,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _vendor_id(session: Session, text: str | None) -> int | None:
+    """A vendor named by its name or ID (None when not given)."""
+    if text is None:
+        return None
+    vendors = products.list_vendors(session)
+    for vendor in vendors:
+        if vendor.name.casefold() == text.strip().casefold() or str(vendor.id) == text.strip():
+            return vendor.id
+    known = "; ".join(f"{v.id}: {v.name}" for v in vendors) or "none (add one on the Products page)"
+    raise NotFound(f"No vendor {text!r}. Vendors: {known}.")
+
+
 def _user_command(engine: Engine, args: argparse.Namespace) -> int:
     if not has_schema(engine):
         raise InvalidState("The database is not set up yet: run `python -m mcwg_dashboard init` first.")
@@ -455,6 +468,7 @@ def _user_command(engine: Engine, args: argparse.Namespace) -> int:
                         "username": args.username,
                         "role": args.role,
                         "countries": args.country,
+                        "vendor_id": _vendor_id(session, args.vendor),
                         "display_name": args.name,
                         "email": args.email,
                         "password": password,

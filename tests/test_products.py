@@ -258,3 +258,21 @@ def test_demo_products_are_labelled_exported_apart_and_cleared(session: Session)
     assert (
         session.exec(select(ProductAnswer)).all() == [] and session.exec(select(IntegrationStatementLine)).all() == []
     )
+
+
+def test_cli_makes_vendor_accounts(external_database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from mcwg_dashboard.cli import main
+    from mcwg_dashboard.db import make_engine
+
+    engine = make_engine(external_database)
+    with Session(engine) as session:
+        vendor_id, _ = _gateway(session)
+    args = ["user", "add", "vendor-ex", "--role", "vendor", "--password", "long enough password"]
+    assert main([*args, "--vendor", "Nobody Imaging"]) == 1
+    assert "No vendor 'Nobody Imaging'. Vendors: " in capsys.readouterr().err
+    assert main(args) == 1
+    assert "needs its vendor" in capsys.readouterr().err
+    assert main([*args, "--vendor", "example imaging"]) == 0
+    with Session(engine) as session:
+        assert session.exec(select(User).where(User.username == "vendor-ex")).one().vendor_id == vendor_id
+    engine.dispose()
