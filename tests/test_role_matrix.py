@@ -497,16 +497,26 @@ def _allowed(session: Session, run: Action, actor: Actor, action: str, before: d
 # that run can fire after the focus group disabled the account, changed its role or countries, or after its
 # password was reset. The service re-reads the account and refuses.
 
-ACCOUNT_ROLE = {"admin": Role.ADMIN, "rep": Role.COUNTRY_REP, "member": Role.MEMBER}
+ACCOUNT_ROLE = {"admin": Role.ADMIN, "rep": Role.COUNTRY_REP, "member": Role.MEMBER, "vendor": Role.VENDOR}
+# The members' and products' admin actions ask `require_admin` exactly as the others do: one of each stands for them
+# here (the role matrix above runs every one of them for every role).
+SAME_CHECK_AS = {"add_member", "set_member_shape", "add_vendor", "add_product", "publish_product_survey"}
+SAME_CHECK_AS |= {"send_back_product_survey"}
 # What each kind of account may do, and what can be taken from it.
 ACCOUNT_CASES = [
-    *[("admin", action, change) for action in ADMIN_ACTIONS for change in ("disabled", "demoted", "signed_out")],
+    *[
+        ("admin", action, change)
+        for action in ADMIN_ACTIONS
+        if action not in SAME_CHECK_AS
+        for change in ("disabled", "demoted", "signed_out")
+    ],
     *[
         ("rep", action, change)
         for action in COUNTRY_ACTIONS
         for change in ("disabled", "demoted", "country_removed", "signed_out")
     ],
     *[("member", action, change) for action in MEMBER_ACTIONS for change in ("disabled", "signed_out")],
+    *[("vendor", action, change) for action in PRODUCT_ACTIONS for change in ("disabled", "signed_out")],
 ]
 UNCHANGED = sorted({(kind, action) for kind, action, _ in ACCOUNT_CASES})
 
@@ -514,8 +524,10 @@ UNCHANGED = sorted({(kind, action) for kind, action, _ in ACCOUNT_CASES})
 def _page_actor(session: Session, kind: str) -> Actor:
     """A real account and the actor a page run built from it; a spare admin, so the last admin may be demoted."""
     countries = "FR,NO" if kind == "rep" else ""
+    vendor = next((v.id for v in products.list_vendors(session) if v.name == OWN_VENDOR), None)
     for name, role, codes in ((f"acct-{kind}", ACCOUNT_ROLE[kind], countries), ("spare-admin", Role.ADMIN, "")):
-        session.add(User(username=name, role=role.value, countries=codes, password_hash="not a hash"))
+        vendor_id = vendor if role is Role.VENDOR else None
+        session.add(User(username=name, role=role.value, countries=codes, vendor_id=vendor_id, password_hash="x"))
     session.commit()
     account = session.exec(select(User).where(User.username == f"acct-{kind}")).one()
     return actor_for(account)
