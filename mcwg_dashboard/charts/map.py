@@ -392,19 +392,7 @@ def adoption_map(
             "constrain": "domain",
             "constraintoward": "top",
         },
-        annotations=[
-            {
-                "text": html.escape(", ".join(inset_names), quote=False),
-                "xref": "x2 domain",
-                "yref": "y2 domain",
-                "x": 0.0,
-                "y": 1.0,
-                "xanchor": "left",
-                "yanchor": "bottom",
-                "showarrow": False,
-                "font": {"size": 13, "color": "#636363"},
-            }
-        ],
+        annotations=[_panel_label(inset_names, "x2", "y2")],
         # Members with no shape on the map are listed beside it (not_drawn), never silently missing.
         meta={
             "not_drawn": [
@@ -442,17 +430,22 @@ def _add_elsewhere_panel(figure: go.Figure, shapes: list[Shape], names: list[str
             "constraintoward": "top",
         },
     )
-    figure.add_annotation(
-        text=html.escape(", ".join(names), quote=False),
-        xref="x3 domain",
-        yref="y3 domain",
-        x=0.0,
-        y=1.0,
-        xanchor="left",
-        yanchor="bottom",
-        showarrow=False,
-        font={"size": 13, "color": "#636363"},
-    )
+    figure.add_annotation(_panel_label(names, "x3", "y3"))
+
+
+def _panel_label(names: list[str], xaxis: str, yaxis: str) -> dict[str, Any]:
+    """The names of the members in an inset panel, above its top left corner."""
+    return {
+        "text": html.escape(", ".join(names), quote=False),
+        "xref": f"{xaxis} domain",
+        "yref": f"{yaxis} domain",
+        "x": 0.0,
+        "y": 1.0,
+        "xanchor": "left",
+        "yanchor": "bottom",
+        "showarrow": False,
+        "font": {"size": 13, "color": "#636363"},
+    }
 
 
 def not_drawn(figure: go.Figure) -> str:

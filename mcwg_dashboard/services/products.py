@@ -34,10 +34,10 @@ from mcwg_dashboard.services.actors import Actor, Role, as_of_now, require_admin
 from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
 from mcwg_dashboard.services.errors import ConflictError, InvalidState, NotFound, PermissionDenied, ValidationFailed
 from mcwg_dashboard.services.transaction import transaction
+from mcwg_dashboard.services.users import EMAIL_PATTERN
 from mcwg_dashboard.text import clean_text
 
 VENDOR_CLAIM = "vendor claim"
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # What each audience sees of product surveys.
 PUBLIC_STATES = (SurveyState.PUBLISHED.value,)
 VALIDATED_STATES = (SurveyState.VALIDATED.value, SurveyState.PUBLISHED.value)
@@ -637,110 +637,81 @@ def _answer_problems(
     return problems
 
 
+# Each step of the product survey's lifecycle: from, to, and whether only the focus group takes it (a vendor submits).
+_STEPS = {
+    "submit": (SurveyState.DRAFT, SurveyState.SUBMITTED, False),
+    "send_back": (SurveyState.SUBMITTED, SurveyState.DRAFT, True),
+    "validate": (SurveyState.SUBMITTED, SurveyState.VALIDATED, True),
+    "publish": (SurveyState.VALIDATED, SurveyState.PUBLISHED, True),
+}
+
+
 def _transition(
-    session: Session,
-    *,
-    actor: Actor,
-    survey_id: int,
-    expected_version: int,
-    source: str,
-    target: str,
-    action: str,
-    comment: str = "",
-    admin_only: bool = True,
+    session: Session, *, actor: Actor, survey_id: int, expected_version: int, step: str, comment: str = ""
 ) -> ProductSurvey:
+    source, target, admin_only = _STEPS[step]
     survey, product = product_survey(session, survey_id)
     actor = require_admin(session, actor) if admin_only else require_product_editor(session, actor, product)
     label = f"{product.name} {product.version}"
-    if survey.state != source:
-        raise InvalidState(f"The survey of {label} is {survey.state}, not {source}: it cannot be {target} now.")
+    if survey.state != source.value:
+        raise InvalidState(
+            f"The survey of {label} is {survey.state}, not {source.value}: it cannot be {target.value} now."
+        )
     if survey.version != expected_version:
         raise ConflictError([], f"The survey of {label} changed since this page was loaded: reload it.")
     now = utcnow()
     with transaction(session):
         before = survey.state
-        survey.state = target
+        survey.state = target.value
         survey.version += 1
         survey.updated_at = now
         survey.state_comment = comment
-        if target == SurveyState.SUBMITTED.value:
+        if target is SurveyState.SUBMITTED:
             survey.submitted_at, survey.submitted_by = now, actor.username
-        elif target == SurveyState.VALIDATED.value:
+        elif target is SurveyState.VALIDATED:
             survey.validated_at, survey.validated_by = now, actor.username
-        elif target == SurveyState.PUBLISHED.value:
+        elif target is SurveyState.PUBLISHED:
             survey.published_at, survey.published_by = now, actor.username
         session.add(survey)
         audit.record(
             session,
             actor=actor,
-            action=action,
+            action=f"{step}_product_survey",
             entity="productsurvey",
             entity_key=label,
             before={"state": before},
-            after={"state": target, "comment": comment} if comment else {"state": target},
+            after={"state": target.value, "comment": comment} if comment else {"state": target.value},
         )
     return survey
 
 
 def submit_product_survey(session: Session, *, actor: Actor, survey_id: int, expected_version: int) -> ProductSurvey:
     """Hand a draft to the focus group; it needs at least one answered element."""
-    answered = [
-        a for a in survey_answers(session, survey_id).values() if a.status != load_product_survey().default.code
-    ]
+    unknown = load_product_survey().default.code
+    answered = [a for a in survey_answers(session, survey_id).values() if a.status != unknown]
     if not answered:
         raise InvalidState("Answer at least one element before submitting the product survey.")
-    return _transition(
-        session,
-        actor=actor,
-        survey_id=survey_id,
-        expected_version=expected_version,
-        source=SurveyState.DRAFT.value,
-        target=SurveyState.SUBMITTED.value,
-        action="submit_product_survey",
-        admin_only=False,
-    )
+    return _transition(session, actor=actor, survey_id=survey_id, expected_version=expected_version, step="submit")
 
 
 def send_back_product_survey(
     session: Session, *, actor: Actor, survey_id: int, expected_version: int, comment: str
 ) -> ProductSurvey:
     text = clean_text(comment).strip()
-    if not text:
-        raise ValidationFailed({"comment": ["say what the vendor should change"]}, "Nothing was sent back.")
+    if not text or len(text) > 2000:
+        problem = "say what the vendor should change" if not text else "a comment has at most 2000 characters"
+        raise ValidationFailed({"comment": [problem]}, "Nothing was sent back.")
     return _transition(
-        session,
-        actor=actor,
-        survey_id=survey_id,
-        expected_version=expected_version,
-        source=SurveyState.SUBMITTED.value,
-        target=SurveyState.DRAFT.value,
-        action="send_back_product_survey",
-        comment=text[:2000],
+        session, actor=actor, survey_id=survey_id, expected_version=expected_version, step="send_back", comment=text
     )
 
 
 def validate_product_survey(session: Session, *, actor: Actor, survey_id: int, expected_version: int) -> ProductSurvey:
-    return _transition(
-        session,
-        actor=actor,
-        survey_id=survey_id,
-        expected_version=expected_version,
-        source=SurveyState.SUBMITTED.value,
-        target=SurveyState.VALIDATED.value,
-        action="validate_product_survey",
-    )
+    return _transition(session, actor=actor, survey_id=survey_id, expected_version=expected_version, step="validate")
 
 
 def publish_product_survey(session: Session, *, actor: Actor, survey_id: int, expected_version: int) -> ProductSurvey:
-    return _transition(
-        session,
-        actor=actor,
-        survey_id=survey_id,
-        expected_version=expected_version,
-        source=SurveyState.VALIDATED.value,
-        target=SurveyState.PUBLISHED.value,
-        action="publish_product_survey",
-    )
+    return _transition(session, actor=actor, survey_id=survey_id, expected_version=expected_version, step="publish")
 
 
 # --- reading the claims -----------------------------------------------------------------------------------------
