@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 
 class ServiceError(Exception):
@@ -80,3 +82,21 @@ def plain_message(error: Mapping[str, Any]) -> str:
         return "this is not in the expected form"
     message = str(error.get("msg", "is not valid"))
     return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def validated(model: type[ModelT], data: Any, summary: str) -> ModelT:
+    """`data` checked by the pydantic `model`; ValidationFailed with every problem, keyed by its field path and in a
+    form's words (`plain_message`), when it breaks a rule."""
+    if isinstance(data, model):
+        return data
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems: dict[str, list[str]] = {}
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "input"
+            problems.setdefault(field, []).append(plain_message(error))
+        raise ValidationFailed(problems, summary=summary) from None

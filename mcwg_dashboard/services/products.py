@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
@@ -32,7 +32,14 @@ from mcwg_dashboard.product_catalogue import ProductSurveyDefinition, load_ihe_p
 from mcwg_dashboard.services import audit
 from mcwg_dashboard.services.actors import Actor, Role, as_of_now, require_admin
 from mcwg_dashboard.services.checklist_store import checklist_for_version, latest_version
-from mcwg_dashboard.services.errors import ConflictError, InvalidState, NotFound, PermissionDenied, ValidationFailed
+from mcwg_dashboard.services.errors import (
+    ConflictError,
+    InvalidState,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    validated,
+)
 from mcwg_dashboard.services.transaction import transaction
 from mcwg_dashboard.services.users import EMAIL_PATTERN
 from mcwg_dashboard.text import clean_text
@@ -166,19 +173,6 @@ class ProductAnswerInput(_Input):
         return text
 
 
-def _validated(model: type[_Input], data: Any, summary: str) -> Any:
-    if isinstance(data, model):
-        return data
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems: dict[str, list[str]] = {}
-        for error in exc.errors():
-            field = ".".join(str(p) for p in error["loc"]) or "input"
-            problems.setdefault(field, []).append(str(error["msg"]).removeprefix("Value error, "))
-        raise ValidationFailed(problems, summary) from None
-
-
 # --- who may ----------------------------------------------------------------------------------------------------
 
 
@@ -210,7 +204,7 @@ def visible_states(actor: Actor) -> tuple[str, ...]:
 
 def add_vendor(session: Session, *, actor: Actor, data: VendorInput | dict[str, Any]) -> Vendor:
     actor = require_admin(session, actor)
-    vendor_input: VendorInput = _validated(VendorInput, data, "The vendor cannot be added.")
+    vendor_input: VendorInput = validated(VendorInput, data, "The vendor cannot be added.")
     if session.exec(select(Vendor).where(col(Vendor.name) == vendor_input.name)).first() is not None:
         raise InvalidState(f"A vendor named {vendor_input.name!r} exists already.")
     with transaction(session):
@@ -231,7 +225,7 @@ def add_vendor(session: Session, *, actor: Actor, data: VendorInput | dict[str, 
 
 def add_product(session: Session, *, actor: Actor, data: ProductInput | dict[str, Any]) -> Product:
     actor = require_admin(session, actor)
-    product_input: ProductInput = _validated(ProductInput, data, "The product cannot be added.")
+    product_input: ProductInput = validated(ProductInput, data, "The product cannot be added.")
     vendor = session.get(Vendor, product_input.vendor_id)
     if vendor is None:
         raise NotFound(f"There is no vendor with ID {product_input.vendor_id}.")
@@ -367,8 +361,8 @@ def replace_statement(
     """Replace a product's integration statement (and Connectathon results) in one transaction; all or nothing."""
     product = get_product(session, product_id)
     actor = require_product_editor(session, actor, product)
-    statement = [_validated(StatementLine, line, "The integration statement cannot be read.") for line in lines]
-    results = [_validated(ConnectathonInput, r, "The Connectathon results cannot be read.") for r in connectathon]
+    statement = [validated(StatementLine, line, "The integration statement cannot be read.") for line in lines]
+    results = [validated(ConnectathonInput, r, "The Connectathon results cannot be read.") for r in connectathon]
     profiles = load_ihe_profiles()
     # Profile codes as the catalogue spells them ("xds-i.b" is XDS-I.b).
     statement = [
@@ -380,7 +374,7 @@ def replace_statement(
     if not statement:
         raise ValidationFailed({"statement": ["it lists no profile and actor"]}, "The integration statement is empty.")
     if statement_url is not None:
-        _validated(ProductInput, _product_data(product, statement_url=statement_url), "The link cannot be used.")
+        validated(ProductInput, _product_data(product, statement_url=statement_url), "The link cannot be used.")
     with transaction(session):
         before = len(
             session.exec(
@@ -548,7 +542,7 @@ def save_product_answers(
     problems: dict[str, list[str]] = {}
     for raw in answers:
         try:
-            answer: ProductAnswerInput = _validated(ProductAnswerInput, raw, "An answer cannot be read.")
+            answer: ProductAnswerInput = validated(ProductAnswerInput, raw, "An answer cannot be read.")
         except ValidationFailed as exc:
             for field, messages in exc.problems.items():
                 problems.setdefault(str(raw.get("element_id", field) if isinstance(raw, dict) else field), []).extend(

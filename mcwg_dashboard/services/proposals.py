@@ -45,7 +45,7 @@ from mcwg_dashboard.services.errors import (
     NotFound,
     PermissionDenied,
     ValidationFailed,
-    plain_message,
+    validated,
 )
 from mcwg_dashboard.services.transaction import transaction
 from mcwg_dashboard.text import clean_any, clean_text
@@ -286,17 +286,6 @@ class ChecklistChanges(BaseModel):
         return not (self.edits or self.additions or self.retirements)
 
 
-def _validated(model: type[BaseModel], data: Any, summary: str) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems: dict[str, list[str]] = {}
-        for error in exc.errors():
-            field = ".".join(str(part) for part in error["loc"]) or "input"
-            problems.setdefault(field, []).append(plain_message(error))
-        raise ValidationFailed(problems, summary=summary) from None
-
-
 # --- permissions -------------------------------------------------------------------------------------------------
 
 
@@ -510,7 +499,7 @@ def submit_proposal(
 ) -> ChangeProposal:
     """Register a new proposal in state submitted, numbered CP-YYYY-NNN by its year of submission."""
     actor = require_member(session, actor)
-    data = data if isinstance(data, ProposalInput) else _validated(ProposalInput, data, "The proposal was not saved.")
+    data = data if isinstance(data, ProposalInput) else validated(ProposalInput, data, "The proposal was not saved.")
     check_proposal_input(session, actor, data)
     if number is not None:
         _check_given_number(session, actor, number)
@@ -575,7 +564,7 @@ def update_proposal(
 ) -> ChangeProposal:
     """Edit the text and targets: the submitter while it is still submitted, the focus group until it is closed."""
     page_actor, actor = actor, require_member(session, actor)
-    data = data if isinstance(data, ProposalInput) else _validated(ProposalInput, data, "The proposal was not saved.")
+    data = data if isinstance(data, ProposalInput) else validated(ProposalInput, data, "The proposal was not saved.")
     proposal = get_proposal(session, proposal_id)
     if page_actor.role is Role.ADMIN and actor.role is not Role.ADMIN:
         raise actors.refused(page_actor, actor, f"{actor.label} may no longer edit {proposal.number}.")
@@ -814,7 +803,7 @@ def apply_proposal(
     """
     actor = require_admin(session, actor)
     summary = "The proposal was not applied."
-    changes = changes if isinstance(changes, ChecklistChanges) else _validated(ChecklistChanges, changes, summary)
+    changes = changes if isinstance(changes, ChecklistChanges) else validated(ChecklistChanges, changes, summary)
     proposal = get_proposal(session, proposal_id)
     _check_transition(actor, proposal, "apply", expected_version, actor)
     if changes.is_empty:
