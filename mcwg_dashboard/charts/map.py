@@ -50,6 +50,8 @@ NO_DATA_PATTERN = "#A3A3A3"
 NO_DATA_LABEL = "no answers"
 NO_SHAPE = "no shape on the map"
 MAP_HEIGHT = 640
+_HIDDEN: dict[str, Any] = {"showgrid": False, "zeroline": False, "showticklabels": False, "ticks": "", "title": None}
+_FRAMED: dict[str, Any] = {**_HIDDEN, "showline": True, "mirror": True, "linecolor": "#BDBDBD", "linewidth": 1}
 
 
 @dataclass(frozen=True)
@@ -360,8 +362,6 @@ def adoption_map(
 
     europe_x, europe_y = _bounds((s for s in drawn if s.panel == EUROPE), pad=0.03)
     inset_x, inset_y = _bounds((s for s in drawn if s.panel == NORTH_AMERICA), pad=0.06)
-    hidden = {"showgrid": False, "zeroline": False, "showticklabels": False, "ticks": "", "title": None}
-    framed = {**hidden, "showline": True, "mirror": True, "linecolor": "#BDBDBD", "linewidth": 1}
     figure.update_layout(
         template=TEMPLATE_NAME,
         title=html.escape(title, quote=False),
@@ -372,26 +372,9 @@ def adoption_map(
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
         showlegend=any_missing,
         legend={"x": 0.0, "xanchor": "left", "y": 0.0, "yanchor": "bottom", "bgcolor": "rgba(255,255,255,0.8)"},
-        xaxis={**hidden, "domain": [0.25, 1.0], "range": europe_x, "constrain": "range"},
-        yaxis={**hidden, "domain": [0.0, 1.0], "range": europe_y, "scaleanchor": "x", "scaleratio": 1},
-        xaxis2={
-            **framed,
-            "domain": [0.0, 0.22],
-            "range": inset_x,
-            "anchor": "y2",
-            "constrain": "domain",
-            "constraintoward": "left",
-        },
-        yaxis2={
-            **framed,
-            "domain": [0.45, 0.95],
-            "range": inset_y,
-            "anchor": "x2",
-            "scaleanchor": "x2",
-            "scaleratio": 1,
-            "constrain": "domain",
-            "constraintoward": "top",
-        },
+        xaxis={**_HIDDEN, "domain": [0.25, 1.0], "range": europe_x, "constrain": "range"},
+        yaxis={**_HIDDEN, "domain": [0.0, 1.0], "range": europe_y, "scaleanchor": "x", "scaleratio": 1},
+        **_inset_axes(2, inset_x, inset_y, [0.45, 0.95]),
         annotations=[_panel_label(inset_names, "x2", "y2")],
         # Members with no shape on the map are listed beside it (not_drawn), never silently missing.
         meta={
@@ -403,34 +386,40 @@ def adoption_map(
         },
     )
     if elsewhere_names:
-        _add_elsewhere_panel(figure, [s for s in drawn if s.panel == ELSEWHERE], elsewhere_names, framed)
+        _add_elsewhere_panel(figure, [s for s in drawn if s.panel == ELSEWHERE], elsewhere_names)
     return figure
 
 
-def _add_elsewhere_panel(figure: go.Figure, shapes: list[Shape], names: list[str], framed: dict[str, Any]) -> None:
+def _add_elsewhere_panel(figure: go.Figure, shapes: list[Shape], names: list[str]) -> None:
     """A third framed panel below the Québec inset for members beyond Europe and North America."""
     far_x, far_y = _bounds(shapes, pad=0.06)
-    figure.update_layout(
-        xaxis3={
-            **framed,
+    figure.update_layout(**_inset_axes(3, far_x, far_y, [0.1, 0.38]))
+    figure.add_annotation(_panel_label(names, "x3", "y3"))
+
+
+def _inset_axes(number: int, x_range: list[float], y_range: list[float], y_domain: list[float]) -> dict[str, Any]:
+    """The framed axes of an inset panel in the left column (number 2: Québec; 3: members beyond), equal-scaled."""
+    x, y = f"x{number}", f"y{number}"
+    return {
+        f"xaxis{number}": {
+            **_FRAMED,
             "domain": [0.0, 0.22],
-            "range": far_x,
-            "anchor": "y3",
+            "range": x_range,
+            "anchor": y,
             "constrain": "domain",
             "constraintoward": "left",
         },
-        yaxis3={
-            **framed,
-            "domain": [0.1, 0.38],
-            "range": far_y,
-            "anchor": "x3",
-            "scaleanchor": "x3",
+        f"yaxis{number}": {
+            **_FRAMED,
+            "domain": y_domain,
+            "range": y_range,
+            "anchor": x,
+            "scaleanchor": x,
             "scaleratio": 1,
             "constrain": "domain",
             "constraintoward": "top",
         },
-    )
-    figure.add_annotation(_panel_label(names, "x3", "y3"))
+    }
 
 
 def _panel_label(names: list[str], xaxis: str, yaxis: str) -> dict[str, Any]:
